@@ -14,6 +14,7 @@ import io.stratacache.spi.LayerSpec;
 import io.stratacache.spi.LayerStats;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.MemoryLayer;
+import io.stratacache.spi.Reservation;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -85,7 +86,8 @@ import java.util.zip.CRC32C;
  * capacity}. A store first reserves its bytes (less those of the artifact it replaces), evicting
  * in policy order: the victim is marked under the state lock, the listener is called with no lock
  * held while the victim stays loadable, and the victim is unlinked only if the listener agreed
- * and nobody leased or pinned it meanwhile; a refused victim is passed over. A store that cannot
+ * and nobody leased or pinned it meanwhile; a refused victim is passed over, and a listener that
+ * throws keeps its victim and fails the store with its exception. A store that cannot
  * find room among unleased, unpinned artifacts fails with {@link CapacityException}.
  *
  * <p><b>Expiry.</b> With {@code kv_expire_time} &gt; 0 an artifact that has gone that long without
@@ -478,7 +480,10 @@ public final class SsdLayer implements MemoryLayer {
     return null;
   }
 
-  /** Asks the listener about {@code victim}, which is marked evicting; returns whether it went. */
+  /**
+   * Asks the listener about {@code victim}, which is marked evicting; returns whether it went. A
+   * listener that throws keeps the victim, and its exception propagates.
+   */
   private boolean evict(Entry victim) {
     boolean agreed = false;
     String corruptReason = null;
@@ -495,11 +500,7 @@ public final class SsdLayer implements MemoryLayer {
         LOG.log(System.Logger.Level.WARNING, where() + ": cannot read eviction victim " + victim.file, e);
       }
       if (payload != null) {
-        try {
-          agreed = listener.beforeEvict(tier, victim.id, victim.meta, payload);
-        } catch (RuntimeException e) {
-          LOG.log(System.Logger.Level.WARNING, where() + ": eviction listener failed on " + victim.id + "; keeping it", e);
-        }
+        agreed = listener.beforeEvict(tier, victim.id, victim.meta, payload);
       }
     } finally {
       if (corruptReason == null) {
@@ -738,6 +739,7 @@ public final class SsdLayer implements MemoryLayer {
 
   @Override
   public LayerStats stats() {
+    ensureOpen();
     long used;
     long artifacts;
     long pinned;
@@ -756,7 +758,22 @@ public final class SsdLayer implements MemoryLayer {
 
   @Override
   public void setEvictionListener(EvictionListener listener) {
-    this.listener = Objects.requireNonNull(listener, "listener");
+    Objects.requireNonNull(listener, "listener");
+    ensureOpen();
+    this.listener = listener;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The payload is gathered in memory and written as a store on commit.
+   *
+   * @throws LayerUnavailableException if the layer is closed
+   */
+  @Override
+  public Reservation reserve(ArtifactId id, ArtifactMeta meta, long size) {
+    ensureOpen();
+    return MemoryLayer.super.reserve(id, meta, size);
   }
 
   /**

@@ -260,16 +260,22 @@ class SsdLayerTest {
   }
 
   @Test
-  void eviction_throwingListener_keepsVictim() {
+  void eviction_throwingListener_keepsVictimAndPropagates() {
     SsdLayer layer = open("capacity", "128KiB");
+    IllegalStateException boom = new IllegalStateException("downstream tier unavailable");
     layer.setEvictionListener((tier, vid, meta, payload) -> {
-      throw new IllegalStateException("downstream tier unavailable");
+      throw boom;
     });
     layer.put(id("a"), ArtifactMeta.custom(), bytes(1, 60 * KIB));
     layer.put(id("b"), ArtifactMeta.custom(), bytes(2, 60 * KIB));
-    assertThrows(CapacityException.class, () -> layer.put(id("c"), ArtifactMeta.custom(), bytes(3, 60 * KIB)));
+    assertEquals(boom, assertThrows(IllegalStateException.class,
+        () -> layer.put(id("c"), ArtifactMeta.custom(), bytes(3, 60 * KIB))));
     assertTrue(layer.contains(id("a")));
     assertTrue(layer.contains(id("b")));
+    assertFalse(layer.contains(id("c")));
+    layer.setEvictionListener(io.stratacache.spi.EvictionListener.DROP);
+    layer.put(id("c"), ArtifactMeta.custom(), bytes(3, 60 * KIB));
+    assertFalse(layer.contains(id("a")), "the victim was unmarked, so it can go now");
   }
 
   @Test
@@ -501,6 +507,11 @@ class SsdLayerTest {
     assertThrows(LayerUnavailableException.class, () -> layer.pin(a));
     assertThrows(LayerUnavailableException.class, () -> layer.unpin(a));
     assertThrows(LayerUnavailableException.class, layer::ids);
+    assertThrows(LayerUnavailableException.class, layer::stats);
+    assertThrows(LayerUnavailableException.class, () -> layer.reserve(a, ArtifactMeta.custom(), 1));
+    assertThrows(LayerUnavailableException.class, () -> layer.setEvictionListener(io.stratacache.spi.EvictionListener.DROP));
+    assertEquals("disk", layer.name());
+    assertEquals(4 << 20, layer.capacityBytes());
     assertBytes(1, 10 * KIB, l.segment());
     l.close();
   }
