@@ -22,6 +22,7 @@ import io.stratacache.spi.ProbeResult;
 import io.stratacache.spi.Reservation;
 import io.stratacache.tiering.TierChain;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -74,6 +75,23 @@ public final class StorageEngine implements AutoCloseable {
         opened.forEach(StorageEngine::closeQuietly);
       }
     }
+  }
+
+  /**
+   * Opens the engine described by the YAML file {@code yaml}.
+   *
+   * @throws ConfigException naming the file, the key and what was expected
+   */
+  public static StorageEngine fromFile(Path yaml) {
+    return open(StrataConfig.load(yaml));
+  }
+
+  /**
+   * Opens the engine from {@code -Dstratacache.config}, else {@code STRATACACHE_CONFIG}, else the
+   * packaged default (with {@code STRATACACHE_<KEY>} overrides applied).
+   */
+  public static StorageEngine fromDefaults() {
+    return open(StrataConfig.resolve());
   }
 
   /** A builder for an engine configured in code. */
