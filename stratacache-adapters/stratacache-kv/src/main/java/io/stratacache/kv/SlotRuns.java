@@ -33,11 +33,22 @@ final class SlotRuns {
   }
 
   /**
-   * The plan for tokens {@code [from, to)} of {@code slotMapping}.
+   * The plan for the whole chunk of tokens {@code [from, to)} of {@code slotMapping}.
    *
    * @throws IllegalArgumentException if a slot is outside {@code [0, layout.slots())}
    */
   static SlotRuns of(KvLayout layout, int[] slotMapping, int from, int to) {
+    return of(layout, slotMapping, from, from, to - from);
+  }
+
+  /**
+   * The plan for tokens {@code [from, chunkStart + chunkTokens)} of a chunk of {@code chunkTokens}
+   * tokens starting at token {@code chunkStart}; the chunk's rows before {@code from} are left out.
+   *
+   * @throws IllegalArgumentException if a slot is outside {@code [0, layout.slots())}
+   */
+  static SlotRuns of(KvLayout layout, int[] slotMapping, int chunkStart, int from, int chunkTokens) {
+    int to = chunkStart + chunkTokens;
     int slots = layout.slots();
     int blockSize = layout.blockSize();
     boolean acrossBlocks = layout.kind().slotsContiguous();
@@ -62,14 +73,14 @@ final class SlotRuns {
         }
         runStart = t;
         pageOffset[runs] = layout.rowOffset(0, slot);
-        chunkOffset[runs] = (t - from) * row;
+        chunkOffset[runs] = (t - chunkStart) * row;
       }
       prev = slot;
     }
     if (runStart >= 0) {
       length[runs++] = (to - runStart) * row;
     }
-    return new SlotRuns(runs, pageOffset, chunkOffset, length, layout, n);
+    return new SlotRuns(runs, pageOffset, chunkOffset, length, layout, chunkTokens);
   }
 
   /** Number of contiguous runs (copies per plane per layer). */

@@ -63,6 +63,30 @@ final class KvTestSupport {
   }
 
   /**
+   * {@code n} distinct slots: the first half one run of consecutive slots from a random start
+   * (crossing block boundaries, wrapping at the end), the rest shuffled from the slots left.
+   */
+  static int[] mixedSlots(KvLayout layout, int n, SplittableRandom random) {
+    int total = layout.slots();
+    int run = n / 2;
+    int start = random.nextInt(total);
+    boolean[] used = new boolean[total];
+    int[] out = new int[n];
+    for (int t = 0; t < run; t++) {
+      out[t] = (start + t) % total;
+      used[out[t]] = true;
+    }
+    int[] rest = shuffledSlots(layout, total, random);
+    int t = run;
+    for (int i = 0; t < n; i++) {
+      if (!used[rest[i]]) {
+        out[t++] = rest[i];
+      }
+    }
+    return out;
+  }
+
+  /**
    * Slots as an engine hands them out: whole blocks in a random order, consecutive inside a
    * block, so runs are as long as a block.
    */
@@ -122,6 +146,66 @@ final class KvTestSupport {
       linear = linear * shape[d] + index[d];
     }
     return linear;
+  }
+
+  /**
+   * Fills the rows of tokens {@code [0, tokens.length)} at their slots with bytes that depend only
+   * on (position, token, layer, plane): two requests sharing a prefix get identical prefix rows.
+   */
+  static void fillDeterministic(KvPages pages, int[] tokens, int[] slots) {
+    KvLayout layout = pages.layout();
+    long row = layout.rowBytes();
+    for (int l = 0; l < pages.layerCount(); l++) {
+      MemorySegment page = pages.layer(l);
+      for (int p = 0; p < layout.planes(); p++) {
+        for (int t = 0; t < tokens.length; t++) {
+          SplittableRandom r = new SplittableRandom(((long) t << 40) ^ ((long) tokens[t] << 8) ^ (l << 2) ^ p);
+          long off = layout.rowOffset(p, slots[t]);
+          for (long b = 0; b < row; b++) {
+            page.set(ValueLayout.JAVA_BYTE, off + b, (byte) r.nextInt());
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The first token in {@code [from, to)} whose rows (any layer, any plane) differ between {@code
+   * expected} at {@code expectedSlots} and {@code actual} at {@code actualSlots}, or -1.
+   */
+  static int firstDifferentToken(KvPages expected, int[] expectedSlots, KvPages actual, int[] actualSlots, int from, int to) {
+    KvLayout layout = expected.layout();
+    long row = layout.rowBytes();
+    for (int t = from; t < to; t++) {
+      for (int l = 0; l < expected.layerCount(); l++) {
+        for (int p = 0; p < layout.planes(); p++) {
+          if (!sameBytes(expected.layer(l), layout.rowOffset(p, expectedSlots[t]), actual.layer(l),
+              layout.rowOffset(p, actualSlots[t]), row)) {
+            return t;
+          }
+        }
+      }
+    }
+    return -1;
+  }
+
+  /** The first token in {@code [from, to)} with a non-zero byte in its rows, or -1. */
+  static int firstWrittenToken(KvPages pages, int[] slots, int from, int to) {
+    KvLayout layout = pages.layout();
+    long row = layout.rowBytes();
+    for (int t = from; t < to; t++) {
+      for (int l = 0; l < pages.layerCount(); l++) {
+        for (int p = 0; p < layout.planes(); p++) {
+          long off = layout.rowOffset(p, slots[t]);
+          for (long b = 0; b < row; b++) {
+            if (pages.layer(l).get(ValueLayout.JAVA_BYTE, off + b) != 0) {
+              return t;
+            }
+          }
+        }
+      }
+    }
+    return -1;
   }
 
   /** Whether the {@code length} bytes at {@code a[aOff]} and {@code b[bOff]} are equal. */

@@ -53,7 +53,7 @@ class PagedLayoutTest {
     try (Arena arena = Arena.ofConfined()) {
       KvPages src = KvTestSupport.randomPages(arena, layout, layers, random);
       KvPages dst = KvTestSupport.zeroPages(arena, layout, layers);
-      int[] slots = KvTestSupport.shuffledSlots(layout, tokens + 5, random);
+      int[] slots = KvTestSupport.mixedSlots(layout, tokens + 5, random);
       int from = 5;
       SlotRuns runs = SlotRuns.of(layout, slots, from, from + tokens);
       MemorySegment chunk = arena.allocate(KvChunkLayout.payloadBytes(layout, layers, tokens));
