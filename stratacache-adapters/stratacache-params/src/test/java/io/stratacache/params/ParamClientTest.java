@@ -93,7 +93,11 @@ class ParamClientTest {
     ParamKey bf16 = new ParamKey("m", "r1", 0, "u", "BF16", 0);
     client.putChunk(bf16, new long[] {32}, random(arena, 64, 3));
     // Another tensor's bytes stored under this key claim another dtype: refused.
-    engine.store(KEY.id(), engine.load(bf16.id()).meta(), random(arena, 64, 4));
+    ArtifactMeta bf16Meta;
+    try (Lease l = engine.load(bf16.id())) {
+      bf16Meta = l.meta();
+    }
+    engine.store(KEY.id(), bf16Meta, random(arena, 64, 4));
     assertTrue(assertThrows(CodecException.class, () -> client.getChunkInto(KEY, arena.allocate(64))).getMessage().contains("tensor_dtype BF16"));
     assertEquals(0, engine.stats().tier("hot").openLeases(), "refused leases are closed");
   }
