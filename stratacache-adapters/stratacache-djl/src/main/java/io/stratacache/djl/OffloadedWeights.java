@@ -30,18 +30,13 @@ import java.util.Objects;
  * so no array ever outlives the bytes under it. Resident weight memory is thus the pool's
  * capacity, whatever the model's depth.
  */
-public final class OffloadedWeights implements WeightSource {
+public final class OffloadedWeights extends GlobalWeights {
   /** The dtype label of stored chunks (the model computes in float32). */
   public static final String DTYPE = TensorDType.F32.name();
 
-  private final ModelConfig config;
   private final Prefetcher prefetcher;
   private final List<List<ParamTensor>> plan;
   private final List<LayerUnit> units;
-  private final WeightArena memory = new WeightArena();
-  private final NDArray embedding;
-  private final NDArray finalNorm;
-  private final NDArray lmHead;
   private final NDManager[] layerManagers;
   private Prefetcher.Pass pass;
 
@@ -52,29 +47,21 @@ public final class OffloadedWeights implements WeightSource {
    * @throws IllegalArgumentException if {@code plan} does not have one group per layer
    */
   public OffloadedWeights(Checkpoint checkpoint, Prefetcher prefetcher, List<List<ParamTensor>> plan) {
-    this.config = checkpoint.config();
-    this.prefetcher = Objects.requireNonNull(prefetcher, "prefetcher");
-    this.plan = List.copyOf(plan);
-    this.units = LayerUnit.of(config);
-    if (plan.size() != config.numLayers()) {
-      throw new IllegalArgumentException("plan: " + plan.size() + " groups (expected: one per layer, " + config.numLayers() + ")");
+    Objects.requireNonNull(prefetcher, "prefetcher");
+    ModelConfig c = checkpoint.config();
+    List<LayerUnit> layerUnits = LayerUnit.of(c);
+    if (plan.size() != c.numLayers()) {
+      throw new IllegalArgumentException("plan: " + plan.size() + " groups (expected: one per layer, " + c.numLayers() + ")");
     }
     for (int l = 0; l < plan.size(); l++) {
-      if (plan.get(l).size() != units.size()) {
-        throw new IllegalArgumentException("plan: layer " + l + " has " + plan.get(l).size() + " tensors (expected: " + units.size() + ")");
+      if (plan.get(l).size() != layerUnits.size()) {
+        throw new IllegalArgumentException("plan: layer " + l + " has " + plan.get(l).size() + " tensors (expected: " + layerUnits.size() + ")");
       }
     }
-    boolean success = false;
-    try {
-      this.embedding = memory.loadGlobal(checkpoint, LayerUnit.EMBED_TOKENS);
-      this.finalNorm = memory.loadGlobal(checkpoint, LayerUnit.FINAL_NORM);
-      this.lmHead = config.tieWordEmbeddings() ? embedding : memory.loadGlobal(checkpoint, LayerUnit.LM_HEAD);
-      success = true;
-    } finally {
-      if (!success) {
-        memory.close();
-      }
-    }
+    super(checkpoint); // checked first, so a bad plan allocates nothing
+    this.prefetcher = prefetcher;
+    this.plan = List.copyOf(plan);
+    this.units = layerUnits;
     this.layerManagers = new NDManager[config.numLayers()];
   }
 
@@ -119,26 +106,6 @@ public final class OffloadedWeights implements WeightSource {
   /** The prefetcher layers stream through. */
   public Prefetcher prefetcher() {
     return prefetcher;
-  }
-
-  @Override
-  public ModelConfig config() {
-    return config;
-  }
-
-  @Override
-  public NDArray embedding() {
-    return embedding;
-  }
-
-  @Override
-  public NDArray finalNorm() {
-    return finalNorm;
-  }
-
-  @Override
-  public NDArray lmHead() {
-    return lmHead;
   }
 
   @Override
@@ -195,6 +162,6 @@ public final class OffloadedWeights implements WeightSource {
   @Override
   public void close() {
     endPass();
-    memory.close();
+    super.close();
   }
 }

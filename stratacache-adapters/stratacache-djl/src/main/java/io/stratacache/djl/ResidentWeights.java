@@ -11,21 +11,13 @@ import java.util.Map;
  * without a further copy ({@link NdSegments#wrap}); {@link #close()} closes the arrays, then
  * frees the memory.
  */
-public final class ResidentWeights implements WeightSource {
-  private final ModelConfig config;
-  private final WeightArena memory = new WeightArena();
-  private final NDArray embedding;
-  private final NDArray finalNorm;
-  private final NDArray lmHead;
+public final class ResidentWeights extends GlobalWeights {
   private final LayerWeights[] layers;
 
   private ResidentWeights(Checkpoint checkpoint) {
-    this.config = checkpoint.config();
+    super(checkpoint);
     boolean success = false;
     try {
-      this.embedding = memory.loadGlobal(checkpoint, LayerUnit.EMBED_TOKENS);
-      this.finalNorm = memory.loadGlobal(checkpoint, LayerUnit.FINAL_NORM);
-      this.lmHead = config.tieWordEmbeddings() ? embedding : memory.loadGlobal(checkpoint, LayerUnit.LM_HEAD);
       this.layers = new LayerWeights[config.numLayers()];
       for (int l = 0; l < layers.length; l++) {
         Map<LayerUnit, NDArray> arrays = new EnumMap<>(LayerUnit.class);
@@ -60,26 +52,6 @@ public final class ResidentWeights implements WeightSource {
   }
 
   @Override
-  public ModelConfig config() {
-    return config;
-  }
-
-  @Override
-  public NDArray embedding() {
-    return embedding;
-  }
-
-  @Override
-  public NDArray finalNorm() {
-    return finalNorm;
-  }
-
-  @Override
-  public NDArray lmHead() {
-    return lmHead;
-  }
-
-  @Override
   public LayerWeights acquire(int layer) {
     return layers[java.util.Objects.checkIndex(layer, layers.length)];
   }
@@ -87,9 +59,4 @@ public final class ResidentWeights implements WeightSource {
   @Override
   public void release(int layer) {}
 
-  /** Closes the arrays, then frees their memory. */
-  @Override
-  public void close() {
-    memory.close();
-  }
 }
