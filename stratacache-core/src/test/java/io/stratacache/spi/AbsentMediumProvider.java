@@ -6,7 +6,7 @@ import io.stratacache.core.LayerUnavailableException;
  * A provider for a medium this machine does not have, registered in this module's test
  * resources so that {@link LayerProviders} finds a provider on the test class path.
  */
-public final class AbsentMediumProvider implements LayerProvider {
+public class AbsentMediumProvider implements LayerProvider {
   static final String NAME = "absent-medium";
   static final String REASON = "no absent-medium device here; attach one to use this tier";
 
@@ -26,38 +26,13 @@ public final class AbsentMediumProvider implements LayerProvider {
   }
 
   /** A provider whose name breaks the naming rule. */
-  public static final class BadlyNamed implements LayerProvider {
+  public static final class BadlyNamed extends AbsentMediumProvider {
     @Override
     public String name() {
       return "Absent Medium";
     }
-
-    @Override
-    public ProbeResult probe() {
-      return ProbeResult.unavailable(REASON);
-    }
-
-    @Override
-    public MemoryLayer open(LayerSpec spec) {
-      throw new LayerUnavailableException(REASON);
-    }
   }
 
   /** A second provider claiming the same name. */
-  public static final class SameName implements LayerProvider {
-    @Override
-    public String name() {
-      return NAME;
-    }
-
-    @Override
-    public ProbeResult probe() {
-      return ProbeResult.unavailable(REASON);
-    }
-
-    @Override
-    public MemoryLayer open(LayerSpec spec) {
-      throw new LayerUnavailableException(REASON);
-    }
-  }
+  public static final class SameName extends AbsentMediumProvider {}
 }
