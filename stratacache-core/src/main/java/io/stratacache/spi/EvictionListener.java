@@ -17,6 +17,9 @@ public interface EvictionListener {
   EvictionListener DROP = (tier, id, meta, payload) -> true;
 
   /**
+   * If the listener throws, the artifact is kept and the exception propagates from the call that
+   * needed the room.
+   *
    * @return {@code true} to let the eviction go ahead; {@code false} to keep the artifact (for
    *     example a dirty artifact whose flush failed), in which case the layer picks another victim
    */

@@ -28,7 +28,9 @@ import java.util.Map;
  *       one that cannot fit because every byte is leased or pinned; nothing stored is lost.
  *   <li>To make room a layer evicts unpinned, unleased artifacts in the order of its {@link
  *       EvictionPolicy}, asking its {@link EvictionListener} first.
- *   <li>After {@link #close()} every call throws {@link LayerUnavailableException}.
+ *   <li>After {@link #close()} every call other than {@link #name()}, {@link #capacityBytes()} and
+ *       {@link #close()} throws {@link LayerUnavailableException}. Closing a lease or a
+ *       reservation left open does nothing harmful.
  * </ul>
  */
 public interface MemoryLayer extends AutoCloseable {
@@ -65,8 +67,9 @@ public interface MemoryLayer extends AutoCloseable {
   boolean delete(ArtifactId id);
 
   /**
-   * Pins {@code id}: it will not be evicted until {@link #unpin}ned. Pins nest. Returns false if
-   * the layer does not hold {@code id}.
+   * Pins {@code id}: it will not be evicted until {@link #unpin}ned. Pins nest. Pins belong to the
+   * id: they survive a replace of the artifact (so a dirty artifact stored again stays protected)
+   * and end with its {@link #delete}. Returns false if the layer does not hold {@code id}.
    */
   boolean pin(ArtifactId id);
 

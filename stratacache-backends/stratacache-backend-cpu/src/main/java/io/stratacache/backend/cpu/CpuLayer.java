@@ -1,0 +1,679 @@
+package io.stratacache.backend.cpu;
+
+import io.stratacache.core.ArtifactId;
+import io.stratacache.core.ArtifactMeta;
+import io.stratacache.core.CapacityException;
+import io.stratacache.core.LayerUnavailableException;
+import io.stratacache.spi.EvictionListener;
+import io.stratacache.spi.EvictionPolicy;
+import io.stratacache.spi.LayerSpec;
+import io.stratacache.spi.LayerStats;
+import io.stratacache.spi.Lease;
+import io.stratacache.spi.MemoryLayer;
+import io.stratacache.spi.Reservation;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A CPU tier: artifacts in one off-heap slab, allocated (and by default pre-touched) when the
+ * layer opens and freed when it closes.
+ *
+ * <p>Design note.
+ *
+ * <ul>
+ *   <li><b>Memory.</b> One slab of {@code capacity} bytes per layer, owned by a shared {@link
+ *       Arena}. A {@link SlabAllocator} (best fit, coalescing) hands out blocks aligned to {@code
+ *       alignment}; each artifact takes one block of at least one alignment unit. Puts copy outside
+ *       the lock into a block nobody else can see, then publish it.
+ *   <li><b>Entries and reference counts.</b> Each stored artifact is an {@link Entry} with a
+ *       reference count: one for the index while the id maps to it, one per open lease and one
+ *       while an eviction listener looks at it. Its block is freed when the count drops to zero,
+ *       so a delete or replace of a leased artifact only unlinks it. New references are taken only
+ *       under the lock while the entry is linked, so a count that reached zero stays there; leases
+ *       are closed without the lock.
+ *   <li><b>Making room.</b> When a block does not fit, the layer first checks (scanning blocks by
+ *       offset, stopping at the first success) that evicting could free a large enough run of
+ *       adjacent blocks; if not, the put is refused before anything is evicted. Otherwise it
+ *       evicts in the policy's order, skipping pinned, leased and already-evicting entries, until
+ *       the block fits. For each victim it marks the entry as evicting under the lock, releases
+ *       the lock, asks the {@link EvictionListener} (the entry stays loadable and its bytes
+ *       intact), takes the lock again and either unlinks it (listener said yes) or skips it for the
+ *       rest of this call (no). A call that finds no victim while other threads are evicting waits
+ *       for them and looks again. A listener must not store into the layer that called it.
+ *   <li><b>Locking.</b> One {@link ReentrantLock} guards the index, the policy, the allocator and
+ *       the counters; nothing slow runs under it (no copy, no listener). {@link #contains} reads a
+ *       concurrent index without it.
+ *   <li><b>Close.</b> Waits for nothing: the slab's arena is closed at once. Leases still open
+ *       throw {@link io.stratacache.core.LeaseClosedException} from their accessors; a segment
+ *       obtained earlier faults with {@link IllegalStateException} instead of reading freed
+ *       memory; closing them is harmless.
+ * </ul>
+ */
+public final class CpuLayer implements MemoryLayer {
+  /** Settings this provider reads besides {@link LayerSpec#COMMON_KEYS}. */
+  static final Set<String> KEYS = Set.of("alignment", "pretouch");
+
+  static final long DEFAULT_ALIGNMENT = 64;
+  static final long MAX_ALIGNMENT = 1 << 20;
+
+  private final String tier;
+  private final long capacity;
+  private final long alignment;
+  private final Arena arena;
+  private final MemorySegment slab;
+  private final SlabAllocator allocator;
+  private final EvictionPolicy policy;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition evictionDone = lock.newCondition();
+  private final ConcurrentHashMap<ArtifactId, Entry> index = new ConcurrentHashMap<>();
+  /** Every allocated block (linked, unlinked but leased, or being written), by offset. */
+  private final TreeMap<Long, Entry> blocks = new TreeMap<>();
+  private final LongAdder openLeases = new LongAdder();
+  private volatile boolean closed;
+  private volatile EvictionListener listener = EvictionListener.DROP;
+
+  // Guarded by lock.
+  private long usedBytes;
+  private long pinnedArtifacts;
+  private int evicting;
+  private long hits;
+  private long misses;
+  private long puts;
+  private long evictions;
+  private long rejected;
+
+  private CpuLayer(String tier, long capacity, long alignment, EvictionPolicy policy, Arena arena, MemorySegment slab) {
+    this.tier = tier;
+    this.capacity = capacity;
+    this.alignment = alignment;
+    this.policy = policy;
+    this.arena = arena;
+    this.slab = slab;
+    this.allocator = new SlabAllocator(capacity - capacity % alignment, alignment);
+  }
+
+  /**
+   * Opens a layer as {@code spec} says. Settings: {@code capacity} (required), {@code
+   * eviction_policy} ({@code lru}), {@code alignment} (a power of two up to 1 MiB, default 64),
+   * {@code pretouch} (default true).
+   *
+   * @throws io.stratacache.core.ConfigException if a setting is unknown or invalid
+   * @throws LayerUnavailableException if the slab cannot be allocated
+   */
+  static CpuLayer open(LayerSpec spec) {
+    spec.requireKnownKeys(KEYS);
+    long capacity = spec.capacityBytes();
+    EvictionPolicy policy = spec.evictionPolicy();
+    long alignment = spec.bytes("alignment", DEFAULT_ALIGNMENT);
+    if (alignment < 1 || alignment > MAX_ALIGNMENT || Long.bitCount(alignment) != 1) {
+      throw spec.error("alignment", spec.settings().get("alignment"), "a power of two from 1 to 1MiB");
+    }
+    if (alignment > capacity) {
+      throw spec.error("alignment", spec.settings().get("alignment"), "at most the capacity, " + capacity + " bytes");
+    }
+    boolean pretouch = spec.bool("pretouch", true);
+
+    Arena arena = Arena.ofShared();
+    boolean success = false;
+    try {
+      MemorySegment slab = NativeSlab.allocate(capacity, arena);
+      if (slab == null) {
+        throw new LayerUnavailableException(
+            "tier '" + spec.tier() + "' (cpu): cannot allocate a slab of " + capacity
+                + " bytes of native memory (expected: a capacity the machine can hold)");
+      }
+      if (pretouch) {
+        NativeSlab.pretouch(slab);
+      }
+      CpuLayer layer = new CpuLayer(spec.tier(), capacity, alignment, policy, arena, slab);
+      success = true;
+      return layer;
+    } finally {
+      if (!success) {
+        arena.close();
+      }
+    }
+  }
+
+  @Override
+  public String name() {
+    return tier;
+  }
+
+  @Override
+  public long capacityBytes() {
+    return capacity;
+  }
+
+  /** The alignment of every artifact's first byte in the slab. */
+  public long alignment() {
+    return alignment;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // stores
+
+  @Override
+  public void put(ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
+    Objects.requireNonNull(payload, "payload");
+    Entry e = allocate(id, meta, payload.byteSize());
+    boolean published = false;
+    try {
+      MemorySegment.copy(payload, 0, slab, e.offset, e.size);
+      publish(e);
+      published = true;
+    } catch (IllegalStateException slabClosed) {
+      if (closed) {
+        throw new LayerUnavailableException("tier '" + tier + "' (cpu) was closed during the put of " + id, slabClosed);
+      }
+      throw slabClosed;
+    } finally {
+      if (!published) {
+        abandon(e);
+      }
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The reservation's segment is the slab space the artifact will occupy: whatever is written
+   * there is published by {@link Reservation#commit()} without a further copy. Reserved space counts
+   * in {@link LayerStats#usedBytes()}. As with leases, a segment kept past commit or close is not
+   * guarded: writing to it after commit changes the stored artifact.
+   */
+  @Override
+  public Reservation reserve(ArtifactId id, ArtifactMeta meta, long size) {
+    if (size < 0) {
+      throw new IllegalArgumentException("size: " + size + " (expected: >= 0)");
+    }
+    Entry e = allocate(id, meta, size);
+    return new CpuReservation(this, e, slab.asSlice(e.offset, size));
+  }
+
+  /** Publishes a filled entry, replacing the one its id maps to. */
+  void publish(Entry e) {
+    lock.lock();
+    try {
+      ensureOpen();
+      e.refs = 1;
+      e.linked = true;
+      Entry old = index.put(e.id, e);
+      if (old != null) {
+        e.pins = old.pins;
+        old.pins = 0;
+        old.linked = false;
+        releaseLocked(old);
+      }
+      policy.onInsert(e.id, e.blockSize);
+      puts++;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Gives back the block of an entry that was never published. */
+  void abandon(Entry e) {
+    lock.lock();
+    try {
+      freeLocked(e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Allocates a block for {@code size} bytes, evicting as needed; returns an unpublished entry.
+   */
+  private Entry allocate(ArtifactId id, ArtifactMeta meta, long size) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(meta, "meta");
+    lock.lock();
+    try {
+      ensureOpen();
+      if (size > allocator.size()) {
+        rejected++;
+        throw new CapacityException(
+            "tier '" + tier + "' (cpu): artifact " + id + " of " + size + " bytes is larger than the tier (expected: at most "
+                + allocator.size() + " bytes, the capacity of " + capacity + " bytes in " + alignment + "-byte units)");
+      }
+      long block = allocator.blockSize(size);
+      Set<Entry> refused = null;
+      boolean canMakeRoom = false;
+      while (true) {
+        ensureOpen();
+        long offset = allocator.allocate(block);
+        if (offset >= 0) {
+          Entry e = new Entry(id, meta, offset, block, size, slab.asSlice(offset, size).asReadOnly());
+          blocks.put(offset, e);
+          usedBytes += block;
+          return e;
+        }
+        if (!canMakeRoom) {
+          long run = reclaimableRun(block, refused);
+          if (run < block) {
+            rejected++;
+            throw noRoom(id, size, run, refused);
+          }
+          canMakeRoom = true;
+        }
+        Entry victim = nextVictim(refused);
+        if (victim == null) {
+          if (evicting > 0) {
+            evictionDone.awaitUninterruptibly();
+            canMakeRoom = false;
+            continue;
+          }
+          rejected++;
+          throw noRoom(id, size, reclaimableRun(block, refused), refused);
+        }
+        if (!evict(victim)) {
+          if (refused == null) {
+            refused = new HashSet<>();
+          }
+          refused.add(victim);
+          canMakeRoom = false;
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Asks the listener about {@code victim} with the lock released, then unlinks it if the listener
+   * agreed. Called and returns with the lock held.
+   *
+   * @return false if the listener refused (the entry stays)
+   */
+  private boolean evict(Entry victim) {
+    victim.evicting = true;
+    REFS.getAndAdd(victim, 1);
+    evicting++;
+    EvictionListener l = listener;
+    boolean agreed = false;
+    lock.unlock();
+    try {
+      agreed = l.beforeEvict(tier, victim.id, victim.meta, victim.view);
+    } finally {
+      lock.lock();
+      victim.evicting = false;
+      evicting--;
+      if (agreed && victim.linked && !closed) {
+        index.remove(victim.id, victim);
+        unlinkLocked(victim);
+        releaseLocked(victim); // the index's reference
+        evictions++;
+      }
+      releaseLocked(victim); // this eviction's hold
+      evictionDone.signalAll();
+    }
+    return agreed || !victim.linked;
+  }
+
+  /** The first entry in policy order that may be evicted now. */
+  private Entry nextVictim(Set<Entry> refused) {
+    for (Iterator<ArtifactId> it = policy.victims(); it.hasNext(); ) {
+      Entry e = index.get(it.next());
+      if (e != null && evictable(e) && (refused == null || !refused.contains(e))) {
+        return e;
+      }
+    }
+    return null;
+  }
+
+  private static boolean evictable(Entry e) {
+    return e.linked && !e.evicting && e.pins == 0 && e.refs == 1;
+  }
+
+  /**
+   * The longest run of adjacent free or reclaimable space, scanning by offset and stopping as
+   * soon as one of {@code need} bytes is found. Entries being evicted by other calls count as
+   * reclaimable.
+   */
+  private long reclaimableRun(long need, Set<Entry> refused) {
+    long longest = 0;
+    long run = 0;
+    long end = 0;
+    for (Entry e : blocks.values()) {
+      run += e.offset - end;
+      end = e.offset + e.blockSize;
+      boolean reclaimable = (evictable(e) && (refused == null || !refused.contains(e))) || (e.linked && e.evicting);
+      if (reclaimable) {
+        run += e.blockSize;
+      } else {
+        longest = Math.max(longest, run);
+        run = 0;
+      }
+      if (run >= need) {
+        return run;
+      }
+    }
+    run += allocator.size() - end;
+    return Math.max(longest, run);
+  }
+
+  private CapacityException noRoom(ArtifactId id, long size, long run, Set<Entry> refused) {
+    long leased = 0;
+    long pinned = 0;
+    long writing = 0;
+    for (Entry e : blocks.values()) {
+      if (!e.linked) {
+        if (e.refs == 0) {
+          writing++;
+        } else {
+          leased++;
+        }
+      } else if (e.pins > 0) {
+        pinned++;
+      } else if (e.refs > 1) {
+        leased++;
+      }
+    }
+    return new CapacityException(
+        "tier '" + tier + "' (cpu): no room for artifact " + id + " of " + size + " bytes: evicting could free at most "
+            + run + " adjacent bytes; the rest of the " + capacity + " bytes is held by " + leased + " leased, " + pinned
+            + " pinned and " + writing + " unfinished artifacts"
+            + (refused == null ? "" : " and " + refused.size() + " the eviction listener kept")
+            + " (expected: close leases or unpin artifacts first, or a larger capacity)");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // loads
+
+  @Override
+  public Lease get(ArtifactId id) {
+    lock.lock();
+    try {
+      ensureOpen();
+      return leaseLocked(id);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public Map<ArtifactId, Lease> getAll(Collection<ArtifactId> ids) {
+    Map<ArtifactId, Lease> out = new LinkedHashMap<>();
+    lock.lock();
+    try {
+      ensureOpen();
+      for (ArtifactId id : ids) {
+        Lease l = leaseLocked(id);
+        if (l != null) {
+          out.put(id, l);
+        }
+      }
+      return out;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private Lease leaseLocked(ArtifactId id) {
+    Entry e = index.get(id);
+    if (e == null) {
+      misses++;
+      return null;
+    }
+    REFS.getAndAdd(e, 1);
+    hits++;
+    policy.onAccess(id);
+    openLeases.increment();
+    return new CpuLease(this, e);
+  }
+
+  /** Drops a lease's reference; called once per lease, without the lock. */
+  void release(Entry e) {
+    openLeases.decrement();
+    if ((int) REFS.getAndAdd(e, -1) == 1) {
+      lock.lock();
+      try {
+        freeLocked(e);
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  @Override
+  public boolean contains(ArtifactId id) {
+    ensureOpen();
+    return index.containsKey(id);
+  }
+
+  @Override
+  public List<Boolean> containsAll(Collection<ArtifactId> ids) {
+    ensureOpen();
+    List<Boolean> out = new ArrayList<>(ids.size());
+    for (ArtifactId id : ids) {
+      out.add(index.containsKey(id));
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // removal, pins
+
+  @Override
+  public boolean delete(ArtifactId id) {
+    lock.lock();
+    try {
+      ensureOpen();
+      return deleteLocked(id);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public int deleteAll(Collection<ArtifactId> ids) {
+    lock.lock();
+    try {
+      ensureOpen();
+      int n = 0;
+      for (ArtifactId id : ids) {
+        if (deleteLocked(id)) {
+          n++;
+        }
+      }
+      return n;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private boolean deleteLocked(ArtifactId id) {
+    Objects.requireNonNull(id, "id");
+    Entry e = index.remove(id);
+    if (e == null) {
+      return false;
+    }
+    unlinkLocked(e);
+    releaseLocked(e);
+    return true;
+  }
+
+  /** Unlinks an entry already removed from the index; the caller then drops the index's reference. */
+  private void unlinkLocked(Entry e) {
+    e.linked = false;
+    if (e.pins > 0) {
+      e.pins = 0;
+      pinnedArtifacts--;
+    }
+    policy.onRemove(e.id);
+  }
+
+  @Override
+  public boolean pin(ArtifactId id) {
+    lock.lock();
+    try {
+      ensureOpen();
+      Entry e = index.get(id);
+      if (e == null) {
+        return false;
+      }
+      if (e.pins++ == 0) {
+        pinnedArtifacts++;
+      }
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public boolean unpin(ArtifactId id) {
+    lock.lock();
+    try {
+      ensureOpen();
+      Entry e = index.get(id);
+      if (e == null || e.pins == 0) {
+        return false;
+      }
+      if (--e.pins == 0) {
+        pinnedArtifacts--;
+      }
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // block bookkeeping (lock held)
+
+  private void releaseLocked(Entry e) {
+    if ((int) REFS.getAndAdd(e, -1) == 1) {
+      freeLocked(e);
+    }
+  }
+
+  private void freeLocked(Entry e) {
+    if (closed) {
+      return;
+    }
+    blocks.remove(e.offset);
+    allocator.free(e.offset, e.blockSize);
+    usedBytes -= e.blockSize;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // the rest of the SPI
+
+  @Override
+  public List<ArtifactId> ids() {
+    lock.lock();
+    try {
+      ensureOpen();
+      return List.copyOf(index.keySet());
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public LayerStats stats() {
+    lock.lock();
+    try {
+      ensureOpen();
+      return new LayerStats(
+          tier, capacity, usedBytes, index.size(), openLeases.sum(), pinnedArtifacts, hits, misses, puts, evictions,
+          rejected, 0);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void setEvictionListener(EvictionListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    ensureOpen();
+    this.listener = listener;
+  }
+
+  /** Frees the slab at once; see the class note for what happens to open leases. */
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      index.clear();
+      blocks.clear();
+      evictionDone.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    arena.close();
+  }
+
+  boolean isClosed() {
+    return closed;
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new LayerUnavailableException("tier '" + tier + "' (cpu) is closed");
+    }
+  }
+
+  /** The whole slab, writable; for tests of this package. */
+  MemorySegment slab() {
+    return slab;
+  }
+
+  private static final VarHandle REFS;
+
+  static {
+    try {
+      REFS = MethodHandles.lookup().findVarHandle(Entry.class, "refs", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** One artifact's block. Fields other than {@code refs} are guarded by the layer's lock. */
+  static final class Entry {
+    final ArtifactId id;
+    final ArtifactMeta meta;
+    final long offset;
+    final long blockSize;
+    final long size;
+    /** Read-only view of the payload, shared by every lease. */
+    final MemorySegment view;
+    /** References: the index's while linked, one per lease, one per eviction in progress. */
+    volatile int refs;
+    int pins;
+    boolean linked;
+    boolean evicting;
+
+    Entry(ArtifactId id, ArtifactMeta meta, long offset, long blockSize, long size, MemorySegment view) {
+      this.id = id;
+      this.meta = meta;
+      this.offset = offset;
+      this.blockSize = blockSize;
+      this.size = size;
+      this.view = view;
+    }
+  }
+}
