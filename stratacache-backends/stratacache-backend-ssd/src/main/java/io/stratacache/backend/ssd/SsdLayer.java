@@ -41,6 +41,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
@@ -118,6 +119,8 @@ public final class SsdLayer implements MemoryLayer {
   private final ReentrantReadWriteLock[] stripes = new ReentrantReadWriteLock[STRIPES];
   private final AtomicLong fileCounter = new AtomicLong();
   private final Set<Path> unsynced = ConcurrentHashMap.newKeySet();
+  private final Set<Path> unsyncedDirs = ConcurrentHashMap.newKeySet();
+  private final AtomicIntegerArray leafDirs = new AtomicIntegerArray(256);
   private final ScheduledExecutorService background;
   private volatile EvictionListener listener = EvictionListener.DROP;
   private volatile boolean closed;
@@ -189,7 +192,7 @@ public final class SsdLayer implements MemoryLayer {
     for (int i = 0; i < STRIPES; i++) {
       stripes[i] = new ReentrantReadWriteLock();
     }
-    createDirectories();
+    createRoot();
     FileChannel channel;
     try {
       channel = FileChannel.open(paths.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -214,6 +217,9 @@ public final class SsdLayer implements MemoryLayer {
       SsdRecovery.Result found = SsdRecovery.scan(paths, this::quarantineFile);
       this.recoveredArtifacts = found.records().size();
       this.recoveredTempFiles = found.tempFilesRemoved();
+      for (int i = 0; i < 256; i++) {
+        leafDirs.set(i, found.leafDirs()[i] ? 1 : 0);
+      }
       index(found.records());
       this.background = startBackground();
       success = true;
@@ -226,21 +232,48 @@ public final class SsdLayer implements MemoryLayer {
     }
   }
 
-  private void createDirectories() {
+  private void createRoot() {
     try {
-      Files.createDirectories(paths.root());
-      Files.createDirectories(paths.quarantineDir());
-      for (int i = 0; i < 256; i++) {
-        Files.createDirectories(paths.leafDir(i));
+      if (!Files.isDirectory(paths.root())) {
+        Files.createDirectories(paths.root());
+        syncNewDirectory(paths.root());
       }
-      if (config.fsync() != FsyncPolicy.NEVER) {
-        forceDirectory(paths.root());
-        for (int i = 0; i < 256; i += 16) {
-          forceDirectory(paths.leafDir(i).getParent());
-        }
+      if (!Files.isDirectory(paths.quarantineDir())) {
+        Files.createDirectories(paths.quarantineDir());
       }
     } catch (IOException e) {
       throw new LayerUnavailableException(where() + ": cannot create directory " + paths.root() + ": " + e, e);
+    }
+  }
+
+  /** Creates leaf directory {@code index} (and its parent) on first use. */
+  private void ensureLeafDir(int index) throws IOException {
+    if (leafDirs.get(index) != 0) {
+      return;
+    }
+    Path leaf = paths.leafDir(index);
+    Path parent = leaf.getParent();
+    if (!Files.isDirectory(parent)) {
+      Files.createDirectories(parent);
+      syncNewDirectory(parent);
+    }
+    if (!Files.isDirectory(leaf)) {
+      Files.createDirectories(leaf);
+      syncNewDirectory(leaf);
+    }
+    leafDirs.set(index, 1);
+  }
+
+  /** Makes the entry of a directory just created durable, as the fsync policy asks. */
+  private void syncNewDirectory(Path dir) throws IOException {
+    Path parent = dir.getParent();
+    if (parent == null) {
+      return;
+    }
+    if (config.fsync() == FsyncPolicy.ALWAYS) {
+      forceDirectory(parent);
+    } else if (config.fsync() == FsyncPolicy.BATCH) {
+      unsyncedDirs.add(parent);
     }
   }
 
@@ -362,10 +395,12 @@ public final class SsdLayer implements MemoryLayer {
               + " bytes (expected: at most the tier's capacity, " + config.capacityBytes() + " bytes)");
     }
     long reservation = reserve(id, recordSize);
-    Path file = paths.recordFile(id);
+    String hash = SsdPaths.hash(id);
+    Path file = paths.recordFile(hash);
     Path tmp = SsdPaths.tempFile(file, fileCounter.incrementAndGet());
     boolean published = false;
     try {
+      ensureLeafDir(SsdPaths.leafIndex(hash));
       writeRecord(tmp, header, prefixLength, payload);
       Entry fresh = new Entry(id, meta, file, recordSize, payload.byteSize(), alignment, clock.getAsLong());
       publish(fresh, tmp, reservation);
@@ -910,15 +945,11 @@ public final class SsdLayer implements MemoryLayer {
 
   /** Forces the files stored since the last pass, then their directories. */
   void syncUnsynced() {
-    if (unsynced.isEmpty()) {
+    if (unsynced.isEmpty() && unsyncedDirs.isEmpty()) {
       return;
     }
-    List<Path> batch = new ArrayList<>();
-    for (Iterator<Path> it = unsynced.iterator(); it.hasNext(); ) {
-      batch.add(it.next());
-      it.remove();
-    }
-    Set<Path> dirs = new HashSet<>();
+    List<Path> batch = drain(unsynced);
+    Set<Path> dirs = new HashSet<>(drain(unsyncedDirs));
     for (Path p : batch) {
       try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
         ch.force(false);
@@ -941,6 +972,15 @@ public final class SsdLayer implements MemoryLayer {
 
   // ------------------------------------------------------------------------------------------
   // Helpers
+
+  private static List<Path> drain(Set<Path> set) {
+    List<Path> out = new ArrayList<>();
+    for (Iterator<Path> it = set.iterator(); it.hasNext(); ) {
+      out.add(it.next());
+      it.remove();
+    }
+    return out;
+  }
 
   private ReentrantReadWriteLock stripe(ArtifactId id) {
     int h = id.hashCode();

@@ -55,6 +55,11 @@ final class SsdPaths {
     return root.resolve(Character.toString(hexDigit(index >>> 4))).resolve(Character.toString(hexDigit(index & 15)));
   }
 
+  /** Index (0 to 255) of the leaf directory of a record whose name is {@code hash}. */
+  static int leafIndex(String hash) {
+    return Character.digit(hash.charAt(0), 16) << 4 | Character.digit(hash.charAt(1), 16);
+  }
+
   /** The file that holds {@code id}'s record. */
   Path recordFile(ArtifactId id) {
     return recordFile(hash(id));

@@ -25,7 +25,7 @@ import java.util.stream.IntStream;
 /**
  * Rebuilds the SSD tier's index from its directory at open, reading only record headers.
  *
- * <p>The 256 leaf directories are scanned in parallel. In each: temporary files (stores that a
+ * <p>The leaf directories that exist are scanned in parallel. In each: temporary files (stores that a
  * crash interrupted) are deleted; every record file has its prefix and header decoded and checked
  * (magic, header checksum, JSON), its size checked against the header's payload length, and its
  * name checked against the hash of the id inside. A file that fails any check is handed to the
@@ -39,8 +39,14 @@ final class SsdRecovery {
   /** A record found valid at open. */
   record Found(ArtifactId id, ArtifactMeta meta, Path file, long size, long payloadLength, int alignment, long mtimeMillis) {}
 
-  /** What a scan found. */
-  record Result(List<Found> records, int tempFilesRemoved) {}
+  /**
+   * What a scan found.
+   *
+   * @param records the valid records
+   * @param tempFilesRemoved temporary files deleted
+   * @param leafDirs which of the 256 leaf directories exist
+   */
+  record Result(List<Found> records, int tempFilesRemoved, boolean[] leafDirs) {}
 
   private SsdRecovery() {}
 
@@ -55,8 +61,13 @@ final class SsdRecovery {
     for (int i = 0; i < 256; i++) {
       perDir.add(new ArrayList<>());
     }
+    boolean[] leafDirs;
     try {
-      IntStream.range(0, 256).parallel().forEach(i -> scanDir(paths, i, perDir.get(i), temps, quarantine));
+      leafDirs = existingLeafDirs(paths);
+      IntStream.range(0, 256).parallel().filter(i -> leafDirs[i])
+          .forEach(i -> scanDir(paths, i, perDir.get(i), temps, quarantine));
+    } catch (IOException e) {
+      throw new LayerUnavailableException("ssd directory " + paths.root() + ": cannot scan: " + e, e);
     } catch (UncheckedIOException e) {
       throw new LayerUnavailableException("ssd directory " + paths.root() + ": cannot scan: " + e.getCause(), e.getCause());
     }
@@ -66,14 +77,32 @@ final class SsdRecovery {
       all.addAll(perDir.get(i));
       removed += temps[i];
     }
-    return new Result(all, removed);
+    return new Result(all, removed, leafDirs);
+  }
+
+  /** Which leaf directories exist, found by listing the root and the first level only. */
+  private static boolean[] existingLeafDirs(SsdPaths paths) throws IOException {
+    boolean[] exist = new boolean[256];
+    try (DirectoryStream<Path> first = Files.newDirectoryStream(paths.root(), SsdRecovery::isHexDigitDirectory)) {
+      for (Path d1 : first) {
+        int hi = Character.digit(d1.getFileName().toString().charAt(0), 16);
+        try (DirectoryStream<Path> second = Files.newDirectoryStream(d1, SsdRecovery::isHexDigitDirectory)) {
+          for (Path d2 : second) {
+            exist[hi << 4 | Character.digit(d2.getFileName().toString().charAt(0), 16)] = true;
+          }
+        }
+      }
+    }
+    return exist;
+  }
+
+  private static boolean isHexDigitDirectory(Path p) {
+    String n = p.getFileName().toString();
+    return n.length() == 1 && "0123456789abcdef".indexOf(n.charAt(0)) >= 0 && Files.isDirectory(p);
   }
 
   private static void scanDir(SsdPaths paths, int index, List<Found> out, int[] temps, BiConsumer<Path, String> quarantine) {
     Path dir = paths.leafDir(index);
-    if (!Files.isDirectory(dir)) {
-      return;
-    }
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
       for (Path file : files) {
         String name = file.getFileName().toString();

@@ -448,10 +448,15 @@ class SsdLayerTest {
     Path okFile = paths.recordFile(id("ok"));
     Files.writeString(SsdPaths.tempFile(okFile, 99), "half a record");
     Path garbage = paths.recordFile(SsdPaths.hash(id("garbage")));
+    Files.createDirectories(garbage.getParent());
     Files.write(garbage, new byte[] {'S', 'C', 'R', '1', 1, 2, 3});
     Path misplaced = paths.recordFile(SsdPaths.hash(id("elsewhere")));
+    Files.createDirectories(misplaced.getParent());
     Files.move(paths.recordFile(id("moved")), misplaced);
+    Files.createDirectories(paths.leafDir(0));
     Files.writeString(paths.leafDir(0).resolve("notes.txt"), "not ours");
+    Files.createDirectories(dir.resolve("g").resolve("0"));
+    Files.writeString(dir.resolve("g").resolve("0").resolve("not-a-leaf.scr"), "outside the fan-out");
 
     SsdLayer second = open();
     assertEquals(1, second.recoveredArtifacts());
@@ -461,6 +466,7 @@ class SsdLayerTest {
     assertFalse(Files.exists(garbage));
     assertFalse(Files.exists(misplaced));
     assertTrue(Files.exists(paths.leafDir(0).resolve("notes.txt")));
+    assertTrue(Files.exists(dir.resolve("g").resolve("0").resolve("not-a-leaf.scr")));
     assertNull(second.get(id("elsewhere")));
     assertNull(second.get(id("moved")));
     try (Lease l = second.get(id("ok"))) {
