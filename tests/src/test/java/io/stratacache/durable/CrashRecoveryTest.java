@@ -71,13 +71,17 @@ class CrashRecoveryTest {
     SplittableRandom random = new SplittableRandom(seed);
     Path cxlRegion = cxlDir.resolve("region");
     long totalAcked = 0;
+    int reclaimed = 0;
     for (int round = 1; round <= ROUNDS; round++) {
       String fsync = FSYNC.get((round - 1) % FSYNC.size());
       int delayMs = 200 + random.nextInt(1600);
-      AtomicInteger acked = new AtomicInteger(-1);
+      AtomicInteger ackedSsd = new AtomicInteger(-1);
+      AtomicInteger ackedCxl = new AtomicInteger(-1);
       try (ChildJvm child = ChildJvm.start(CrashWriter.class, line -> {
-        if (line.startsWith("acked ")) {
-          acked.set(Integer.parseInt(line.substring(6)));
+        if (line.startsWith("acked ssd ")) {
+          ackedSsd.set(Integer.parseInt(line.substring(10)));
+        } else if (line.startsWith("acked cxl ")) {
+          ackedCxl.set(Integer.parseInt(line.substring(10)));
         }
       }, ssdDir.toString(), cxlRegion.toString(), Integer.toString(round), fsync, Long.toString(seed))) {
         assertEquals("ready", child.awaitLine(Duration.ofSeconds(60)), "child's first line");
@@ -85,25 +89,28 @@ class CrashRecoveryTest {
         assertTrue(child.process().isAlive(), "the writer died by itself (exit " + exitOf(child) + "), seed " + seed);
         child.kill();
       }
-      int lastAcked = acked.get();
-      totalAcked += lastAcked + 1;
+      int lastSsd = ackedSsd.get();
+      int lastCxl = ackedCxl.get();
+      totalAcked += lastSsd + 1 + lastCxl + 1;
       try (SsdLayer ssd = (SsdLayer) CrashWriter.openSsd(ssdDir.toString(), fsync);
           CxlLayer cxl = (CxlLayer) CrashWriter.openCxl(cxlRegion.toString())) {
-        Counts s = verify(ssd, "ssd", seed, round, lastAcked, true);
-        Counts c = verify(cxl, "cxl", seed, round, lastAcked, false);
+        Counts s = verify(ssd, "ssd", seed, round, lastSsd, true);
+        Counts c = verify(cxl, "cxl", seed, round, lastCxl, false);
         System.out.printf(
-            "crash round %d (seed %s): killed %d ms after ready, %d stores acknowledged; ssd (fsync %s): %d present,"
-                + " %d absent, %d quarantined, %d temp files removed; cxl: %d present, %d absent, %d corrupt,"
-                + " %d unfinished stores reclaimed, %d lock breaks so far%n",
-            round, Seeds.format(seed), delayMs, lastAcked + 1, fsync, s.present, s.absent, ssd.stats().corrupt(),
-            ssd.recoveredTempFiles(), c.present, c.absent, cxl.stats().corrupt(), cxl.abandonedWritesReclaimed(),
+            "crash round %d (seed %s): killed %d ms after ready; ssd (fsync %s): %d stores acknowledged, %d present,"
+                + " %d absent, %d quarantined, %d temp files removed; cxl: %d stores acknowledged, %d present, %d absent,"
+                + " %d corrupt, %d unfinished stores reclaimed, %d lock breaks so far%n",
+            round, Seeds.format(seed), delayMs, fsync, lastSsd + 1, s.present, s.absent, ssd.stats().corrupt(),
+            ssd.recoveredTempFiles(), lastCxl + 1, c.present, c.absent, cxl.stats().corrupt(), cxl.abandonedWritesReclaimed(),
             cxl.lockBreaks());
         assertEquals(0, ssd.stats().corrupt(), "a process crash tears no SSD record (seed " + seed + ")");
         assertEquals(0, cxl.stats().corrupt(), "no committed CXL record may be torn (seed " + seed + ")");
         assertEquals(0, cxl.stats().openLeases());
+        reclaimed += cxl.abandonedWritesReclaimed();
       }
     }
-    System.out.printf("crash test (seed %s): %d rounds, %d stores acknowledged in all%n", Seeds.format(seed), ROUNDS, totalAcked);
+    System.out.printf("crash test (seed %s): %d rounds, %d stores acknowledged in all, %d unfinished CXL stores reclaimed%n",
+        Seeds.format(seed), ROUNDS, totalAcked, reclaimed);
     assertTrue(totalAcked >= 2000, "the writer was meant to store thousands of artifacts, acknowledged " + totalAcked);
   }
 

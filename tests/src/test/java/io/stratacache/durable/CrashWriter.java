@@ -5,6 +5,7 @@ import io.stratacache.spi.LayerProviders;
 import io.stratacache.spi.LayerSpec;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.MemoryLayer;
+import io.stratacache.spi.Reservation;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
@@ -13,40 +14,55 @@ import java.util.Map;
 
 /**
  * The child of {@link CrashRecoveryTest}: opens an SSD tier and a CXL tier (recovering whatever
- * the previous child left), prints {@code ready}, then stores artifacts into both until it is
- * killed, printing {@code acked i} after the {@code i}-th store returned from both. Along the
- * way it deletes now and then and keeps a few CXL leases open, so that a kill also leaves holds
- * behind.
+ * the previous child left), prints {@code ready}, then stores into both, one thread per tier,
+ * until it is killed, printing {@code acked TIER i} after the {@code i}-th store into that tier
+ * returned. Every other CXL store fills the payload in place through a reservation, so that most
+ * of that thread's time is spent inside an unfinished store. Along the way both threads delete
+ * now and then, and the CXL thread keeps a few leases open, so that a kill also leaves holds.
  *
  * <p>Arguments: ssd directory, cxl region, round, ssd fsync policy, seed.
  */
 public final class CrashWriter {
   private CrashWriter() {}
 
-  public static void main(String[] args) {
+  public static void main(String[] args) throws InterruptedException {
     String ssdDir = args[0];
     String cxlPath = args[1];
     int round = Integer.parseInt(args[2]);
     String fsync = args[3];
     long seed = Long.parseLong(args[4]);
-    try (MemoryLayer ssd = openSsd(ssdDir, fsync);
-        MemoryLayer cxl = openCxl(cxlPath);
-        Arena arena = Arena.ofConfined()) {
+    MemoryLayer ssd = openSsd(ssdDir, fsync);
+    MemoryLayer cxl = openCxl(cxlPath);
+    System.out.println("ready");
+    System.out.flush();
+    Thread ssdWriter = Thread.ofPlatform().start(() -> write(ssd, "ssd", round, seed, false));
+    Thread cxlWriter = Thread.ofPlatform().start(() -> write(cxl, "cxl", round, seed, true));
+    ssdWriter.join();
+    cxlWriter.join();
+  }
+
+  private static void write(MemoryLayer layer, String tier, int round, long seed, boolean inPlace) {
+    try (Arena arena = Arena.ofConfined()) {
       MemorySegment buffer = arena.allocate(CrashArtifacts.MAX_SIZE);
       Deque<Lease> held = new ArrayDeque<>();
-      System.out.println("ready");
-      System.out.flush();
       for (int i = 0; ; i++) {
         int j = CrashArtifacts.target(seed, round, i);
+        ArtifactId id = CrashArtifacts.id(tier, j);
         long version = CrashArtifacts.version(round, i);
-        store(ssd, CrashArtifacts.id("ssd", j), version, buffer);
-        store(cxl, CrashArtifacts.id("cxl", j), version, buffer);
-        if (i % 17 == 5) {
-          ssd.delete(CrashArtifacts.id("ssd", (j + 1) % CrashArtifacts.IDS));
-          cxl.delete(CrashArtifacts.id("cxl", (j + 1) % CrashArtifacts.IDS));
+        if (inPlace && i % 2 == 0) {
+          try (Reservation r = layer.reserve(id, CrashArtifacts.meta(version), CrashArtifacts.size(id, version))) {
+            CrashArtifacts.fill(r.segment(), id, version);
+            r.commit();
+          }
+        } else {
+          int size = CrashArtifacts.fill(buffer, id, version);
+          layer.put(id, CrashArtifacts.meta(version), buffer.asSlice(0, size));
         }
-        if (i % 7 == 0) {
-          Lease l = cxl.get(CrashArtifacts.id("cxl", j));
+        if (i % 17 == 5) {
+          layer.delete(CrashArtifacts.id(tier, (j + 1) % CrashArtifacts.IDS));
+        }
+        if (inPlace && i % 7 == 0) {
+          Lease l = layer.get(id);
           if (l != null) {
             held.addLast(l);
           }
@@ -54,15 +70,12 @@ public final class CrashWriter {
             held.removeFirst().close();
           }
         }
-        System.out.println("acked " + i);
-        System.out.flush();
+        synchronized (System.out) {
+          System.out.println("acked " + tier + " " + i);
+          System.out.flush();
+        }
       }
     }
-  }
-
-  private static void store(MemoryLayer layer, ArtifactId id, long version, MemorySegment buffer) {
-    int size = CrashArtifacts.fill(buffer, id, version);
-    layer.put(id, CrashArtifacts.meta(version), buffer.asSlice(0, size));
   }
 
   static MemoryLayer openSsd(String dir, String fsync) {
