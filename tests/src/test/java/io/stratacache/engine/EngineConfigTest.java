@@ -88,7 +88,8 @@ class EngineConfigTest {
   void builder_refusesNonsenseBeforeOpeningAnything() {
     ConfigException twice = assertThrows(ConfigException.class, () -> StorageEngine.builder()
         .tier("a", "cpu", Map.of("capacity", "1MiB"))
-        .tier("a", "cpu", Map.of("capacity", "1MiB")));
+        .tier("a", "cpu", Map.of("capacity", "1MiB"))
+        .build());
     assertTrue(twice.getMessage().contains("\"a\""), twice.getMessage());
     ConfigException skip = assertThrows(ConfigException.class, () -> StorageEngine.builder()
         .tier("a", "cpu", Map.of("capacity", "1MiB"))
@@ -96,7 +97,7 @@ class EngineConfigTest {
         .tier("c", "cpu", Map.of("capacity", "1MiB"))
         .link("a", "c", LinkMode.WRITE_BACK)
         .build());
-    assertTrue(skip.getMessage().contains("a -> c"), skip.getMessage());
+    assertTrue(skip.getMessage().contains("links[0]") && skip.getMessage().contains("c"), skip.getMessage());
     assertThrows(ConfigException.class, () -> StorageEngine.builder().build());
   }
 

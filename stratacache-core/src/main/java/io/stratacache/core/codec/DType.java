@@ -35,12 +35,17 @@ public enum DType {
   }
 
   /**
-   * The type whose {@linkplain #safetensorsName() safetensors name} is {@code name}, in any case.
+   * The type whose {@linkplain #safetensorsName() safetensors name} is {@code name}, in any case;
+   * a leading {@code fp} stands for {@code F}, so the labels {@code fp16}, {@code fp32} and {@code
+   * fp8_e4m3} name {@link #F16}, {@link #F32} and {@link #F8_E4M3}.
    *
    * @throws IllegalArgumentException naming the value and the known names
    */
   public static DType forName(String name) {
     String n = name.toUpperCase(Locale.ROOT);
+    if (n.startsWith("FP")) {
+      n = "F" + n.substring(2);
+    }
     for (DType t : values()) {
       if (t.safetensorsName().equals(n)) {
         return t;

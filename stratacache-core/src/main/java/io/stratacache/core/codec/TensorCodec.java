@@ -23,7 +23,9 @@ import java.util.Set;
  * and shape live in the artifact's meta ({@value #ATTR_DTYPE} {@code = BF16}, {@value
  * #ATTR_SHAPE} {@code = [32,2,256,8,128]}, {@value #ATTR_CODEC} {@code = stable}). With {@code
  * tensor_header_in_payload} the payload also starts with a safetensors-compatible header ({@link
- * TensorLayout}), and the meta says so ({@value #ATTR_HEADER} {@code = true}).
+ * TensorLayout}), and the meta says so ({@value #ATTR_HEADER} {@code = true}). Decoding also
+ * reads shapes without brackets ({@code 32,2,256}) and dtype labels such as {@code bf16} or
+ * {@code fp8_e4m3}, as the KV and parameter adapters write them.
  *
  * <p>An instance is the writing side for one setting of the header ({@link #RAW}, {@link
  * #WITH_HEADER}); {@link #decode} reads either, as the meta says. To fill tier memory in place:
@@ -46,8 +48,8 @@ public final class TensorCodec {
   /** The codec's name, in the meta and in {@code kv.tensor_codec}. */
   public static final String NAME = "stable";
 
-  /** Meta attribute naming the codec. */
-  public static final String ATTR_CODEC = "codec";
+  /** Meta attribute naming the codec (as the configuration key {@code kv.tensor_codec}). */
+  public static final String ATTR_CODEC = "tensor_codec";
 
   /** Meta attribute holding the dtype's safetensors name. */
   public static final String ATTR_DTYPE = "tensor_dtype";
@@ -156,16 +158,18 @@ public final class TensorCodec {
   }
 
   /**
-   * Parses {@link #formatShape} text (spaces allowed around numbers).
+   * Parses {@link #formatShape} text, or the same list without brackets ({@code 32,2,256}); spaces
+   * are allowed around numbers. {@code []} is a scalar.
    *
    * @throws CodecException if {@code text} is not a list of dimensions of 0 or more
    */
   public static long[] parseShape(String text) {
     String t = text.strip();
-    if (t.length() < 2 || t.charAt(0) != '[' || t.charAt(t.length() - 1) != ']') {
+    boolean open = t.startsWith("[");
+    if (open != (t.length() > 1 && t.endsWith("]")) || t.isEmpty()) {
       throw new CodecException("tensor: shape \"" + text + "\" (expected: [d0,d1,...] of whole numbers, e.g. [32,2,256])");
     }
-    String inner = t.substring(1, t.length() - 1).strip();
+    String inner = open ? t.substring(1, t.length() - 1).strip() : t;
     if (inner.isEmpty()) {
       return new long[0];
     }

@@ -101,10 +101,10 @@ class TensorCodecTest {
   @Test
   void meta_namesCodecDtypeAndShape() {
     ArtifactMeta raw = TensorCodec.RAW.meta(ArtifactType.KV_BLOCKS, DType.BF16, 32, 2, 256, 8, 128);
-    assertEquals(Map.of("codec", "stable", "tensor_dtype", "BF16", "tensor_shape", "[32,2,256,8,128]"), raw.attributes());
+    assertEquals(Map.of("tensor_codec", "stable", "tensor_dtype", "BF16", "tensor_shape", "[32,2,256,8,128]"), raw.attributes());
     assertEquals(ArtifactType.KV_BLOCKS, raw.type());
     ArtifactMeta withHeader = TensorCodec.WITH_HEADER.meta(ArtifactType.PARAM_CHUNK, DType.F8_E4M3, 7);
-    assertEquals(Map.of("codec", "stable", "tensor_dtype", "F8_E4M3", "tensor_shape", "[7]", "tensor_header_in_payload", "true"),
+    assertEquals(Map.of("tensor_codec", "stable", "tensor_dtype", "F8_E4M3", "tensor_shape", "[7]", "tensor_header_in_payload", "true"),
         withHeader.attributes());
 
     ArtifactMeta described = TensorCodec.RAW.describe(
@@ -183,7 +183,9 @@ class TensorCodecTest {
     assertEquals("[32,2,256,8,128]", TensorCodec.formatShape(32, 2, 256, 8, 128));
     assertArrayEquals(new long[] {32, 2, 256}, TensorCodec.parseShape(" [32, 2 ,256] "));
     assertArrayEquals(new long[0], TensorCodec.parseShape("[ ]"));
-    for (String bad : new String[] {"", "[", "32,2", "[1,,2]", "[1,]", "[-1]", "[+1]", "[a]", "[1.5]", "[99999999999999999999]", "[١]"}) {
+    assertArrayEquals(new long[] {32, 2, 256}, TensorCodec.parseShape("32, 2,256"));
+    assertArrayEquals(new long[] {7}, TensorCodec.parseShape("7"));
+    for (String bad : new String[] {"", " ", "[", "]", "[32,2", "32,2]", "[1,,2]", "[1,]", "[-1]", "[+1]", "[a]", "[1.5]", "[99999999999999999999]", "[١]"}) {
       CodecException e = assertThrows(CodecException.class, () -> TensorCodec.parseShape(bad), bad);
       assertTrue(e.getMessage().startsWith("tensor: shape \"" + bad + "\""), e.getMessage());
     }
@@ -205,20 +207,34 @@ class TensorCodecTest {
   @Test
   void decode_refusesMetaThatIsNotAStableTensors() {
     MemorySegment p = MemorySegment.ofArray(new byte[4]);
-    assertDecodeError(meta(Map.of()), p, "tensor: meta codec = null (expected: \"stable\")");
-    assertDecodeError(meta(Map.of("codec", "pickle")), p, "tensor: meta codec = \"pickle\" (expected: \"stable\")");
-    assertDecodeError(meta(Map.of("codec", "stable", "tensor_shape", "[4]")), p,
+    assertDecodeError(meta(Map.of()), p, "tensor: meta tensor_codec = null (expected: \"stable\")");
+    assertDecodeError(meta(Map.of("tensor_codec", "pickle")), p, "tensor: meta tensor_codec = \"pickle\" (expected: \"stable\")");
+    assertDecodeError(meta(Map.of("tensor_codec", "stable", "tensor_shape", "[4]")), p,
         "tensor: meta has no tensor_dtype (expected: one of [F32, F16, BF16, F8_E4M3, F8_E5M2, F64, I8, U8, I16, I32, I64, BOOL])");
-    assertDecodeError(meta(Map.of("codec", "stable", "tensor_dtype", "Q4", "tensor_shape", "[4]")), p,
+    assertDecodeError(meta(Map.of("tensor_codec", "stable", "tensor_dtype", "Q4", "tensor_shape", "[4]")), p,
         "tensor: meta tensor_dtype: dtype \"Q4\" (expected: one of [F32, F16, BF16, F8_E4M3, F8_E5M2, F64, I8, U8, I16, I32, I64, BOOL])");
-    assertDecodeError(meta(Map.of("codec", "stable", "tensor_dtype", "U8")), p,
+    assertDecodeError(meta(Map.of("tensor_codec", "stable", "tensor_dtype", "U8")), p,
         "tensor: meta has no tensor_shape (expected: e.g. [32,2,256,8,128])");
-    assertDecodeError(meta(Map.of("codec", "stable", "tensor_dtype", "U8", "tensor_shape", "[2;2]")), p,
+    assertDecodeError(meta(Map.of("tensor_codec", "stable", "tensor_dtype", "U8", "tensor_shape", "[2;2]")), p,
         "tensor: shape \"[2;2]\" has dimension 0 = \"2;2\" (expected: a whole number, 0 or more)");
-    assertDecodeError(meta(Map.of("codec", "stable", "tensor_dtype", "I64", "tensor_shape", "[9223372036854775807,2]")), p,
+    assertDecodeError(meta(Map.of("tensor_codec", "stable", "tensor_dtype", "I64", "tensor_shape", "[9223372036854775807,2]")), p,
         "tensor: shape [9223372036854775807,2] of I64 (expected: at most 9223372036854775807 bytes)");
-    assertDecodeError(meta(Map.of("codec", "stable", "tensor_dtype", "U8", "tensor_shape", "[4]", "tensor_header_in_payload", "yes")),
+    assertDecodeError(meta(Map.of("tensor_codec", "stable", "tensor_dtype", "U8", "tensor_shape", "[4]", "tensor_header_in_payload", "yes")),
         p, "tensor: meta tensor_header_in_payload = \"yes\" (expected: true or false)");
+  }
+
+  @Test
+  void decode_readsTheMetaTheAdaptersWrite() {
+    // labels and bare shapes, as the KV adapter stores its chunks
+    ArtifactMeta kv = meta(Map.of("tensor_codec", "stable", "tensor_dtype", "bf16", "tensor_shape", "2,3", "kv_tokens", "3"));
+    Tensor t = TensorCodec.decode(kv, MemorySegment.ofArray(new byte[12]));
+    assertEquals(DType.BF16, t.dtype());
+    assertArrayEquals(new long[] {2, 3}, t.shape());
+    for (String label : new String[] {"fp16", "FP32", "fp8_e4m3", "fp8_e5m2", "fp64"}) {
+      assertEquals("F" + label.toUpperCase(java.util.Locale.ROOT).substring(2), DType.forName(label).name());
+    }
+    assertThrows(IllegalArgumentException.class, () -> DType.forName("fp8"));
+    assertThrows(IllegalArgumentException.class, () -> DType.forName("fpbool"));
   }
 
   @ParameterizedTest
