@@ -41,8 +41,11 @@ import org.openjdk.jmh.annotations.TearDown;
  *       the scatter straight from the tier's bytes into the pages.
  *   <li>{@code plainGather} / {@code plainScatter}: a loop over layers, planes and tokens copying
  *       each token's row between the pages and a pre-touched 32 MiB buffer, as code without the
- *       adapter would.
- *   <li>{@code contiguousCopy}: one 32 MiB {@link MemorySegment#copy}: the memory-bandwidth floor.
+ *       adapter would. The gather writes each call into the next of four buffers, as the store
+ *       writes into the next free part of a tier of four chunks, so that both write memory that is
+ *       equally cold; the scatter reads one buffer, as retrieve reads the same stored chunk.
+ *   <li>{@code contiguousCopy}: one 32 MiB {@link MemorySegment#copy} into the next of the four
+ *       buffers: the memory-bandwidth floor.
  * </ul>
  *
  * {@code mapping}: {@code blocks} gives the chunk 16 whole blocks in a random order (how an engine
@@ -71,8 +74,9 @@ public class KvTransferBenchmark {
   private int[] storeTokens;
   private int[] retrieveTokens;
   private MemorySegment buffer;
-  private MemorySegment bufferCopy;
+  private final MemorySegment[] targets = new MemorySegment[4];
   private int next;
+  private int target;
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -89,7 +93,7 @@ public class KvTransferBenchmark {
     pages = new KvPages(layout, layers);
     slots = mapping.equals("blocks") ? blockSlots(random) : shuffledSlots(random);
     long chunkBytes = KvChunkLayout.payloadBytes(layout, LAYERS, TOKENS);
-    // Room for four chunks: a store evicts the oldest; the retrieved chunk is re-stored each trial.
+    // Room for four chunks: a store evicts the oldest; the retrieved chunk is stored again before each iteration.
     engine = StorageEngine.builder().tier("hot", "cpu", Map.of("capacity", 4 * chunkBytes)).build();
     cache = KvPrefixCache.builder(engine)
         .model("meta-llama/Meta-Llama-3-8B").layout(layout).layers(LAYERS)
@@ -101,11 +105,12 @@ public class KvTransferBenchmark {
       storeTokens[i] = random.nextInt(128_256);
       retrieveTokens[i] = random.nextInt(128_256);
     }
+    for (int i = 0; i < targets.length; i++) {
+      targets[i] = arena.allocate(chunkBytes, 4096);
+      targets[i].fill((byte) i);
+    }
     buffer = arena.allocate(chunkBytes, 4096);
-    bufferCopy = arena.allocate(chunkBytes, 4096);
-    buffer.fill((byte) 1);
-    bufferCopy.fill((byte) 2);
-    plainGather();
+    plainCopy(buffer, true);
   }
 
   /** Stores the chunk {@code retrieve} loads: the store benchmark may have evicted it. */
@@ -170,41 +175,46 @@ public class KvTransferBenchmark {
     return r.loadedBytes();
   }
 
+  private MemorySegment nextTarget() {
+    target = (target + 1) % targets.length;
+    return targets[target];
+  }
+
   @Benchmark
   public MemorySegment plainGather() {
-    long row = layout.rowBytes();
-    long off = 0;
-    for (int l = 0; l < LAYERS; l++) {
-      MemorySegment page = pages.layer(l);
-      for (int p = 0; p < 2; p++) {
-        for (int t = 0; t < TOKENS; t++) {
-          MemorySegment.copy(page, layout.rowOffset(p, slots[t]), buffer, off, row);
-          off += row;
-        }
-      }
-    }
-    return buffer;
+    return plainCopy(nextTarget(), true);
   }
 
   @Benchmark
   public MemorySegment plainScatter() {
+    return plainCopy(buffer, false);
+  }
+
+  /** One row copy per layer, plane and token between the pages and {@code chunk}. */
+  private MemorySegment plainCopy(MemorySegment chunk, boolean gather) {
     long row = layout.rowBytes();
     long off = 0;
     for (int l = 0; l < LAYERS; l++) {
       MemorySegment page = pages.layer(l);
       for (int p = 0; p < 2; p++) {
         for (int t = 0; t < TOKENS; t++) {
-          MemorySegment.copy(buffer, off, page, layout.rowOffset(p, slots[t]), row);
+          long pageOffset = layout.rowOffset(p, slots[t]);
+          if (gather) {
+            MemorySegment.copy(page, pageOffset, chunk, off, row);
+          } else {
+            MemorySegment.copy(chunk, off, page, pageOffset, row);
+          }
           off += row;
         }
       }
     }
-    return buffer;
+    return chunk;
   }
 
   @Benchmark
   public MemorySegment contiguousCopy() {
-    MemorySegment.copy(buffer, 0, bufferCopy, 0, buffer.byteSize());
-    return bufferCopy;
+    MemorySegment dst = nextTarget();
+    MemorySegment.copy(buffer, 0, dst, 0, buffer.byteSize());
+    return dst;
   }
 }
