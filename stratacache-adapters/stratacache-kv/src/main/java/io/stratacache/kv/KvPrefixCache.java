@@ -29,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -332,13 +333,18 @@ public final class KvPrefixCache implements AutoCloseable {
     maybeLogStats();
     KvLeasedPrefix prefix = new KvLeasedPrefix(this, lookupResult(tokens.length, hit, chunks.size(), byTier), chunks, held);
     leased.add(prefix);
-    prefix.expireAfter(reaper.schedule(() -> {
-      List<Lease[]> taken = prefix.take();
-      if (taken != null) {
-        KvLeasedPrefix.closeAll(taken);
-        stats.expiredLeases.increment();
-      }
-    }, timeout.toNanos(), TimeUnit.NANOSECONDS));
+    try {
+      prefix.expireAfter(reaper.schedule(() -> {
+        List<Lease[]> taken = prefix.take();
+        if (taken != null) {
+          KvLeasedPrefix.closeAll(taken);
+          stats.expiredLeases.increment();
+        }
+      }, timeout.toNanos(), TimeUnit.NANOSECONDS));
+    } catch (RejectedExecutionException e) {
+      prefix.release();
+      throw new IllegalStateException("KV prefix cache for " + namespace.model() + " closed during the lookup", e);
+    }
     return prefix;
   }
 
