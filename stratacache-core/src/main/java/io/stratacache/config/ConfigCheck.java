@@ -1,5 +1,6 @@
 package io.stratacache.config;
 
+import io.stratacache.core.codec.TensorCodec;
 import io.stratacache.spi.EvictionPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,7 +26,7 @@ final class ConfigCheck {
   static final List<String> TELEMETRY_EXPORTS = List.of("none", "log");
 
   /** The tensor codecs there are ({@code kv.tensor_codec}). */
-  static final List<String> TENSOR_CODECS = List.of("stable");
+  static final List<String> TENSOR_CODECS = List.of(TensorCodec.NAME);
 
   private static final Pattern TIER_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
   private static final Duration MAX_DURATION = Duration.ofNanos(Long.MAX_VALUE);

@@ -4,7 +4,6 @@ import io.stratacache.config.ChainConfig;
 import io.stratacache.config.KvConfig;
 import io.stratacache.config.LinkConfig;
 import io.stratacache.config.LinkMode;
-import io.stratacache.config.LoggingConfig;
 import io.stratacache.config.StrataConfig;
 import io.stratacache.config.TierConfig;
 import io.stratacache.config.WritebackConfig;
@@ -22,13 +21,12 @@ import io.stratacache.spi.ProbeResult;
 import io.stratacache.spi.Reservation;
 import io.stratacache.tiering.TierChain;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * The storage plane's API: stores, loads and deletes artifacts over an ordered chain of tiers.
@@ -74,6 +72,23 @@ public final class StorageEngine implements AutoCloseable {
         opened.forEach(StorageEngine::closeQuietly);
       }
     }
+  }
+
+  /**
+   * Opens the engine described by the YAML file {@code yaml}.
+   *
+   * @throws ConfigException naming the file, the key and what was expected
+   */
+  public static StorageEngine fromFile(Path yaml) {
+    return open(StrataConfig.load(yaml));
+  }
+
+  /**
+   * Opens the engine from {@code -Dstratacache.config}, else {@code STRATACACHE_CONFIG}, else the
+   * packaged default (with {@code STRATACACHE_<KEY>} overrides applied).
+   */
+  public static StorageEngine fromDefaults() {
+    return open(StrataConfig.resolve());
   }
 
   /** A builder for an engine configured in code. */
@@ -348,145 +363,108 @@ public final class StorageEngine implements AutoCloseable {
   }
 
   /**
-   * Builds an engine in code. Each tier is named once; links default to write-through; {@link
-   * #build()} checks the whole configuration before opening anything.
+   * Builds an engine in code. The configuration is checked by {@link StrataConfig.Builder} (each
+   * setting once, the same checks as a file) before any tier is opened; links default to
+   * write-through.
    */
   public static final class Builder {
-    private final List<TierConfig> tiers = new ArrayList<>();
+    private final StrataConfig.Builder config = StrataConfig.builder();
     private final Map<String, MemoryLayer> opened = new LinkedHashMap<>();
-    private final List<LinkConfig> links = new ArrayList<>();
     private Boolean promoteOnHit;
     private Boolean demoteOnEvict;
-    private WritebackConfig writeback;
-    private KvConfig kv;
 
     private Builder() {}
 
     /** Adds a tier below those added so far, opened by {@code provider} with {@code settings}. */
-    public Builder tier(String name, String provider, Map<String, Object> settings) {
-      requireNewTier(name);
-      tiers.add(new TierConfig(name, provider, settings));
+    public Builder tier(String name, String provider, Map<String, ?> settings) {
+      config.tier(name, provider, settings);
       return this;
     }
 
     /**
-     * Adds an already opened layer below those added so far (the engine takes ownership); its
-     * tier name is {@link MemoryLayer#name()}.
+     * Adds an already opened layer below those added so far (the engine takes ownership and
+     * closes it); its tier name is {@link MemoryLayer#name()}.
      */
     public Builder tier(MemoryLayer layer, String provider) {
-      requireNewTier(layer.name());
-      tiers.add(new TierConfig(layer.name(), provider, Map.of()));
-      opened.put(layer.name(), layer);
+      if (opened.putIfAbsent(layer.name(), layer) != null) {
+        throw new ConfigException("builder: tier \"" + layer.name() + "\" was already added (expected: unique tier names)");
+      }
+      config.tier(layer.name(), provider, Map.of());
       return this;
     }
 
-    private void requireNewTier(String name) {
-      for (TierConfig t : tiers) {
-        if (t.name().equals(name)) {
-          throw new ConfigException("builder: tier \"" + name + "\" was already added (expected: unique tier names)");
-        }
-      }
-    }
-
-    /** Sets the link between two adjacent tiers. */
+    /** Sets the link between a tier and the tier directly below it. */
     public Builder link(String from, String to, LinkMode mode) {
-      for (LinkConfig l : links) {
-        if (l.from().equals(from)) {
-          throw new ConfigException("builder: link from \"" + from + "\" was already set to " + l.mode().configName());
-        }
-      }
-      links.add(new LinkConfig(from, to, mode));
+      config.link(from, to, mode);
       return this;
     }
 
+    /** Whether a lower-tier hit is copied into the tiers above it (default true). */
     public Builder promoteOnHit(boolean promote) {
-      if (promoteOnHit != null) {
-        throw new ConfigException("builder: promoteOnHit was already set to " + promoteOnHit);
-      }
-      promoteOnHit = promote;
+      promoteOnHit = once("promoteOnHit", promoteOnHit, promote);
       return this;
     }
 
+    /** Whether an evicted artifact no lower tier holds is written down (default true). */
     public Builder demoteOnEvict(boolean demote) {
-      if (demoteOnEvict != null) {
-        throw new ConfigException("builder: demoteOnEvict was already set to " + demoteOnEvict);
-      }
-      demoteOnEvict = demote;
+      demoteOnEvict = once("demoteOnEvict", demoteOnEvict, demote);
       return this;
     }
 
-    public Builder writeback(WritebackConfig config) {
-      if (writeback != null) {
-        throw new ConfigException("builder: writeback was already set to " + writeback);
-      }
-      writeback = Objects.requireNonNull(config, "writeback");
+    public Builder writeback(WritebackConfig writeback) {
+      config.writeback(writeback);
       return this;
     }
 
-    public Builder kv(KvConfig config) {
-      if (kv != null) {
-        throw new ConfigException("builder: kv was already set to " + kv);
-      }
-      kv = Objects.requireNonNull(config, "kv");
+    public Builder kv(KvConfig kv) {
+      config.kv(kv);
       return this;
+    }
+
+    private static Boolean once(String what, Boolean current, boolean value) {
+      if (current != null) {
+        throw new IllegalStateException(what + " was already set to " + current);
+      }
+      return value;
     }
 
     /**
      * Checks the configuration and opens the engine.
      *
-     * @throws ConfigException if no tier was added or a link does not join adjacent tiers
+     * @throws ConfigException if the configuration is invalid (no tier, a duplicate name, a link
+     *     that does not join adjacent tiers, ...)
      */
     public StorageEngine build() {
-      if (tiers.isEmpty()) {
-        throw new ConfigException("builder: no tiers (expected: at least one tier)");
+      if (promoteOnHit != null || demoteOnEvict != null) {
+        config.chain(new ChainConfig(
+            promoteOnHit == null ? ChainConfig.DEFAULTS.promoteOnHit() : promoteOnHit,
+            demoteOnEvict == null ? ChainConfig.DEFAULTS.demoteOnEvict() : demoteOnEvict));
       }
-      Set<String> from = new HashSet<>();
-      for (LinkConfig l : links) {
-        int i = indexOf(l.from());
-        if (i < 0 || i + 1 >= tiers.size() || !tiers.get(i + 1).name().equals(l.to())) {
-          throw new ConfigException(
-              "builder: link " + l.from() + " -> " + l.to() + " (expected: a tier and the tier directly below it, among "
-                  + tiers.stream().map(TierConfig::name).toList() + ")");
-        }
-        from.add(l.from());
+      StrataConfig checked;
+      try {
+        checked = config.build();
+      } catch (ConfigException e) {
+        opened.values().forEach(StorageEngine::closeQuietly);
+        throw e;
       }
-      ChainConfig chainConfig = new ChainConfig(
-          promoteOnHit == null ? ChainConfig.DEFAULTS.promoteOnHit() : promoteOnHit,
-          demoteOnEvict == null ? ChainConfig.DEFAULTS.demoteOnEvict() : demoteOnEvict);
-      StrataConfig config = new StrataConfig(
-          tiers, links, chainConfig, writeback == null ? WritebackConfig.DEFAULTS : writeback,
-          kv == null ? KvConfig.DEFAULTS : kv, LoggingConfig.DEFAULTS, "builder");
       if (opened.isEmpty()) {
-        return open(config);
+        return open(checked);
       }
       List<MemoryLayer> layers = new ArrayList<>();
       boolean success = false;
       try {
-        for (TierConfig t : tiers) {
+        for (TierConfig t : checked.tiers()) {
           MemoryLayer layer = opened.get(t.name());
-          layers.add(layer != null ? layer : LayerProviders.forName(t.provider()).open(t.toSpec("builder")));
+          layers.add(layer != null ? layer : LayerProviders.forName(t.provider()).open(t.toSpec(checked.source())));
         }
-        StorageEngine engine = assemble(config, layers);
+        StorageEngine engine = assemble(checked, layers);
         success = true;
         return engine;
       } finally {
         if (!success) {
-          for (int i = 0; i < layers.size(); i++) {
-            if (!opened.containsKey(tiers.get(i).name())) {
-              closeQuietly(layers.get(i));
-            }
-          }
+          layers.forEach(StorageEngine::closeQuietly);
         }
       }
-    }
-
-    private int indexOf(String name) {
-      for (int i = 0; i < tiers.size(); i++) {
-        if (tiers.get(i).name().equals(name)) {
-          return i;
-        }
-      }
-      return -1;
     }
   }
 }

@@ -202,8 +202,7 @@ public final class TierChain implements AutoCloseable {
   private void propagate(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
     for (int j = index; j < links.length; j++) {
       if (links[j] == LinkMode.WRITE_BACK && !mustWriteThrough(j, payload.byteSize())) {
-        dirty[j].mark(id, payload.byteSize());
-        worker.wake();
+        dirty[j].mark(id, payload.byteSize(), writebackConfig.flushInterval().toNanos());
         return;
       }
       tiers[j + 1].layer().put(id, meta, payload);

@@ -46,9 +46,19 @@ public final class DirtySet {
     return name;
   }
 
-  /** Marks {@code id} dirty with a payload of {@code size} bytes, resetting its retry state. */
+  /** Marks {@code id} dirty with a payload of {@code size} bytes, due for a flush at once. */
   public void mark(ArtifactId id, long size) {
-    Entry previous = entries.put(id, new Entry(size));
+    mark(id, size, 0);
+  }
+
+  /**
+   * Marks {@code id} dirty with a payload of {@code size} bytes, resetting its retry state; the
+   * worker leaves it alone for {@code delayNanos} (an explicit drain does not wait).
+   */
+  public void mark(ArtifactId id, long size, long delayNanos) {
+    Entry fresh = new Entry(size);
+    fresh.notBeforeNanos = System.nanoTime() + delayNanos;
+    Entry previous = entries.put(id, fresh);
     bytes.addAndGet(size - (previous == null ? 0 : previous.size));
   }
 
@@ -88,11 +98,15 @@ public final class DirtySet {
     return new ArrayList<>(entries.keySet());
   }
 
-  /** The ids due for a flush at {@code nowNanos}, or all of them if {@code ignoreBackoff}. */
-  List<ArtifactId> due(long nowNanos, boolean ignoreBackoff, int max) {
+  /**
+   * The ids due for a flush at {@code nowNanos}: all of them if {@code ignoreBackoff}; with
+   * {@code pressing}, also those still in their flush delay that never failed.
+   */
+  List<ArtifactId> due(long nowNanos, boolean ignoreBackoff, boolean pressing, int max) {
     List<ArtifactId> out = new ArrayList<>(Math.min(max, entries.size()));
     for (var e : entries.entrySet()) {
-      if (ignoreBackoff || e.getValue().notBeforeNanos - nowNanos <= 0) {
+      Entry entry = e.getValue();
+      if (ignoreBackoff || entry.notBeforeNanos - nowNanos <= 0 || (pressing && entry.failures == 0)) {
         out.add(e.getKey());
         if (out.size() >= max) {
           break;
@@ -134,6 +148,11 @@ public final class DirtySet {
       drainLock.unlock();
       waiters.decrementAndGet();
     }
+  }
+
+  /** Whether a writer is waiting in {@link #awaitBytesAtMost}. */
+  public boolean hasWaiters() {
+    return waiters.get() > 0;
   }
 
   private void signalIfBelow() {

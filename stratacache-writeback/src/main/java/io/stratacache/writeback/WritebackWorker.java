@@ -61,7 +61,7 @@ public final class WritebackWorker implements AutoCloseable {
   }
 
   private void run() {
-    long idleNanos = config.flushInterval().toNanos();
+    long idleNanos = Math.min(config.flushInterval().toNanos(), config.retryBackoffMin().toNanos());
     while (running) {
       int done;
       try {
@@ -85,7 +85,9 @@ public final class WritebackWorker implements AutoCloseable {
     int done = 0;
     long now = System.nanoTime();
     for (Link link : links) {
-      for (ArtifactId id : link.dirty().due(now, ignoreBackoff, BATCH)) {
+      // writers wait for dirty bytes to drop: do not hold artifacts back for coalescing
+      boolean pressing = link.dirty().hasWaiters();
+      for (ArtifactId id : link.dirty().due(now, ignoreBackoff, pressing, BATCH)) {
         if (flushOne(link, id)) {
           done++;
         }

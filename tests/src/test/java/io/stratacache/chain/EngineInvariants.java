@@ -25,6 +25,11 @@ final class EngineInvariants {
       assertEquals(engine.chain().tier(engine.tiers().indexOf(t.tier())).layer().ids().size(), t.artifacts(),
           t.tier() + ": artifact count vs ids()");
     }
+    // the write-back worker may still be leaving an idempotent flush it started before the drain
+    long deadline = System.nanoTime() + 2_000_000_000L;
+    while (engine.chain().heldLocks() != 0 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
     assertEquals(0, engine.chain().heldLocks(), "per-artifact locks still held");
   }
 }

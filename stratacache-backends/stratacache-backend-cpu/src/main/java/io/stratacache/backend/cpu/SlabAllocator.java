@@ -56,6 +56,7 @@ final class SlabAllocator {
     if (size > 0) {
       insert(0, size);
     }
+    this.freeBytes = size;
   }
 
   /** Bytes managed. */
