@@ -26,10 +26,10 @@ abstract class KvEngineFixture {
   protected StorageEngine engine;
   private final List<KvPrefixCache> caches = new ArrayList<>();
 
-  /** The engine of each test: one 64 MiB {@code cpu} tier unless a test opens another. */
+  /** The engine of each test: one 8 MiB {@code cpu} tier unless a test opens another. */
   @BeforeEach
   void openEngine() {
-    engine = StorageEngine.builder().tier("hot", "cpu", Map.of("capacity", "64MiB")).build();
+    engine = StorageEngine.builder().tier("hot", "cpu", Map.of("capacity", "8MiB")).build();
   }
 
   /** Replaces the test's engine by {@code replacement}. */

@@ -3,6 +3,7 @@ package io.stratacache.kv;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stratacache.engine.StorageEngine;
@@ -131,6 +132,18 @@ class KvLeaseTest extends KvEngineFixture {
     assertEquals(KvChunkFailure.Reason.MISSING, r.failure().reason());
     assertEquals(-1, KvTestSupport.firstWrittenToken(target, targetSlots, 16, 32));
     assertEquals(0, cache.stats().expiredLeases(), "an explicit release is not a timeout");
+  }
+
+  @Test
+  void aPrefixLeasedFromAnotherCache_isRefused_andStaysHeld() {
+    int[] a = KvTestSupport.tokens(32, random);
+    store(a, slots(32));
+    KvPrefixCache other = cache("other", LAYOUT, LAYERS, kv(CHUNK, true, false), b -> {});
+    try (KvLeasedPrefix p = cache.lookupAndLease(a)) {
+      var e = assertThrows(IllegalArgumentException.class, () -> other.retrieve(p, zeroPages(LAYOUT, LAYERS), slots(32)));
+      assertTrue(e.getMessage().startsWith("leased prefix: leased from another KV prefix cache"), e.getMessage());
+      assertTrue(p.isHeld());
+    }
   }
 
   @Test

@@ -58,6 +58,10 @@ public final class KvLeasedPrefix implements AutoCloseable {
     release();
   }
 
+  KvPrefixCache owner() {
+    return owner;
+  }
+
   synchronized void expireAfter(ScheduledFuture<?> future) {
     if (leases == null) {
       future.cancel(false);

@@ -6,6 +6,7 @@ import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.CapacityException;
 import io.stratacache.core.ConfigException;
+import io.stratacache.core.StrataCacheException;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.Reservation;
@@ -28,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -47,7 +49,9 @@ import java.util.function.Function;
  * checked against its expected type, dtype, shape and size before any byte of it is scattered;
  * a mismatching chunk ends the retrieve, is reported and deleted. With {@code bundle_layers} a
  * chunk is one artifact {@code [L, 2, T, H, D]} (MLA: {@code [L, T, D]}); without, one artifact
- * per layer. Chunks already stored, or being stored by another thread, are skipped.
+ * per layer. A chunk already stored is not written again; a chunk another request is storing
+ * at the same moment is waited for, then skipped, so concurrent requests sharing a prefix write
+ * each shared chunk once.
  *
  * <p>Thread-safe: any number of requests may look up, store and retrieve at once. Calls after
  * {@link #close()} throw {@link IllegalStateException}.
@@ -329,13 +333,18 @@ public final class KvPrefixCache implements AutoCloseable {
     maybeLogStats();
     KvLeasedPrefix prefix = new KvLeasedPrefix(this, lookupResult(tokens.length, hit, chunks.size(), byTier), chunks, held);
     leased.add(prefix);
-    prefix.expireAfter(reaper.schedule(() -> {
-      List<Lease[]> taken = prefix.take();
-      if (taken != null) {
-        KvLeasedPrefix.closeAll(taken);
-        stats.expiredLeases.increment();
-      }
-    }, timeout.toNanos(), TimeUnit.NANOSECONDS));
+    try {
+      prefix.expireAfter(reaper.schedule(() -> {
+        List<Lease[]> taken = prefix.take();
+        if (taken != null) {
+          KvLeasedPrefix.closeAll(taken);
+          stats.expiredLeases.increment();
+        }
+      }, timeout.toNanos(), TimeUnit.NANOSECONDS));
+    } catch (RejectedExecutionException e) {
+      prefix.release();
+      throw new IllegalStateException("KV prefix cache for " + namespace.model() + " closed during the lookup", e);
+    }
     return prefix;
   }
 
@@ -566,6 +575,9 @@ public final class KvPrefixCache implements AutoCloseable {
    */
   public KvRetrieveResult retrieve(KvLeasedPrefix prefix, KvPages pages, int[] slotMapping) {
     ensureOpen();
+    if (prefix.owner() != this) {
+      throw new IllegalArgumentException("leased prefix: leased from another KV prefix cache (expected: one of this cache's)");
+    }
     checkPages(pages);
     if (slotMapping.length < prefix.hitTokens()) {
       throw new IllegalArgumentException(
@@ -774,12 +786,12 @@ public final class KvPrefixCache implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         futures.forEach(x -> x.cancel(true));
-        throw new io.stratacache.core.StrataCacheException("interrupted while waiting for a batch of " + inputs.size(), e);
+        throw new StrataCacheException("interrupted while waiting for a batch of " + inputs.size(), e);
       } catch (ExecutionException e) {
         if (first == null) {
           first = e.getCause() instanceof RuntimeException re
               ? re
-              : new io.stratacache.core.StrataCacheException("batch request failed: " + e.getCause(), e.getCause());
+              : new StrataCacheException("batch request failed: " + e.getCause(), e.getCause());
         }
       }
     }
