@@ -6,7 +6,9 @@ import java.util.Objects;
 /**
  * The write-back worker's settings.
  *
- * @param flushInterval how long the worker idles when it finds nothing dirty
+ * @param flushInterval how long a dirty artifact waits before the worker writes it down (repeated
+ *     stores within it are written once), and how often the idle worker looks; {@code flush()}
+ *     and {@code close()} do not wait for it
  * @param retryBackoffMin first wait after a failed flush of an artifact
  * @param retryBackoffMax longest wait between retries (the wait doubles up to this)
  * @param closeTimeout how long {@code close()} waits for dirty artifacts to drain

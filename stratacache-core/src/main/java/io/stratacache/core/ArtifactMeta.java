@@ -127,6 +127,9 @@ public record ArtifactMeta(ArtifactType type, Map<String, String> hints, Map<Str
     }
     Map<String, String> m = new LinkedHashMap<>();
     for (Map.Entry<String, JsonNode> e : n.properties()) {
+      if (e.getKey().isEmpty()) {
+        throw new CodecException("artifact meta: \"" + field + "\" has an empty key (expected: non-empty keys)");
+      }
       if (!e.getValue().isTextual()) {
         throw new CodecException(
             "artifact meta: \"" + field + "." + e.getKey() + "\" is " + e.getValue() + " (expected: a string)");

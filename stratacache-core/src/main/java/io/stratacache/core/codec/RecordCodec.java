@@ -62,6 +62,8 @@ public final class RecordCodec {
   /**
    * The bytes that go before the payload: prefix, header and padding to {@code alignment}.
    * The payload follows them directly.
+   *
+   * @throws IllegalArgumentException if {@code alignment} is not a power of two
    */
   public static byte[] encodePrefix(ArtifactId id, ArtifactMeta meta, MemorySegment payload, int alignment) {
     return encodePrefix(headerJson(id, meta), payload.byteSize(), Crc32c.of(payload), alignment);
@@ -69,9 +71,6 @@ public final class RecordCodec {
 
   /** As {@link #encodePrefix(ArtifactId, ArtifactMeta, MemorySegment, int)} with a known CRC. */
   public static byte[] encodePrefix(byte[] header, long payloadLength, int payloadCrc, int alignment) {
-    if (alignment <= 0 || Integer.bitCount(alignment) != 1) {
-      throw new IllegalArgumentException("alignment: " + alignment + " (expected: a power of two)");
-    }
     long offset = RecordLayout.payloadOffset(header.length, alignment);
     byte[] out = new byte[Math.toIntExact(offset)];
     MemorySegment s = MemorySegment.ofArray(out);
@@ -162,6 +161,7 @@ public final class RecordCodec {
    * alignment}. The payload is a slice of {@code segment}.
    *
    * @throws CodecException if anything is malformed or the checksum disagrees
+   * @throws IllegalArgumentException if {@code alignment} is not a power of two
    */
   public static Record decode(MemorySegment segment, int alignment) {
     Header h = readHeader(segment);

@@ -40,8 +40,15 @@ public final class RecordLayout {
 
   private RecordLayout() {}
 
-  /** Offset of the payload in a record with a header of {@code headerLength} bytes. */
+  /**
+   * Offset of the payload in a record with a header of {@code headerLength} bytes.
+   *
+   * @throws IllegalArgumentException if {@code alignment} is not a power of two
+   */
   public static long payloadOffset(int headerLength, int alignment) {
+    if (alignment <= 0 || Integer.bitCount(alignment) != 1) {
+      throw new IllegalArgumentException("alignment: " + alignment + " (expected: a power of two)");
+    }
     long end = PREFIX_BYTES + (long) headerLength;
     return (end + alignment - 1) / alignment * alignment;
   }

@@ -1,0 +1,99 @@
+package io.stratacache.kv;
+
+import io.stratacache.spi.Lease;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+
+/**
+ * A cached prefix whose chunks are held under {@link Lease}s, so no tier can evict them before
+ * they are loaded. The leases are released exactly once: by {@link KvPrefixCache#retrieve(
+ * KvLeasedPrefix, KvPages, int[])} (which scatters from them), by {@link #release()}, by the
+ * cache's timeout, or when the cache closes, whichever comes first. Thread-safe.
+ */
+public final class KvLeasedPrefix implements AutoCloseable {
+  private final KvLookupResult lookup;
+  private final List<KvChunkKey> chunks;
+  private final KvPrefixCache owner;
+  private List<Lease[]> leases;
+  private ScheduledFuture<?> expiry;
+
+  KvLeasedPrefix(KvPrefixCache owner, KvLookupResult lookup, List<KvChunkKey> chunks, List<Lease[]> leases) {
+    this.owner = owner;
+    this.lookup = lookup;
+    this.chunks = List.copyOf(chunks);
+    this.leases = leases;
+  }
+
+  /** The lookup's result: the leased prefix and where its chunks were found. */
+  public KvLookupResult lookup() {
+    return lookup;
+  }
+
+  /** Tokens of the leased prefix. */
+  public int hitTokens() {
+    return lookup.hitTokens();
+  }
+
+  /** The keys of the leased chunks, in order. */
+  public List<KvChunkKey> chunks() {
+    return chunks;
+  }
+
+  /** Whether the leases are still held. */
+  public synchronized boolean isHeld() {
+    return leases != null;
+  }
+
+  /** Releases the leases, if still held. Idempotent. */
+  public void release() {
+    List<Lease[]> taken = take();
+    if (taken != null) {
+      closeAll(taken);
+    }
+  }
+
+  /** Same as {@link #release()}. */
+  @Override
+  public void close() {
+    release();
+  }
+
+  KvPrefixCache owner() {
+    return owner;
+  }
+
+  synchronized void expireAfter(ScheduledFuture<?> future) {
+    if (leases == null) {
+      future.cancel(false);
+    } else {
+      expiry = future;
+    }
+  }
+
+  /** Hands the leases over to the caller (who must close them); {@code null} if already released. */
+  List<Lease[]> take() {
+    List<Lease[]> taken;
+    ScheduledFuture<?> timer;
+    synchronized (this) {
+      taken = leases;
+      timer = expiry;
+      leases = null;
+      expiry = null;
+    }
+    if (taken != null) {
+      if (timer != null) {
+        timer.cancel(false);
+      }
+      owner.forget(this);
+    }
+    return taken;
+  }
+
+  static void closeAll(List<Lease[]> leases) {
+    for (Lease[] chunk : leases) {
+      for (Lease l : chunk) {
+        l.close();
+      }
+    }
+  }
+}

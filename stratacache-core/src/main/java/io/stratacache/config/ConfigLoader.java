@@ -1,0 +1,519 @@
+package io.stratacache.config;
+
+import io.stratacache.config.YamlTree.ListNode;
+import io.stratacache.config.YamlTree.MapNode;
+import io.stratacache.config.YamlTree.Node;
+import io.stratacache.config.YamlTree.Scalar;
+import io.stratacache.core.ConfigException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.MalformedInputException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Reads configuration files: finds the file ({@link #resolve}), reads its YAML, maps the original
+ * StrataCache's flat keys onto the general form, applies {@code STRATACACHE_<KEY>} environment
+ * overrides and hands the result to {@link ConfigCheck}. The rules are documented on {@link
+ * StrataConfig}.
+ *
+ * <p>Design note: a value read from YAML is held with its {@link Origin} until the checks have
+ * run, so any error names the line, flat key or environment variable that set the value. Each
+ * setting may be set once in the file, whatever the spelling (a flat key and its general key are
+ * one setting); the environment then overrides the file.
+ */
+final class ConfigLoader {
+  /** System property naming the configuration file. */
+  static final String PROPERTY = "stratacache.config";
+
+  /** Environment variable naming the configuration file. */
+  static final String ENV_FILE = ConfigKey.ENV_PREFIX + "CONFIG";
+
+  /** Source name of values from the environment. */
+  static final String ENVIRONMENT = "environment";
+
+  /** Source name of the packaged default. */
+  static final String DEFAULT_SOURCE = "classpath:io/stratacache/config/default-config.yaml";
+
+  private static final String DEFAULT_RESOURCE = "default-config.yaml";
+  private static final String CPU = "cpu";
+  private static final String CXL = "cxl";
+  private static final String DEFAULT_TIER = "hot";
+  private static final String DEFAULT_CPU_CAPACITY = "1GiB";
+  private static final Set<String> SECTIONS = Set.of("tiers", "links", "chain", "writeback", "kv", "logging", "telemetry");
+  private static final Set<String> LINK_KEYS = new TreeSet<>(Set.of("from", "to", "mode"));
+
+  private ConfigLoader() {}
+
+  /** Reads {@code file} with no environment overrides. */
+  static StrataConfig load(Path file) {
+    return parse(read(file, ""), file.toString(), Map.of());
+  }
+
+  /** Reads YAML {@code text}; {@code env} holds the overrides ({@code STRATACACHE_<KEY>}). */
+  static StrataConfig parse(String text, String source, Map<String, String> env) {
+    MapNode root = YamlTree.read(text, source);
+    Draft d = new Draft(source);
+    root.entries().forEach(d::top);
+    d.environment(env);
+    return d.build();
+  }
+
+  /** The packaged default, with the overrides in {@code env}. */
+  static StrataConfig defaults(Map<String, String> env) {
+    return parse(defaultText(), DEFAULT_SOURCE, env);
+  }
+
+  /**
+   * The file named by {@code -Dstratacache.config}, else by {@code env}'s {@code
+   * STRATACACHE_CONFIG}, else the packaged default; then {@code env}'s overrides.
+   */
+  static StrataConfig resolve(Map<String, String> env) {
+    String property = System.getProperty(PROPERTY);
+    if (property != null) {
+      return parse(read(path(property, "-D" + PROPERTY), " (named by -D" + PROPERTY + ")"), property, env);
+    }
+    String variable = env.get(ENV_FILE);
+    if (variable != null) {
+      return parse(read(path(variable, ENV_FILE), " (named by " + ENV_FILE + ")"), variable, env);
+    }
+    return defaults(env);
+  }
+
+  private static Path path(String text, String namedBy) {
+    if (text.isBlank()) {
+      throw new ConfigException(namedBy + " = \"" + text + "\" (expected: the path of a YAML configuration file)");
+    }
+    try {
+      return Path.of(text);
+    } catch (InvalidPathException e) {
+      throw new ConfigException(
+          namedBy + " = \"" + text + "\" (expected: the path of a YAML configuration file; " + e.getMessage() + ")", e);
+    }
+  }
+
+  private static String read(Path file, String namedBy) {
+    try {
+      return Files.readString(file);
+    } catch (MalformedInputException e) {
+      throw new ConfigException(file + namedBy + ": not valid UTF-8 (expected: a UTF-8 YAML file)", e);
+    } catch (IOException e) {
+      String why = switch (e) {
+        case NoSuchFileException x -> "no such file";
+        case AccessDeniedException x -> "permission denied";
+        default -> e.getClass().getSimpleName() + ": " + e.getMessage();
+      };
+      throw new ConfigException(file + namedBy + ": cannot read the configuration file: " + why
+          + " (expected: a readable YAML file)", e);
+    }
+  }
+
+  private static String defaultText() {
+    try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULT_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException(DEFAULT_SOURCE + " is missing from the class path (a packaging error)");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ConfigException(DEFAULT_SOURCE + ": cannot read the packaged default", e);
+    }
+  }
+
+  /** A setting's value as found ({@code raw}), converted ({@code value}), and where it came from. */
+  private record Value(Object raw, Object value, Origin origin, boolean fromEnv) {}
+
+  /** A tier as read, with the origin of each of its keys ({@code name}, {@code provider}, settings). */
+  private static final class TierDraft {
+    final Origin origin;
+    final Map<String, Object> settings = new LinkedHashMap<>();
+    final Map<String, Origin> origins = new HashMap<>();
+    String name;
+    String provider;
+
+    TierDraft(Origin origin) {
+      this.origin = origin;
+    }
+
+    TierDraft(String name, String provider, Origin origin) {
+      this(origin);
+      this.name = name;
+      this.provider = provider;
+    }
+  }
+
+  /** A link as read; an environment override may change its mode. */
+  private static final class LinkDraft {
+    final Origin origin;
+    final Map<String, Origin> origins = new HashMap<>();
+    String from;
+    String to;
+    LinkMode mode;
+
+    LinkDraft(Origin origin) {
+      this.origin = origin;
+    }
+  }
+
+  /** One file's settings while they are read. */
+  private static final class Draft {
+    private final String source;
+    private final Map<ConfigKey, Value> values = new EnumMap<>(ConfigKey.class);
+    private Origin tiersOrigin;
+    private List<TierDraft> tiers;
+    private final List<LinkDraft> links = new ArrayList<>();
+
+    Draft(String source) {
+      this.source = source;
+    }
+
+    /** A top-level key. */
+    void top(String name, Node node) {
+      switch (name) {
+        case "tiers" -> tiers(node);
+        case "links" -> links(node);
+        case "writeback" -> {
+          if (node instanceof Scalar s && s.value() instanceof Boolean) {
+            set(ConfigKey.WRITEBACK, node);
+          } else if (node instanceof MapNode || node instanceof Scalar s && s.value() == null) {
+            section(name, node);
+          } else {
+            throw node.origin().error(node.plain(),
+                "true or false (the flat key), or a mapping of write-back settings " + ConfigKey.keysOf(name));
+          }
+        }
+        case "chain", "kv", "logging", "telemetry" -> section(name, node);
+        default -> {
+          ConfigKey key = ConfigKey.forFlat(name);
+          if (key == null) {
+            Set<String> known = new TreeSet<>(SECTIONS);
+            known.addAll(ConfigKey.flatKeys());
+            throw node.origin().error(node.plain(), "one of the keys " + known);
+          }
+          set(key, node);
+        }
+      }
+    }
+
+    private void section(String name, Node node) {
+      if (node instanceof Scalar s && s.value() == null) {
+        return; // an empty section: every setting keeps its default
+      }
+      if (!(node instanceof MapNode map)) {
+        throw node.origin().error(node.plain(), "a mapping of " + name + " settings " + ConfigKey.keysOf(name));
+      }
+      map.entries().forEach((key, value) -> {
+        ConfigKey k = ConfigKey.inSection(name, key);
+        if (k == null) {
+          throw value.origin().error(value.plain(), "one of the keys " + ConfigKey.keysOf(name) + " of " + name);
+        }
+        set(k, value);
+      });
+    }
+
+    private void set(ConfigKey key, Node node) {
+      Object raw = node.plain();
+      put(key, new Value(raw, key.kind().convert(raw, node.origin()), node.origin(), false));
+    }
+
+    private void put(ConfigKey key, Value v) {
+      Value old = values.get(key);
+      if (old != null && (!v.fromEnv() || old.fromEnv())) {
+        throw v.origin().error(v.raw(), key.path() + " set once; " + old.origin().where() + " already sets it to "
+            + Origin.render(old.raw()));
+      }
+      values.put(key, v);
+    }
+
+    /** The items of a list of mappings. */
+    private static List<MapNode> mappings(Node node, String what, String item) {
+      if (!(node instanceof ListNode list)) {
+        throw node.origin().error(node.plain(), "a list of " + what + ", each " + item);
+      }
+      List<MapNode> maps = new ArrayList<>();
+      for (Node n : list.items()) {
+        if (!(n instanceof MapNode map)) {
+          throw n.origin().error(n.plain(), item);
+        }
+        maps.add(map);
+      }
+      return maps;
+    }
+
+    private void tiers(Node node) {
+      List<MapNode> items = mappings(node, "tiers", "a mapping with name, provider and the provider's settings");
+      tiersOrigin = node.origin();
+      tiers = new ArrayList<>();
+      for (MapNode item : items) {
+        TierDraft t = new TierDraft(item.origin());
+        item.entries().forEach((key, value) -> {
+          switch (key) {
+            case "name" -> t.name = string(value, "a tier name such as hot");
+            case "provider" -> t.provider = string(value, "a layer provider name such as cpu or ssd");
+            default -> t.settings.put(key, value.plain());
+          }
+          t.origins.put(key, value.origin());
+        });
+        if (t.name == null) {
+          throw item.origin().child("name", item.origin().line()).missing("a tier name such as hot");
+        }
+        if (t.provider == null) {
+          throw item.origin().child("provider", item.origin().line()).missing("a layer provider name such as cpu or ssd");
+        }
+        tiers.add(t);
+      }
+    }
+
+    private void links(Node node) {
+      for (MapNode item : mappings(node, "links", "a mapping {from: TIER, to: TIER, mode: write-through|write-back}")) {
+        LinkDraft l = new LinkDraft(item.origin());
+        item.entries().forEach((key, value) -> {
+          switch (key) {
+            case "from" -> l.from = string(value, "the name of the upper tier");
+            case "to" -> l.to = string(value, "the name of the tier directly below");
+            case "mode" -> l.mode = mode(value);
+            default -> throw value.origin().error(value.plain(), "one of the keys " + LINK_KEYS + " of a link");
+          }
+          l.origins.put(key, value.origin());
+        });
+        for (String key : LINK_KEYS) {
+          if (!l.origins.containsKey(key)) {
+            throw item.origin().child(key, item.origin().line()).missing(
+                key.equals("mode") ? "write-through or write-back" : "a tier name");
+          }
+        }
+        links.add(l);
+      }
+    }
+
+    private static String string(Node node, String expected) {
+      if (node instanceof Scalar s && s.value() instanceof String text) {
+        return text;
+      }
+      throw node.origin().error(node.plain(), expected);
+    }
+
+    private static LinkMode mode(Node node) {
+      String text = string(node, "write-through or write-back");
+      try {
+        return LinkMode.parse(text);
+      } catch (IllegalArgumentException e) {
+        throw node.origin().error(text, "write-through or write-back");
+      }
+    }
+
+    /** Applies {@code STRATACACHE_<KEY>} overrides; each replaces what the file set. */
+    void environment(Map<String, String> env) {
+      for (Map.Entry<String, String> e : new TreeMap<>(env).entrySet()) {
+        String name = e.getKey();
+        if (!name.startsWith(ConfigKey.ENV_PREFIX) || name.equals(ENV_FILE)) {
+          continue;
+        }
+        Origin origin = Origin.of(ENVIRONMENT, name);
+        ConfigKey key = ConfigKey.forEnv(name);
+        if (key == null) {
+          throw origin.error(e.getValue(), "a variable that names a setting: " + ENV_FILE + " or one of " + ConfigKey.envNamesAll());
+        }
+        put(key, new Value(e.getValue(), key.kind().convertText(e.getValue(), origin), origin, true));
+      }
+    }
+
+    StrataConfig build() {
+      List<TierDraft> ts = tiers;
+      if (ts == null) {
+        TierDraft hot = new TierDraft(DEFAULT_TIER, CPU, Origin.of(source, "tiers (not given: one cpu tier \"hot\")"));
+        hot.settings.put("capacity", DEFAULT_CPU_CAPACITY);
+        ts = new ArrayList<>(List.of(hot));
+      }
+      useCxl(ts);
+      cpuCapacity(ts);
+      cxlSetting(ts, ConfigKey.CXL_DAX_DEVICE, "device");
+      cxlSetting(ts, ConfigKey.CXL_RESET_METADATA, "reset_metadata");
+      LinkMode defaultMode = writebackFlag();
+
+      Map<String, Origin> origins = new HashMap<>();
+      values.forEach((k, v) -> origins.put(k.path(), v.origin()));
+      if (tiersOrigin != null) {
+        origins.put("tiers", tiersOrigin);
+      }
+      List<TierConfig> tierConfigs = new ArrayList<>();
+      for (int i = 0; i < ts.size(); i++) {
+        TierDraft t = ts.get(i);
+        String p = "tiers[" + i + "]";
+        origins.put(p, t.origin);
+        t.origins.forEach((key, o) -> origins.put(p + "." + key, o));
+        tierConfigs.add(new TierConfig(t.name, t.provider, t.settings));
+      }
+      List<LinkConfig> linkConfigs = new ArrayList<>();
+      for (int j = 0; j < links.size(); j++) {
+        LinkDraft l = links.get(j);
+        String p = "links[" + j + "]";
+        origins.put(p, l.origin);
+        l.origins.forEach((key, o) -> origins.put(p + "." + key, o));
+        linkConfigs.add(new LinkConfig(l.from, l.to, l.mode));
+      }
+
+      ChainConfig c = ChainConfig.DEFAULTS;
+      WritebackConfig w = WritebackConfig.DEFAULTS;
+      KvConfig k = KvConfig.DEFAULTS;
+      LoggingConfig g = LoggingConfig.DEFAULTS;
+      return ConfigCheck.check(
+          tierConfigs,
+          linkConfigs,
+          defaultMode,
+          new ChainConfig(
+              (Boolean) get(ConfigKey.PROMOTE_ON_HIT, c.promoteOnHit()),
+              (Boolean) get(ConfigKey.DEMOTE_ON_EVICT, c.demoteOnEvict())),
+          new WritebackConfig(
+              (Duration) get(ConfigKey.FLUSH_INTERVAL, w.flushInterval()),
+              (Duration) get(ConfigKey.RETRY_BACKOFF_MIN, w.retryBackoffMin()),
+              (Duration) get(ConfigKey.RETRY_BACKOFF_MAX, w.retryBackoffMax()),
+              (Duration) get(ConfigKey.CLOSE_TIMEOUT, w.closeTimeout()),
+              (Long) get(ConfigKey.MAX_DIRTY_BYTES, w.maxDirtyBytes()),
+              (WritebackConfig.Backpressure) get(ConfigKey.BACKPRESSURE, w.backpressure())),
+          new KvConfig(
+              (Integer) get(ConfigKey.CHUNK_SIZE, k.chunkSize()),
+              (Boolean) get(ConfigKey.BUNDLE_LAYERS, k.bundleLayers()),
+              (Boolean) get(ConfigKey.SAVE_PARTIAL_CHUNKS, k.savePartialChunks()),
+              (String) get(ConfigKey.TENSOR_CODEC, k.tensorCodec()),
+              (Boolean) get(ConfigKey.TENSOR_HEADER_IN_PAYLOAD, k.tensorHeaderInPayload())),
+          new LoggingConfig(
+              (Boolean) get(ConfigKey.LOG_STATS, g.logStats()),
+              (Integer) get(ConfigKey.LOG_EVERY, g.logEvery()),
+              (Double) get(ConfigKey.LOG_MIN_INTERVAL_S, g.logMinIntervalS()),
+              (Boolean) get(ConfigKey.DEBUG, g.debug()),
+              (String) get(ConfigKey.TELEMETRY_EXPORT, g.telemetryExport())),
+          source,
+          path -> origins.getOrDefault(path, Origin.of(source, path)));
+    }
+
+    private Object get(ConfigKey key, Object dflt) {
+      Value v = values.get(key);
+      return v == null ? dflt : v.value();
+    }
+
+    private static int indexOfProvider(List<TierDraft> ts, String provider) {
+      for (int i = 0; i < ts.size(); i++) {
+        if (ts.get(i).provider.equals(provider)) {
+          return i;
+        }
+      }
+      return -1;
+    }
+
+    /** {@code use_cxl: true} puts a {@code cxl} tier below the first cpu tier unless one exists. */
+    private void useCxl(List<TierDraft> ts) {
+      Value v = values.get(ConfigKey.USE_CXL);
+      if (v == null) {
+        return;
+      }
+      int cxl = indexOfProvider(ts, CXL);
+      if (!(Boolean) v.value()) {
+        if (cxl >= 0) {
+          throw v.origin().error(v.raw(),
+              "true, since " + ts.get(cxl).origin.where() + " is a tier with provider cxl; drop use_cxl or that tier");
+        }
+        return;
+      }
+      if (cxl >= 0) {
+        return;
+      }
+      int cpu = indexOfProvider(ts, CPU);
+      if (cpu < 0) {
+        throw v.origin().error(v.raw(), "a tier with provider cpu for the cxl tier to go below; the tiers have none");
+      }
+      for (TierDraft t : ts) {
+        if (t.name.equals(CXL)) {
+          throw v.origin().error(v.raw(), "tier name cxl to be free for the cxl tier; " + t.origin.where() + " uses it");
+        }
+      }
+      if (cpu + 1 < ts.size()) {
+        String above = ts.get(cpu).name;
+        String below = ts.get(cpu + 1).name;
+        for (LinkDraft l : links) {
+          if (l.from.equals(above) && l.to.equals(below)) {
+            throw v.origin().error(v.raw(), "no link across the new cxl tier, but " + l.origin.where() + " joins \""
+                + above + "\" and \"" + below + "\"; list the cxl tier under tiers: instead");
+          }
+        }
+      }
+      ts.add(cpu + 1, new TierDraft(CXL, CXL, v.origin()));
+    }
+
+    /** {@code cpu_capacity_mb} sizes the first cpu tier. */
+    private void cpuCapacity(List<TierDraft> ts) {
+      Value v = values.get(ConfigKey.CPU_CAPACITY_MB);
+      if (v == null) {
+        return;
+      }
+      if ((Integer) v.value() <= 0) {
+        throw v.origin().error(v.raw(), "a positive number of MiB");
+      }
+      int cpu = indexOfProvider(ts, CPU);
+      if (cpu < 0) {
+        throw v.origin().error(v.raw(), "a tier with provider cpu to size; the tiers have none");
+      }
+      tierSetting(ts.get(cpu), "capacity", v.value() + "MiB", v);
+    }
+
+    /** {@code cxl_dax_device} and {@code cxl_reset_metadata} set a key of the first cxl tier. */
+    private void cxlSetting(List<TierDraft> ts, ConfigKey key, String setting) {
+      Value v = values.get(key);
+      if (v == null) {
+        return;
+      }
+      int cxl = indexOfProvider(ts, CXL);
+      if (cxl < 0) {
+        throw v.origin().error(v.raw(), "use_cxl: true or a tier with provider cxl for it to configure");
+      }
+      tierSetting(ts.get(cxl), setting, v.value(), v);
+    }
+
+    private static void tierSetting(TierDraft t, String setting, Object value, Value v) {
+      Origin set = t.origins.get(setting);
+      if (set != null && !v.fromEnv()) {
+        throw v.origin().error(v.raw(), "the setting " + setting + " of tier \"" + t.name + "\" set once; " + set.where()
+            + " already sets it to " + Origin.render(t.settings.get(setting)));
+      }
+      t.settings.put(setting, value);
+      t.origins.put(setting, v.origin());
+    }
+
+    /**
+     * The flat {@code writeback} key: the mode of every link. From the file it must agree with each
+     * link given; from the environment it overrides them.
+     */
+    private LinkMode writebackFlag() {
+      Value v = values.get(ConfigKey.WRITEBACK);
+      if (v == null) {
+        return LinkMode.WRITE_THROUGH;
+      }
+      LinkMode mode = (Boolean) v.value() ? LinkMode.WRITE_BACK : LinkMode.WRITE_THROUGH;
+      for (LinkDraft l : links) {
+        if (l.mode != mode) {
+          if (!v.fromEnv()) {
+            Origin m = l.origins.get("mode");
+            throw v.origin().error(v.raw(), "agreement with " + m.where() + " = \"" + l.mode.configName()
+                + "\"; set the mode of each link or the flat key writeback, not both");
+          }
+          l.mode = mode;
+          l.origins.put("mode", v.origin());
+        }
+      }
+      return mode;
+    }
+  }
+}

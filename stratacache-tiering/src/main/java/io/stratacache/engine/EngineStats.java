@@ -1,0 +1,47 @@
+package io.stratacache.engine;
+
+import io.stratacache.spi.LayerStats;
+import java.util.List;
+
+/**
+ * A snapshot of the engine's counters.
+ *
+ * @param tiers each tier's layer counters, head first
+ * @param hitsPerTier loads served by each tier, head first
+ * @param misses loads no tier could serve
+ * @param promotions copies of lower-tier hits into upper tiers
+ * @param demotions evicted artifacts written into the next tier because no lower tier held them
+ * @param evictionWrites dirty artifacts written down because they were evicted before a flush
+ * @param refusedEvictions evictions refused (artifact busy, or writing it down failed)
+ * @param dirtyArtifacts artifacts waiting for write-back, over all links
+ * @param dirtyBytes their bytes
+ * @param flushed artifacts written down by the write-back worker
+ * @param flushErrors failed write-back attempts (each retried)
+ */
+public record EngineStats(
+    List<LayerStats> tiers,
+    List<Long> hitsPerTier,
+    long misses,
+    long promotions,
+    long demotions,
+    long evictionWrites,
+    long refusedEvictions,
+    long dirtyArtifacts,
+    long dirtyBytes,
+    long flushed,
+    long flushErrors) {
+  public EngineStats {
+    tiers = List.copyOf(tiers);
+    hitsPerTier = List.copyOf(hitsPerTier);
+  }
+
+  /** The stats of the tier called {@code name}. */
+  public LayerStats tier(String name) {
+    for (LayerStats s : tiers) {
+      if (s.tier().equals(name)) {
+        return s;
+      }
+    }
+    throw new IllegalArgumentException("tier \"" + name + "\" (expected one of " + tiers.stream().map(LayerStats::tier).toList() + ")");
+  }
+}

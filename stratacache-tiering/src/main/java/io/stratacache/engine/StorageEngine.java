@@ -1,0 +1,470 @@
+package io.stratacache.engine;
+
+import io.stratacache.config.ChainConfig;
+import io.stratacache.config.KvConfig;
+import io.stratacache.config.LinkConfig;
+import io.stratacache.config.LinkMode;
+import io.stratacache.config.StrataConfig;
+import io.stratacache.config.TierConfig;
+import io.stratacache.config.WritebackConfig;
+import io.stratacache.core.ArtifactId;
+import io.stratacache.core.ArtifactMeta;
+import io.stratacache.core.ArtifactNotFoundException;
+import io.stratacache.core.ConfigException;
+import io.stratacache.core.LayerUnavailableException;
+import io.stratacache.spi.LayerProvider;
+import io.stratacache.spi.LayerProviders;
+import io.stratacache.spi.LayerStats;
+import io.stratacache.spi.Lease;
+import io.stratacache.spi.MemoryLayer;
+import io.stratacache.spi.ProbeResult;
+import io.stratacache.spi.Reservation;
+import io.stratacache.tiering.TierChain;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The storage plane's API: stores, loads and deletes artifacts over an ordered chain of tiers.
+ * Thread-safe. Every call without a tier uses the whole chain; calls that name a tier take an
+ * {@link AccessMode} (see its table).
+ *
+ * <p>Loads return a {@link Lease}: close it when done (try-with-resources); until then its bytes
+ * cannot be evicted or reused. {@link #loadInto} copies once into the caller's memory instead.
+ */
+public final class StorageEngine implements AutoCloseable {
+  private final TierChain chain;
+  private final StrataConfig config;
+
+  private StorageEngine(TierChain chain, StrataConfig config) {
+    this.chain = chain;
+    this.config = config;
+  }
+
+  /**
+   * Opens every tier of {@code config} with its provider and wires the chain.
+   *
+   * @throws ConfigException if a provider is unknown or a tier's settings are invalid
+   * @throws LayerUnavailableException if a tier's medium cannot be used here
+   */
+  public static StorageEngine open(StrataConfig config) {
+    List<MemoryLayer> opened = new ArrayList<>();
+    boolean success = false;
+    try {
+      for (TierConfig t : config.tiers()) {
+        LayerProvider provider = LayerProviders.forName(t.provider());
+        ProbeResult probe = provider.probe();
+        if (!probe.available()) {
+          throw new LayerUnavailableException(
+              config.source() + ": tier '" + t.name() + "' (provider " + t.provider() + ") is unavailable: " + probe.reason());
+        }
+        opened.add(provider.open(t.toSpec(config.source())));
+      }
+      StorageEngine engine = assemble(config, opened);
+      success = true;
+      return engine;
+    } finally {
+      if (!success) {
+        opened.forEach(StorageEngine::closeQuietly);
+      }
+    }
+  }
+
+  /**
+   * Opens the engine described by the YAML file {@code yaml}.
+   *
+   * @throws ConfigException naming the file, the key and what was expected
+   */
+  public static StorageEngine fromFile(Path yaml) {
+    return open(StrataConfig.load(yaml));
+  }
+
+  /**
+   * Opens the engine from {@code -Dstratacache.config}, else {@code STRATACACHE_CONFIG}, else the
+   * packaged default (with {@code STRATACACHE_<KEY>} overrides applied).
+   */
+  public static StorageEngine fromDefaults() {
+    return open(StrataConfig.resolve());
+  }
+
+  /** A builder for an engine configured in code. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  private static StorageEngine assemble(StrataConfig config, List<MemoryLayer> layers) {
+    List<TierChain.Tier> tiers = new ArrayList<>();
+    List<LinkMode> links = new ArrayList<>();
+    for (int i = 0; i < layers.size(); i++) {
+      TierConfig t = config.tiers().get(i);
+      tiers.add(new TierChain.Tier(t.name(), t.provider(), layers.get(i)));
+      if (i + 1 < layers.size()) {
+        LinkConfig link = config.linkBelow(t.name());
+        if (link != null && !link.to().equals(config.tiers().get(i + 1).name())) {
+          throw new ConfigException(
+              config.source() + ": link " + link.from() + " -> " + link.to() + " (expected: a link from a tier to the tier directly below it, "
+                  + t.name() + " -> " + config.tiers().get(i + 1).name() + ")");
+        }
+        links.add(link == null ? LinkMode.WRITE_THROUGH : link.mode());
+      }
+    }
+    return new StorageEngine(new TierChain(tiers, links, config.chain(), config.writeback()), config);
+  }
+
+  private static void closeQuietly(MemoryLayer layer) {
+    try {
+      layer.close();
+    } catch (RuntimeException ignored) {
+      // already failing; the first error is the one reported
+    }
+  }
+
+  // ---------------------------------------------------------------- tiers
+
+  /** Tier names, head first. */
+  public List<String> tiers() {
+    List<String> names = new ArrayList<>(chain.size());
+    for (int i = 0; i < chain.size(); i++) {
+      names.add(chain.tier(i).name());
+    }
+    return names;
+  }
+
+  /**
+   * The provider of tier {@code tier} (e.g. {@code cpu}, {@code ssd}).
+   *
+   * @throws IllegalArgumentException if there is no such tier
+   */
+  public String providerOf(String tier) {
+    return chain.tier(index(tier)).provider();
+  }
+
+  /** The configuration the engine was opened with. */
+  public StrataConfig config() {
+    return config;
+  }
+
+  private int index(String tier) {
+    int i = chain.indexOf(Objects.requireNonNull(tier, "tier"));
+    if (i < 0) {
+      throw new IllegalArgumentException("tier \"" + tier + "\" (expected one of " + tiers() + ")");
+    }
+    return i;
+  }
+
+  // ---------------------------------------------------------------- store
+
+  /** Stores a copy of {@code payload} in the head tier, then down the links. */
+  public void store(ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
+    chain.storeChain(0, id, meta, payload);
+  }
+
+  /**
+   * Stores a copy of {@code payload} as {@code mode} says for {@code tier}.
+   *
+   * @throws IllegalArgumentException if {@code tier} is unknown and {@code mode} is not PREFER
+   */
+  public void store(ArtifactId id, ArtifactMeta meta, MemorySegment payload, String tier, AccessMode mode) {
+    switch (mode) {
+      case CHAIN -> chain.storeChain(index(tier), id, meta, payload);
+      case EXACT -> chain.storeExact(index(tier), id, meta, payload);
+      case PREFER -> chain.storeChain(Math.max(0, chain.indexOf(tier)), id, meta, payload);
+    }
+  }
+
+  /**
+   * Space in the head tier for an artifact of {@code size} bytes; fill {@link
+   * Reservation#segment()}, then {@link Reservation#commit()} stores it as {@link #store} would,
+   * with one copy fewer.
+   */
+  public Reservation reserve(ArtifactId id, ArtifactMeta meta, long size) {
+    return chain.reserve(0, id, meta, size);
+  }
+
+  // ---------------------------------------------------------------- load
+
+  /**
+   * Loads {@code id} top-down, promoting a lower-tier hit.
+   *
+   * @throws ArtifactNotFoundException if no tier holds it
+   */
+  public Lease load(ArtifactId id) {
+    Lease l = chain.loadChain(id);
+    if (l == null) {
+      throw new ArtifactNotFoundException(id, "tiers " + tiers());
+    }
+    return l;
+  }
+
+  /**
+   * Loads {@code id} as {@code mode} says for {@code tier}.
+   *
+   * @throws ArtifactNotFoundException if the tiers asked do not hold it
+   */
+  public Lease load(ArtifactId id, String tier, AccessMode mode) {
+    Lease l = switch (mode) {
+      case CHAIN -> {
+        index(tier);
+        yield chain.loadChain(id);
+      }
+      case EXACT -> chain.loadExact(index(tier), id);
+      case PREFER -> {
+        int i = chain.indexOf(tier);
+        Lease hit = i < 0 ? null : chain.loadExact(i, id);
+        yield hit != null ? hit : chain.loadChain(id);
+      }
+    };
+    if (l == null) {
+      throw new ArtifactNotFoundException(id, mode == AccessMode.EXACT ? "tier " + tier : "tiers " + tiers());
+    }
+    return l;
+  }
+
+  /** Loads {@code id} top-down, or returns {@code null} if no tier holds it. */
+  public Lease tryLoad(ArtifactId id) {
+    return chain.loadChain(id);
+  }
+
+  /** Leases those of {@code ids} some tier holds, in the order given. */
+  public Map<ArtifactId, Lease> loadAll(List<ArtifactId> ids) {
+    Map<ArtifactId, Lease> out = new LinkedHashMap<>();
+    try {
+      for (ArtifactId id : ids) {
+        Lease l = chain.loadChain(id);
+        if (l != null) {
+          out.put(id, l);
+        }
+      }
+      return out;
+    } catch (RuntimeException e) {
+      out.values().forEach(Lease::close);
+      throw e;
+    }
+  }
+
+  /**
+   * Copies the payload of {@code id} into {@code dst} at offset 0 (one copy) and returns its size.
+   *
+   * @throws ArtifactNotFoundException if no tier holds it
+   * @throws IllegalArgumentException if {@code dst} is smaller than the payload (nothing copied)
+   */
+  public long loadInto(ArtifactId id, MemorySegment dst) {
+    try (Lease l = load(id)) {
+      long size = l.size();
+      if (dst.byteSize() < size) {
+        throw new IllegalArgumentException(
+            "destination of " + dst.byteSize() + " bytes for " + id + " (expected: at least " + size + " bytes)");
+      }
+      MemorySegment.copy(l.segment(), 0, dst, 0, size);
+      return size;
+    }
+  }
+
+  // ---------------------------------------------------------------- contains, delete
+
+  /** Whether some tier holds {@code id}. */
+  public boolean contains(ArtifactId id) {
+    return chain.locate(id) >= 0;
+  }
+
+  /** Whether {@code id} is held, as {@code mode} says for {@code tier}. */
+  public boolean contains(ArtifactId id, String tier, AccessMode mode) {
+    return switch (mode) {
+      case CHAIN -> {
+        index(tier);
+        yield contains(id);
+      }
+      case EXACT -> chain.tier(index(tier)).layer().contains(id);
+      case PREFER -> {
+        int i = chain.indexOf(tier);
+        yield (i >= 0 && chain.tier(i).layer().contains(id)) || contains(id);
+      }
+    };
+  }
+
+  /** The first tier holding {@code id}, or {@code null}. */
+  public String tierOf(ArtifactId id) {
+    int i = chain.locate(id);
+    return i < 0 ? null : chain.tier(i).name();
+  }
+
+  /** Removes {@code id} from every tier, with its dirty marks. Returns whether any tier held it. */
+  public boolean delete(ArtifactId id) {
+    return chain.deleteAll(id);
+  }
+
+  /** Removes {@code id} from {@code tier} only. Returns whether that tier held it. */
+  public boolean delete(ArtifactId id, String tier) {
+    return chain.deleteExact(index(tier), id);
+  }
+
+  /**
+   * Pins {@code id} in {@code tier}: it will not be evicted from there until unpinned. Returns
+   * whether the tier holds it.
+   */
+  public boolean pin(ArtifactId id, String tier) {
+    return chain.tier(index(tier)).layer().pin(id);
+  }
+
+  /** Undoes one {@link #pin}. */
+  public boolean unpin(ArtifactId id, String tier) {
+    return chain.tier(index(tier)).layer().unpin(id);
+  }
+
+  // ---------------------------------------------------------------- flush, stats, close
+
+  /**
+   * Writes every dirty artifact down its write-back links, retrying failures, until nothing is
+   * dirty (bounded by {@code writeback.close_timeout_ms}).
+   *
+   * @throws io.stratacache.core.StrataCacheException naming what stayed dirty
+   */
+  public void flush() {
+    chain.flush();
+  }
+
+  /** A snapshot of the counters. */
+  public EngineStats stats() {
+    List<LayerStats> layers = new ArrayList<>();
+    long dirtyArtifacts = 0;
+    long dirtyBytes = 0;
+    for (int i = 0; i < chain.size(); i++) {
+      layers.add(chain.tier(i).layer().stats());
+      dirtyArtifacts += chain.dirtyCount(i);
+      dirtyBytes += chain.dirtyBytes(i);
+    }
+    TierChain.Counters c = chain.counters();
+    List<Long> hits = new ArrayList<>();
+    for (long h : c.hitsPerTier()) {
+      hits.add(h);
+    }
+    return new EngineStats(
+        layers, hits, c.misses(), c.promotions(), c.demotions(), c.evictionWrites(), c.refusedEvictions(),
+        dirtyArtifacts, dirtyBytes, c.flushed(), c.flushErrors());
+  }
+
+  /** The chain underneath; for tests and tools that check invariants. */
+  public TierChain chain() {
+    return chain;
+  }
+
+  /**
+   * Flushes (bounded), then closes every tier. Idempotent.
+   *
+   * @throws io.stratacache.core.StrataCacheException naming what could not be flushed
+   */
+  @Override
+  public void close() {
+    chain.close();
+  }
+
+  /**
+   * Builds an engine in code. The configuration is checked by {@link StrataConfig.Builder} (each
+   * setting once, the same checks as a file) before any tier is opened; links default to
+   * write-through.
+   */
+  public static final class Builder {
+    private final StrataConfig.Builder config = StrataConfig.builder();
+    private final Map<String, MemoryLayer> opened = new LinkedHashMap<>();
+    private Boolean promoteOnHit;
+    private Boolean demoteOnEvict;
+
+    private Builder() {}
+
+    /** Adds a tier below those added so far, opened by {@code provider} with {@code settings}. */
+    public Builder tier(String name, String provider, Map<String, ?> settings) {
+      config.tier(name, provider, settings);
+      return this;
+    }
+
+    /**
+     * Adds an already opened layer below those added so far (the engine takes ownership and
+     * closes it); its tier name is {@link MemoryLayer#name()}.
+     */
+    public Builder tier(MemoryLayer layer, String provider) {
+      if (opened.putIfAbsent(layer.name(), layer) != null) {
+        throw new ConfigException("builder: tier \"" + layer.name() + "\" was already added (expected: unique tier names)");
+      }
+      config.tier(layer.name(), provider, Map.of());
+      return this;
+    }
+
+    /** Sets the link between a tier and the tier directly below it. */
+    public Builder link(String from, String to, LinkMode mode) {
+      config.link(from, to, mode);
+      return this;
+    }
+
+    /** Whether a lower-tier hit is copied into the tiers above it (default true). */
+    public Builder promoteOnHit(boolean promote) {
+      promoteOnHit = once("promoteOnHit", promoteOnHit, promote);
+      return this;
+    }
+
+    /** Whether an evicted artifact no lower tier holds is written down (default true). */
+    public Builder demoteOnEvict(boolean demote) {
+      demoteOnEvict = once("demoteOnEvict", demoteOnEvict, demote);
+      return this;
+    }
+
+    public Builder writeback(WritebackConfig writeback) {
+      config.writeback(writeback);
+      return this;
+    }
+
+    public Builder kv(KvConfig kv) {
+      config.kv(kv);
+      return this;
+    }
+
+    private static Boolean once(String what, Boolean current, boolean value) {
+      if (current != null) {
+        throw new IllegalStateException(what + " was already set to " + current);
+      }
+      return value;
+    }
+
+    /**
+     * Checks the configuration and opens the engine.
+     *
+     * @throws ConfigException if the configuration is invalid (no tier, a duplicate name, a link
+     *     that does not join adjacent tiers, ...)
+     */
+    public StorageEngine build() {
+      if (promoteOnHit != null || demoteOnEvict != null) {
+        config.chain(new ChainConfig(
+            promoteOnHit == null ? ChainConfig.DEFAULTS.promoteOnHit() : promoteOnHit,
+            demoteOnEvict == null ? ChainConfig.DEFAULTS.demoteOnEvict() : demoteOnEvict));
+      }
+      StrataConfig checked;
+      try {
+        checked = config.build();
+      } catch (ConfigException e) {
+        opened.values().forEach(StorageEngine::closeQuietly);
+        throw e;
+      }
+      if (opened.isEmpty()) {
+        return open(checked);
+      }
+      List<MemoryLayer> layers = new ArrayList<>();
+      boolean success = false;
+      try {
+        for (TierConfig t : checked.tiers()) {
+          MemoryLayer layer = opened.get(t.name());
+          layers.add(layer != null ? layer : LayerProviders.forName(t.provider()).open(t.toSpec(checked.source())));
+        }
+        StorageEngine engine = assemble(checked, layers);
+        success = true;
+        return engine;
+      } finally {
+        if (!success) {
+          layers.forEach(StorageEngine::closeQuietly);
+        }
+      }
+    }
+  }
+}

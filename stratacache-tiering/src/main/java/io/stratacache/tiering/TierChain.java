@@ -1,0 +1,483 @@
+package io.stratacache.tiering;
+
+import io.stratacache.config.ChainConfig;
+import io.stratacache.config.LinkMode;
+import io.stratacache.config.WritebackConfig;
+import io.stratacache.core.ArtifactId;
+import io.stratacache.core.ArtifactMeta;
+import io.stratacache.core.CapacityException;
+import io.stratacache.core.LayerUnavailableException;
+import io.stratacache.core.StrataCacheException;
+import io.stratacache.spi.Lease;
+import io.stratacache.spi.MemoryLayer;
+import io.stratacache.spi.Reservation;
+import io.stratacache.writeback.DirtySet;
+import io.stratacache.writeback.WritebackReport;
+import io.stratacache.writeback.WritebackWorker;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * An ordered chain of memory layers, head first, with a link between each adjacent pair.
+ *
+ * <p>Design note. Every mutation of an artifact (store, delete, flush, demotion, promotion) holds
+ * that artifact's own lock ({@link KeyLocks}); nothing holds a lock across artifacts, so I/O on
+ * one artifact never blocks another. Loads that hit the head take no lock at all.
+ *
+ * <ul>
+ *   <li><b>Store.</b> A chain store at tier <i>i</i> puts into <i>i</i>, removes the now stale
+ *       copies above <i>i</i>, then follows the links down: through a write-through link the next
+ *       tier is written before the call returns; at a write-back link the artifact is marked in
+ *       that link's {@link DirtySet} and the background {@link WritebackWorker} carries it on
+ *       (applying the links below it the same way). An exact store puts into one tier and
+ *       removes every other copy, so no stale copy can surface later.
+ *   <li><b>Load.</b> Top-down; a hit below the head is copied into the tiers above it (promotion,
+ *       configurable, skipped for metas with {@code promote=false}).
+ *   <li><b>Eviction.</b> Each layer's {@link io.stratacache.spi.EvictionListener} is wired here.
+ *       Before a layer reuses an artifact's space, the chain writes the artifact into the next
+ *       tier if it is dirty, or if no lower tier holds it (demotion; configurable). If that write
+ *       fails the eviction is refused and the layer picks another victim: a dirty artifact is
+ *       thus pinned until its bytes are safe below. The listener never waits for an artifact's
+ *       lock (it refuses the eviction instead), so evictions cannot deadlock with stores.
+ *   <li><b>Close.</b> Drains the write-back links (bounded), then closes the layers.
+ * </ul>
+ */
+public final class TierChain implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(TierChain.class.getName());
+
+  /** A tier: its name, the provider that opened it and the layer. */
+  public record Tier(String name, String provider, MemoryLayer layer) {}
+
+  private final Tier[] tiers;
+  private final LinkMode[] links;
+  private final DirtySet[] dirty;
+  private final ChainConfig chainConfig;
+  private final WritebackConfig writebackConfig;
+  private final WritebackWorker worker;
+  private final KeyLocks locks = new KeyLocks();
+  private final AtomicLongArray hits;
+  private final AtomicLong misses = new AtomicLong();
+  private final AtomicLong promotions = new AtomicLong();
+  private final AtomicLong demotions = new AtomicLong();
+  private final AtomicLong evictionWrites = new AtomicLong();
+  private final AtomicLong refusedEvictions = new AtomicLong();
+  private volatile boolean closed;
+
+  /**
+   * A chain over {@code tiers} (head first) with {@code links.get(i)} between tier i and i+1. The
+   * chain owns the layers and closes them.
+   */
+  public TierChain(List<Tier> tiers, List<LinkMode> links, ChainConfig chainConfig, WritebackConfig writebackConfig) {
+    if (tiers.isEmpty()) {
+      throw new IllegalArgumentException("tiers: [] (expected: at least one tier)");
+    }
+    if (links.size() != tiers.size() - 1) {
+      throw new IllegalArgumentException(
+          "links: " + links.size() + " (expected: " + (tiers.size() - 1) + ", one per adjacent pair of tiers)");
+    }
+    this.tiers = tiers.toArray(Tier[]::new);
+    this.links = links.toArray(LinkMode[]::new);
+    this.chainConfig = chainConfig;
+    this.writebackConfig = writebackConfig;
+    this.hits = new AtomicLongArray(this.tiers.length);
+    this.dirty = new DirtySet[this.tiers.length];
+    this.worker = new WritebackWorker(this.tiers[0].name(), writebackConfig, this::onFlushError);
+    for (int i = 0; i < this.tiers.length; i++) {
+      final int index = i;
+      this.tiers[i].layer().setEvictionListener((tier, id, meta, payload) -> beforeEvict(index, id));
+      if (i < this.links.length && this.links[i] == LinkMode.WRITE_BACK) {
+        dirty[i] = new DirtySet(this.tiers[i].name() + "->" + this.tiers[i + 1].name());
+        worker.register(dirty[i], id -> flushLink(index, id));
+      }
+    }
+    worker.start();
+  }
+
+  /** Number of tiers. */
+  public int size() {
+    return tiers.length;
+  }
+
+  /** The tier at {@code index} (0 = head). */
+  public Tier tier(int index) {
+    return tiers[index];
+  }
+
+  /** Index of the tier called {@code name}, or -1. */
+  public int indexOf(String name) {
+    for (int i = 0; i < tiers.length; i++) {
+      if (tiers[i].name().equals(name)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** The link below tier {@code index}, or {@code null} for the last tier. */
+  public LinkMode linkBelow(int index) {
+    return index < links.length ? links[index] : null;
+  }
+
+  // ---------------------------------------------------------------- store
+
+  /** Stores at tier {@code index}, invalidates the copies above it and follows the links down. */
+  public void storeChain(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
+    ensureOpen();
+    try (KeyLocks.Held _ = locks.lock(id)) {
+      tiers[index].layer().put(id, meta, payload);
+      invalidate(id, 0, index);
+      propagate(index, id, meta, payload);
+    }
+  }
+
+  /** Stores at tier {@code index} only; every other tier's copy (and dirty mark) is removed. */
+  public void storeExact(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
+    ensureOpen();
+    try (KeyLocks.Held _ = locks.lock(id)) {
+      tiers[index].layer().put(id, meta, payload);
+      invalidate(id, 0, index);
+      invalidate(id, index + 1, tiers.length);
+      clearDirty(index, id);
+    }
+  }
+
+  /**
+   * Space in tier {@code index} to fill in place; {@code commit()} publishes it as a chain store
+   * at that tier.
+   */
+  public Reservation reserve(int index, ArtifactId id, ArtifactMeta meta, long size) {
+    ensureOpen();
+    Reservation r = tiers[index].layer().reserve(id, meta, size);
+    return new ChainReservation(r, index, meta);
+  }
+
+  private final class ChainReservation implements Reservation {
+    private final Reservation inner;
+    private final int index;
+    private final ArtifactMeta meta;
+
+    ChainReservation(Reservation inner, int index, ArtifactMeta meta) {
+      this.inner = inner;
+      this.index = index;
+      this.meta = meta;
+    }
+
+    @Override
+    public ArtifactId id() {
+      return inner.id();
+    }
+
+    @Override
+    public MemorySegment segment() {
+      return inner.segment();
+    }
+
+    @Override
+    public void commit() {
+      ensureOpen();
+      ArtifactId id = inner.id();
+      try (KeyLocks.Held _ = locks.lock(id)) {
+        inner.commit();
+        invalidate(id, 0, index);
+        if (index < links.length) {
+          try (Lease written = tiers[index].layer().get(id)) {
+            if (written != null) {
+              propagate(index, id, meta, written.segment());
+            }
+          }
+        }
+      }
+    }
+
+    @Override
+    public void close() {
+      inner.close();
+    }
+  }
+
+  /** Writes below tier {@code index} as its links say. Caller holds the artifact's lock. */
+  private void propagate(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
+    for (int j = index; j < links.length; j++) {
+      if (links[j] == LinkMode.WRITE_BACK && !mustWriteThrough(j, payload.byteSize())) {
+        dirty[j].mark(id, payload.byteSize(), writebackConfig.flushInterval().toNanos());
+        return;
+      }
+      tiers[j + 1].layer().put(id, meta, payload);
+    }
+  }
+
+  /** Applies back-pressure on write-back link {@code j}; true means write this store through. */
+  private boolean mustWriteThrough(int j, long size) {
+    long limit = writebackConfig.maxDirtyBytes();
+    if (dirty[j].bytes() + size <= limit) {
+      return false;
+    }
+    if (writebackConfig.backpressure() == WritebackConfig.Backpressure.WRITE_THROUGH || size > limit) {
+      return true;
+    }
+    worker.wake();
+    try {
+      return !dirty[j].awaitBytesAtMost(limit - size, writebackConfig.closeTimeout().toNanos());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return true;
+    }
+  }
+
+  private void invalidate(ArtifactId id, int from, int to) {
+    for (int i = from; i < to; i++) {
+      tiers[i].layer().delete(id);
+      clearDirty(i, id);
+    }
+  }
+
+  private void clearDirty(int index, ArtifactId id) {
+    if (dirty[index] != null) {
+      dirty[index].clear(id);
+    }
+  }
+
+  // ---------------------------------------------------------------- load
+
+  /** Top-down read-through with promotion; {@code null} if no tier holds {@code id}. */
+  public Lease loadChain(ArtifactId id) {
+    ensureOpen();
+    Lease lease = tiers[0].layer().get(id);
+    if (lease != null) {
+      hits.incrementAndGet(0);
+      return lease;
+    }
+    if (tiers.length > 1) {
+      try (KeyLocks.Held _ = locks.lock(id)) {
+        for (int i = 0; i < tiers.length; i++) {
+          lease = tiers[i].layer().get(id);
+          if (lease != null) {
+            hits.incrementAndGet(i);
+            if (i > 0 && chainConfig.promoteOnHit() && lease.meta().promotable()) {
+              promote(i, id, lease);
+            }
+            return lease;
+          }
+        }
+      }
+    }
+    misses.incrementAndGet();
+    return null;
+  }
+
+  private void promote(int from, ArtifactId id, Lease lease) {
+    for (int j = from - 1; j >= 0; j--) {
+      try {
+        tiers[j].layer().put(id, lease.meta(), lease.segment());
+        promotions.incrementAndGet();
+      } catch (CapacityException e) {
+        LOG.log(System.Logger.Level.DEBUG, () -> "promotion of " + id + " into " + tiers[0].name() + " skipped: " + e.getMessage());
+        return;
+      }
+    }
+  }
+
+  /** Tier {@code index} only; {@code null} if it does not hold {@code id}. */
+  public Lease loadExact(int index, ArtifactId id) {
+    ensureOpen();
+    Lease lease = tiers[index].layer().get(id);
+    if (lease != null) {
+      hits.incrementAndGet(index);
+    } else {
+      misses.incrementAndGet();
+    }
+    return lease;
+  }
+
+  /** Index of the first tier holding {@code id}, or -1. */
+  public int locate(ArtifactId id) {
+    ensureOpen();
+    for (int i = 0; i < tiers.length; i++) {
+      if (tiers[i].layer().contains(id)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  // ---------------------------------------------------------------- delete
+
+  /** Removes {@code id} from every tier and every dirty set; returns whether any tier held it. */
+  public boolean deleteAll(ArtifactId id) {
+    ensureOpen();
+    try (KeyLocks.Held _ = locks.lock(id)) {
+      boolean any = false;
+      for (int i = 0; i < tiers.length; i++) {
+        any |= tiers[i].layer().delete(id);
+        clearDirty(i, id);
+      }
+      return any;
+    }
+  }
+
+  /** Removes {@code id} from tier {@code index} and its dirty mark there. */
+  public boolean deleteExact(int index, ArtifactId id) {
+    ensureOpen();
+    try (KeyLocks.Held _ = locks.lock(id)) {
+      clearDirty(index, id);
+      return tiers[index].layer().delete(id);
+    }
+  }
+
+  // ---------------------------------------------------------------- eviction and flush
+
+  private boolean beforeEvict(int index, ArtifactId id) {
+    KeyLocks.Held h = locks.tryLock(id);
+    if (h == null) {
+      refusedEvictions.incrementAndGet();
+      return false; // a store, delete or flush of this artifact is under way: pick another victim
+    }
+    try (h) {
+      boolean isDirty = dirty[index] != null && dirty[index].contains(id);
+      boolean last = index == tiers.length - 1;
+      if (!isDirty && (last || !chainConfig.demoteOnEvict() || heldBelow(index, id))) {
+        return true;
+      }
+      try (Lease current = tiers[index].layer().get(id)) {
+        if (current == null) {
+          return true;
+        }
+        // the current bytes, not the listener's argument: a replacement may have raced the eviction
+        tiers[index + 1].layer().put(id, current.meta(), current.segment());
+        propagate(index + 1, id, current.meta(), current.segment());
+      }
+      clearDirty(index, id);
+      if (isDirty) {
+        evictionWrites.incrementAndGet();
+      } else {
+        demotions.incrementAndGet();
+      }
+      return true;
+    } catch (RuntimeException e) {
+      refusedEvictions.incrementAndGet();
+      LOG.log(System.Logger.Level.DEBUG, () -> "eviction of " + id + " from " + tiers[index].name()
+          + " refused: writing it to " + tiers[index + 1].name() + " failed: " + e);
+      return false;
+    }
+  }
+
+  private boolean heldBelow(int index, ArtifactId id) {
+    for (int i = index + 1; i < tiers.length; i++) {
+      if (tiers[i].layer().contains(id)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Writes dirty {@code id} of link {@code index} into the tier below. Idempotent. */
+  private void flushLink(int index, ArtifactId id) {
+    try (KeyLocks.Held _ = locks.lock(id)) {
+      if (!dirty[index].contains(id)) {
+        return;
+      }
+      try (Lease current = tiers[index].layer().get(id)) {
+        if (current != null) {
+          tiers[index + 1].layer().put(id, current.meta(), current.segment());
+          propagate(index + 1, id, current.meta(), current.segment());
+        }
+      }
+      dirty[index].clear(id);
+    }
+  }
+
+  private void onFlushError(String link, ArtifactId id, int failures, Throwable error) {
+    System.Logger.Level level = failures == 1 ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG;
+    LOG.log(level, () -> "write-back " + link + ": flush of " + id + " failed (attempt " + failures + "), will retry: " + error);
+  }
+
+  /**
+   * Drains every write-back link, retrying failures until the configured close time-out.
+   *
+   * @throws StrataCacheException naming what stayed dirty
+   */
+  public void flush() {
+    ensureOpen();
+    worker.flush();
+  }
+
+  /** Dirty artifacts on the link below tier {@code index} (0 if it is not write-back). */
+  public int dirtyCount(int index) {
+    return dirty[index] == null ? 0 : dirty[index].size();
+  }
+
+  /** Dirty bytes on the link below tier {@code index}. */
+  public long dirtyBytes(int index) {
+    return dirty[index] == null ? 0 : dirty[index].bytes();
+  }
+
+  /** Live per-artifact locks; 0 when the chain is idle. */
+  public int heldLocks() {
+    return locks.size();
+  }
+
+  // ---------------------------------------------------------------- stats and close
+
+  /** Chain counters. */
+  public record Counters(
+      long[] hitsPerTier,
+      long misses,
+      long promotions,
+      long demotions,
+      long evictionWrites,
+      long refusedEvictions,
+      long flushed,
+      long flushErrors) {}
+
+  public Counters counters() {
+    long[] h = new long[tiers.length];
+    for (int i = 0; i < h.length; i++) {
+      h[i] = hits.get(i);
+    }
+    return new Counters(
+        h, misses.get(), promotions.get(), demotions.get(), evictionWrites.get(), refusedEvictions.get(),
+        worker.flushedCount(), worker.errorCount());
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new LayerUnavailableException("storage engine is closed (expected: calls before close())");
+    }
+  }
+
+  /**
+   * Drains the write-back links (bounded by {@code close_timeout}), then closes every layer.
+   *
+   * @throws StrataCacheException after closing everything, if dirty artifacts could not be
+   *     written down (naming them) or a layer failed to close
+   */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    WritebackReport report = worker.closeAndReport();
+    closed = true;
+    List<RuntimeException> failures = new ArrayList<>();
+    for (Tier t : tiers) {
+      try {
+        t.layer().close();
+      } catch (RuntimeException e) {
+        failures.add(e);
+      }
+    }
+    if (!report.complete()) {
+      StrataCacheException e = new StrataCacheException(WritebackWorker.describeIncomplete(report, "close"));
+      failures.forEach(e::addSuppressed);
+      throw e;
+    }
+    if (!failures.isEmpty()) {
+      StrataCacheException e = new StrataCacheException("close: " + failures.size() + " tiers failed to close");
+      failures.forEach(e::addSuppressed);
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,214 @@
+package io.stratacache.writeback;
+
+import io.stratacache.config.WritebackConfig;
+import io.stratacache.core.ArtifactId;
+import io.stratacache.core.StrataCacheException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The background agent that drains the {@link DirtySet}s of every write-back link.
+ *
+ * <p>Design: one daemon thread runs {@link #doWork()} in a loop; {@code doWork} flushes the
+ * entries that are due and returns how many it flushed; when it flushed nothing the thread parks
+ * for the configured interval (or until {@link #wake()}). A failed flush is counted, reported to
+ * the {@link FlushErrorHandler}, and retried after an exponential back-off (doubling from {@code
+ * retry_backoff_min} to {@code retry_backoff_max}); nothing a flusher throws stops the thread.
+ * {@link #drain} lets a caller flush everything now, in its own thread, ignoring back-off, until
+ * nothing is dirty or a deadline passes; flushers are idempotent, so the caller and the worker may
+ * race on an artifact harmlessly.
+ */
+public final class WritebackWorker implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(WritebackWorker.class.getName());
+  private static final int BATCH = 256;
+
+  private record Link(DirtySet dirty, Flusher flusher) {}
+
+  private final String name;
+  private final WritebackConfig config;
+  private final FlushErrorHandler errorHandler;
+  private final List<Link> links = new CopyOnWriteArrayList<>();
+  private final AtomicLong flushed = new AtomicLong();
+  private final AtomicLong errors = new AtomicLong();
+  private final Thread thread;
+  private volatile boolean running = true;
+
+  /** A worker called {@code name}; {@link #start()} starts its thread. */
+  public WritebackWorker(String name, WritebackConfig config, FlushErrorHandler errorHandler) {
+    this.name = name;
+    this.config = config;
+    this.errorHandler = errorHandler;
+    this.thread = Thread.ofPlatform().name("stratacache-writeback-" + name).daemon(true).unstarted(this::run);
+  }
+
+  /** Adds a link: {@code flusher} drains {@code dirty}. */
+  public void register(DirtySet dirty, Flusher flusher) {
+    links.add(new Link(dirty, flusher));
+  }
+
+  /** Starts the background thread. */
+  public void start() {
+    thread.start();
+  }
+
+  /** Makes the worker look for work now. */
+  public void wake() {
+    LockSupport.unpark(thread);
+  }
+
+  private void run() {
+    long idleNanos = Math.min(config.flushInterval().toNanos(), config.retryBackoffMin().toNanos());
+    while (running) {
+      int done;
+      try {
+        done = doWork();
+      } catch (RuntimeException e) { // doWork catches flusher failures; this is a bug, keep going
+        LOG.log(System.Logger.Level.ERROR, "write-back worker " + name + ": unexpected failure", e);
+        done = 0;
+      }
+      if (done == 0 && running) {
+        LockSupport.parkNanos(this, idleNanos);
+      }
+    }
+  }
+
+  /** One pass over every link: flushes the entries that are due. Returns how many it flushed. */
+  public int doWork() {
+    return pass(false);
+  }
+
+  private int pass(boolean ignoreBackoff) {
+    int done = 0;
+    long now = System.nanoTime();
+    for (Link link : links) {
+      // writers wait for dirty bytes to drop: do not hold artifacts back for coalescing
+      boolean pressing = link.dirty().hasWaiters();
+      for (ArtifactId id : link.dirty().due(now, ignoreBackoff, pressing, BATCH)) {
+        if (flushOne(link, id)) {
+          done++;
+        }
+      }
+    }
+    return done;
+  }
+
+  private boolean flushOne(Link link, ArtifactId id) {
+    try {
+      link.flusher().flush(id);
+      flushed.incrementAndGet();
+      return true;
+    } catch (Throwable t) {
+      if (t instanceof VirtualMachineError vme) {
+        throw vme;
+      }
+      errors.incrementAndGet();
+      int failures = link.dirty().recordFailure(
+          id, System.nanoTime(), config.retryBackoffMin().toNanos(), config.retryBackoffMax().toNanos());
+      try {
+        errorHandler.onError(link.dirty().name(), id, failures, t);
+      } catch (RuntimeException ignored) {
+        // the handler's own failure must not stop the worker
+      }
+      return false;
+    }
+  }
+
+  /** Whether nothing is dirty on any link. */
+  public boolean isClean() {
+    for (Link link : links) {
+      if (!link.dirty().isEmpty()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Flushes everything dirty now, in the calling thread, retrying failures, until nothing is
+   * dirty or {@code timeoutNanos} pass. Links feed each other (a flush into a write-back tier
+   * makes it dirty there), so it loops until every link is clean at once.
+   */
+  public WritebackReport drain(long timeoutNanos) {
+    long deadline = System.nanoTime() + timeoutNanos;
+    long pause = config.retryBackoffMin().toNanos();
+    while (!isClean()) {
+      int done = pass(true);
+      if (isClean()) {
+        break;
+      }
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        break;
+      }
+      if (done == 0) {
+        LockSupport.parkNanos(this, Math.min(left, Math.max(pause, TimeUnit.MICROSECONDS.toNanos(100))));
+        pause = Math.min(pause * 2, config.retryBackoffMax().toNanos());
+      }
+    }
+    return report();
+  }
+
+  /**
+   * As {@link #drain} with the configured close time-out, throwing if anything stays dirty.
+   *
+   * @throws StrataCacheException naming what could not be flushed
+   */
+  public void flush() {
+    WritebackReport r = drain(config.closeTimeout().toNanos());
+    if (!r.complete()) {
+      throw new StrataCacheException(describeIncomplete(r, "flush"));
+    }
+  }
+
+  /** What is dirty now, with the lifetime counters. */
+  public WritebackReport report() {
+    List<ArtifactId> left = new ArrayList<>();
+    for (Link link : links) {
+      left.addAll(link.dirty().ids());
+    }
+    return new WritebackReport(flushed.get(), errors.get(), left);
+  }
+
+  /** Artifacts flushed so far. */
+  public long flushedCount() {
+    return flushed.get();
+  }
+
+  /** Failed flush attempts so far. */
+  public long errorCount() {
+    return errors.get();
+  }
+
+  /**
+   * Drains (bounded by the configured close time-out), then stops the thread. Returns what could
+   * not be flushed; idempotent.
+   */
+  @Override
+  public void close() {
+    closeAndReport();
+  }
+
+  /** As {@link #close()}, returning the report. */
+  public WritebackReport closeAndReport() {
+    WritebackReport r = running ? drain(config.closeTimeout().toNanos()) : report();
+    running = false;
+    LockSupport.unpark(thread);
+    try {
+      thread.join(TimeUnit.SECONDS.toMillis(5));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return r;
+  }
+
+  /** A message naming what a drain left dirty. */
+  public static String describeIncomplete(WritebackReport r, String what) {
+    List<ArtifactId> u = r.unflushed();
+    return what + ": " + u.size() + " dirty artifacts could not be written to the lower tier ("
+        + r.errors() + " failed attempts): " + u.subList(0, Math.min(10, u.size())) + (u.size() > 10 ? " ..." : "");
+  }
+}
