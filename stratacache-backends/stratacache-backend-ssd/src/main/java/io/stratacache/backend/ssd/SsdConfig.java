@@ -1,0 +1,115 @@
+package io.stratacache.backend.ssd;
+
+import io.stratacache.spi.EvictionPolicy;
+import io.stratacache.spi.LayerSpec;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The SSD tier's settings, read from a {@link LayerSpec}.
+ *
+ * <table>
+ *   <caption>Settings</caption>
+ *   <tr><th>key</th><th>default</th><th>meaning</th></tr>
+ *   <tr><td>{@code path}</td><td>{@code ~/.cache/stratacache/ssd}</td><td>directory of the
+ *       records, created if missing; one layer per directory at a time</td></tr>
+ *   <tr><td>{@code capacity}</td><td>required</td><td>bytes of records the tier may hold</td></tr>
+ *   <tr><td>{@code fsync}</td><td>{@code batch}</td><td>{@code always}, {@code never} or
+ *       {@code batch}: see {@link FsyncPolicy}</td></tr>
+ *   <tr><td>{@code fsync_interval_ms}</td><td>1000</td><td>how often {@code batch} forces</td></tr>
+ *   <tr><td>{@code eviction_policy}</td><td>{@code lru}</td><td>{@code lru} or {@code fifo}</td></tr>
+ *   <tr><td>{@code kv_expire_time}</td><td>0</td><td>seconds without a store or load after which
+ *       an artifact expires (sliding); 0 = never</td></tr>
+ *   <tr><td>{@code cleanup_interval}</td><td>60</td><td>seconds between expiry sweeps</td></tr>
+ *   <tr><td>{@code alignment}</td><td>4096</td><td>payload alignment inside a record (a power of
+ *       two, at most 1 MiB)</td></tr>
+ * </table>
+ *
+ * @param path the directory
+ * @param capacityBytes bytes of records the tier may hold
+ * @param fsync the durability policy
+ * @param fsyncInterval the period of {@link FsyncPolicy#BATCH}
+ * @param evictionPolicy name of the eviction policy
+ * @param expireAfter sliding expiry; {@link Duration#ZERO} means never
+ * @param cleanupInterval period of the expiry sweep
+ * @param alignment payload alignment inside records
+ */
+public record SsdConfig(
+    Path path,
+    long capacityBytes,
+    FsyncPolicy fsync,
+    Duration fsyncInterval,
+    String evictionPolicy,
+    Duration expireAfter,
+    Duration cleanupInterval,
+    int alignment) {
+  /** Keys the {@code ssd} provider understands besides {@link LayerSpec#COMMON_KEYS}. */
+  public static final Set<String> KEYS =
+      Set.of("path", "fsync", "fsync_interval_ms", "kv_expire_time", "cleanup_interval", "alignment");
+
+  /** Largest payload alignment accepted. */
+  public static final int MAX_ALIGNMENT = 1 << 20;
+
+  public SsdConfig {
+    Objects.requireNonNull(path, "path");
+    Objects.requireNonNull(fsync, "fsync");
+    Objects.requireNonNull(fsyncInterval, "fsyncInterval");
+    Objects.requireNonNull(evictionPolicy, "evictionPolicy");
+    Objects.requireNonNull(expireAfter, "expireAfter");
+    Objects.requireNonNull(cleanupInterval, "cleanupInterval");
+  }
+
+  /** {@code ~/.cache/stratacache/ssd}: where records go when {@code path} is not set. */
+  public static Path defaultPath() {
+    return Path.of(System.getProperty("user.home"), ".cache", "stratacache", "ssd");
+  }
+
+  /**
+   * Reads and checks the settings of {@code spec}.
+   *
+   * @throws io.stratacache.core.ConfigException naming the key, the value and what was expected
+   */
+  public static SsdConfig from(LayerSpec spec) {
+    spec.requireKnownKeys(KEYS);
+    Path path = spec.path("path", defaultPath());
+    long capacity = spec.capacityBytes();
+    FsyncPolicy fsync;
+    try {
+      fsync = FsyncPolicy.parse(spec.string("fsync", FsyncPolicy.BATCH.settingName()));
+    } catch (IllegalArgumentException e) {
+      throw spec.error("fsync", spec.settings().get("fsync"), "always, never or batch");
+    }
+    long intervalMs = spec.integer("fsync_interval_ms", 1000);
+    if (intervalMs <= 0) {
+      throw spec.error("fsync_interval_ms", spec.settings().get("fsync_interval_ms"), "milliseconds > 0");
+    }
+    EvictionPolicy policy = spec.evictionPolicy();
+    double expire = spec.number("kv_expire_time", 0);
+    if (!(expire >= 0) || Double.isInfinite(expire)) {
+      throw spec.error("kv_expire_time", spec.settings().get("kv_expire_time"), "seconds >= 0 (0 = never expire)");
+    }
+    double cleanup = spec.number("cleanup_interval", 60);
+    if (!(cleanup > 0) || Double.isInfinite(cleanup)) {
+      throw spec.error("cleanup_interval", spec.settings().get("cleanup_interval"), "seconds > 0");
+    }
+    long alignment = spec.integer("alignment", 4096);
+    if (alignment <= 0 || alignment > MAX_ALIGNMENT || Long.bitCount(alignment) != 1) {
+      throw spec.error("alignment", spec.settings().get("alignment"), "a power of two from 1 to " + MAX_ALIGNMENT);
+    }
+    return new SsdConfig(
+        path,
+        capacity,
+        fsync,
+        Duration.ofMillis(intervalMs),
+        policy.name(),
+        seconds(expire),
+        seconds(cleanup),
+        (int) alignment);
+  }
+
+  private static Duration seconds(double s) {
+    return Duration.ofNanos(Math.round(s * 1e9));
+  }
+}

@@ -1,0 +1,1047 @@
+package io.stratacache.backend.ssd;
+
+import io.stratacache.core.ArtifactId;
+import io.stratacache.core.ArtifactMeta;
+import io.stratacache.core.CapacityException;
+import io.stratacache.core.CodecException;
+import io.stratacache.core.LayerUnavailableException;
+import io.stratacache.core.StrataCacheException;
+import io.stratacache.core.codec.RecordCodec;
+import io.stratacache.core.codec.RecordLayout;
+import io.stratacache.spi.EvictionListener;
+import io.stratacache.spi.EvictionPolicy;
+import io.stratacache.spi.LayerSpec;
+import io.stratacache.spi.LayerStats;
+import io.stratacache.spi.Lease;
+import io.stratacache.spi.MemoryLayer;
+import io.stratacache.spi.Reservation;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
+import java.util.zip.CRC32C;
+
+/**
+ * The SSD tier: one {@linkplain RecordLayout SCR1 record} file per artifact under a directory
+ * (see {@link SsdPaths} for the tree), crash-safe and found again after a restart.
+ *
+ * <h2>Design</h2>
+ *
+ * <p><b>Index.</b> Memory holds id &rarr; {@link Entry} (file, record size, meta, last access,
+ * lease and pin counts). It is rebuilt at open by {@link SsdRecovery} from the record headers.
+ *
+ * <p><b>Locks.</b> One {@code state} lock guards the index, the eviction policy and the byte
+ * accounting; it is held for a few map operations, never across I/O. 256 striped read-write locks
+ * tie file names to index entries: a load opens its file under the stripe's read lock; a store
+ * renames its temporary file into place, and a delete, eviction, expiry or quarantine unlinks,
+ * under the write lock; so a lease always counts against the entry whose file it opened. Writing
+ * payloads, mapping and checking records and calling the eviction listener take no lock. Lock
+ * order: stripe, then state.
+ *
+ * <p><b>Stores.</b> The payload goes to a temporary file in the record's directory in pieces of
+ * {@value #WRITE_CHUNK} bytes, each checksummed just before the kernel copies it (one pass over
+ * the caller's memory), then the prefix at offset 0. Under {@link FsyncPolicy#ALWAYS} the file is
+ * forced, renamed into place with {@code ATOMIC_MOVE} and the directory forced; otherwise it is
+ * renamed and, under {@link FsyncPolicy#BATCH}, queued for the background sync. A crash leaves
+ * either the old record, the new one, or a temporary file that the next open deletes.
+ *
+ * <p><b>Loads.</b> The record file is mapped read-only into an arena of the lease's own (a
+ * measured choice: on page-cached files mapping beats reading into fresh memory for 1&ndash;32 MiB,
+ * since the copy target would need first-touch page faults). Every load checks magic, header
+ * checksum, size and the payload's CRC32C. A mapping keeps the bytes of its file after the file
+ * is unlinked or renamed over, and records are never written in place, so deleting or replacing
+ * an artifact never disturbs an open lease. A record that fails a check is moved to {@code
+ * corrupt/}, counted in {@link LayerStats#corrupt()} and reported absent.
+ *
+ * <p><b>Capacity.</b> Record bytes (prefix, header, padding, payload) count against {@code
+ * capacity}. A store first reserves its bytes (less those of the artifact it replaces), evicting
+ * in policy order: the victim is marked under the state lock, the listener is called with no lock
+ * held while the victim stays loadable, and the victim is unlinked only if the listener agreed
+ * and nobody leased or pinned it meanwhile; a refused victim is passed over, and a listener that
+ * throws keeps its victim and fails the store with its exception. A store that cannot
+ * find room among unleased, unpinned artifacts fails with {@link CapacityException}.
+ *
+ * <p><b>Expiry.</b> With {@code kv_expire_time} &gt; 0 an artifact that has gone that long without
+ * a store or load, and is neither pinned nor leased, is removed by a daemon sweep every {@code
+ * cleanup_interval} and treated as absent by any call that finds it. After a restart an
+ * artifact's last access is its file's modification time (its store).
+ */
+public final class SsdLayer implements MemoryLayer {
+  static final long WRITE_CHUNK = 256 << 10;
+  private static final int STRIPES = 256;
+  private static final System.Logger LOG = System.getLogger(SsdLayer.class.getName());
+
+  private final String tier;
+  private final SsdConfig config;
+  private final SsdPaths paths;
+  private final LongSupplier clock;
+  private final long expireNanos;
+  private final FileChannel lockChannel;
+  private final FileLock dirLock;
+
+  private final ReentrantLock state = new ReentrantLock();
+  private final Map<ArtifactId, Entry> index = new HashMap<>();
+  private final EvictionPolicy policy;
+  private long usedBytes;
+  private long reservedBytes;
+  private int pinnedArtifacts;
+
+  private final ReentrantReadWriteLock[] stripes = new ReentrantReadWriteLock[STRIPES];
+  private final AtomicLong fileCounter = new AtomicLong();
+  private final Set<Path> unsynced = ConcurrentHashMap.newKeySet();
+  private final Set<Path> unsyncedDirs = ConcurrentHashMap.newKeySet();
+  private final AtomicIntegerArray leafDirs = new AtomicIntegerArray(256);
+  private final ScheduledExecutorService background;
+  private volatile EvictionListener listener = EvictionListener.DROP;
+  private volatile boolean closed;
+  private final Object closeLock = new Object();
+
+  private final LongAdder hits = new LongAdder();
+  private final LongAdder misses = new LongAdder();
+  private final LongAdder puts = new LongAdder();
+  private final LongAdder evictions = new LongAdder();
+  private final LongAdder rejected = new LongAdder();
+  private final LongAdder corrupt = new LongAdder();
+  private final LongAdder expired = new LongAdder();
+  private final AtomicLong openLeases = new AtomicLong();
+  private final int recoveredArtifacts;
+  private final int recoveredTempFiles;
+
+  /** One stored record; mutable fields are guarded by the state lock. */
+  static final class Entry {
+    final ArtifactId id;
+    final ArtifactMeta meta;
+    final Path file;
+    final long size;
+    final long payloadLength;
+    final int alignment;
+    long lastAccess;
+    int leases;
+    int pins;
+    boolean evicting;
+
+    Entry(ArtifactId id, ArtifactMeta meta, Path file, long size, long payloadLength, int alignment, long lastAccess) {
+      this.id = id;
+      this.meta = meta;
+      this.file = file;
+      this.size = size;
+      this.payloadLength = payloadLength;
+      this.alignment = alignment;
+      this.lastAccess = lastAccess;
+    }
+  }
+
+  /**
+   * Opens the tier described by {@code spec} (see {@link SsdConfig} for its settings).
+   *
+   * @throws io.stratacache.core.ConfigException if a setting is unknown or invalid
+   * @throws LayerUnavailableException if the directory cannot be created or another layer has it
+   *     open
+   */
+  public static SsdLayer open(LayerSpec spec) {
+    return open(spec.tier(), SsdConfig.from(spec));
+  }
+
+  /** Opens a tier named {@code tier} with {@code config}. */
+  public static SsdLayer open(String tier, SsdConfig config) {
+    return new SsdLayer(tier, config, System::nanoTime);
+  }
+
+  /** As {@link #open(String, SsdConfig)} with a nanosecond clock for expiry (tests). */
+  static SsdLayer open(String tier, SsdConfig config, LongSupplier nanoClock) {
+    return new SsdLayer(tier, config, nanoClock);
+  }
+
+  private SsdLayer(String tier, SsdConfig config, LongSupplier clock) {
+    this.tier = Objects.requireNonNull(tier, "tier");
+    this.config = Objects.requireNonNull(config, "config");
+    this.clock = clock;
+    this.paths = new SsdPaths(config.path().toAbsolutePath().normalize());
+    this.expireNanos = config.expireAfter().toNanos();
+    this.policy = EvictionPolicy.forName(config.evictionPolicy());
+    for (int i = 0; i < STRIPES; i++) {
+      stripes[i] = new ReentrantReadWriteLock();
+    }
+    createRoot();
+    FileChannel channel;
+    try {
+      channel = FileChannel.open(paths.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      throw new LayerUnavailableException(where() + ": cannot open " + paths.lockFile() + ": " + e, e);
+    }
+    boolean success = false;
+    try {
+      FileLock lock;
+      try {
+        lock = channel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        lock = null;
+      }
+      if (lock == null) {
+        throw new LayerUnavailableException(
+            where() + ": directory " + paths.root() + " is already open in another layer or process (expected: one"
+                + " layer per directory; give tiers." + tier + ".path a directory of its own)");
+      }
+      this.lockChannel = channel;
+      this.dirLock = lock;
+      SsdRecovery.Result found = SsdRecovery.scan(paths, this::quarantineFile);
+      this.recoveredArtifacts = found.records().size();
+      this.recoveredTempFiles = found.tempFilesRemoved();
+      for (int i = 0; i < 256; i++) {
+        leafDirs.set(i, found.leafDirs()[i] ? 1 : 0);
+      }
+      index(found.records());
+      this.background = startBackground();
+      success = true;
+    } catch (IOException e) {
+      throw new LayerUnavailableException(where() + ": cannot lock " + paths.lockFile() + ": " + e, e);
+    } finally {
+      if (!success) {
+        closeQuietly(channel);
+      }
+    }
+  }
+
+  private void createRoot() {
+    try {
+      if (!Files.isDirectory(paths.root())) {
+        Files.createDirectories(paths.root());
+        syncNewDirectory(paths.root());
+      }
+      if (!Files.isDirectory(paths.quarantineDir())) {
+        Files.createDirectories(paths.quarantineDir());
+      }
+    } catch (IOException e) {
+      throw new LayerUnavailableException(where() + ": cannot create directory " + paths.root() + ": " + e, e);
+    }
+  }
+
+  /** Creates leaf directory {@code index} (and its parent) on first use. */
+  private void ensureLeafDir(int index) throws IOException {
+    if (leafDirs.get(index) != 0) {
+      return;
+    }
+    Path leaf = paths.leafDir(index);
+    Path parent = leaf.getParent();
+    if (!Files.isDirectory(parent)) {
+      Files.createDirectories(parent);
+      syncNewDirectory(parent);
+    }
+    if (!Files.isDirectory(leaf)) {
+      Files.createDirectories(leaf);
+      syncNewDirectory(leaf);
+    }
+    leafDirs.set(index, 1);
+  }
+
+  /** Makes the entry of a directory just created durable, as the fsync policy asks. */
+  private void syncNewDirectory(Path dir) throws IOException {
+    Path parent = dir.getParent();
+    if (parent == null) {
+      return;
+    }
+    if (config.fsync() == FsyncPolicy.ALWAYS) {
+      forceDirectory(parent);
+    } else if (config.fsync() == FsyncPolicy.BATCH) {
+      unsyncedDirs.add(parent);
+    }
+  }
+
+  private void index(List<SsdRecovery.Found> found) {
+    List<SsdRecovery.Found> byAge = new ArrayList<>(found);
+    byAge.sort(Comparator.comparingLong(SsdRecovery.Found::mtimeMillis));
+    long now = clock.getAsLong();
+    long wallNow = System.currentTimeMillis();
+    state.lock();
+    try {
+      for (SsdRecovery.Found f : byAge) {
+        long ageNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, wallNow - f.mtimeMillis()));
+        Entry e = new Entry(f.id(), f.meta(), f.file(), f.size(), f.payloadLength(), f.alignment(), now - ageNanos);
+        index.put(e.id, e);
+        usedBytes += e.size;
+        policy.onInsert(e.id, e.size);
+      }
+    } finally {
+      state.unlock();
+    }
+  }
+
+  private ScheduledExecutorService startBackground() {
+    boolean batch = config.fsync() == FsyncPolicy.BATCH;
+    if (!batch && expireNanos == 0) {
+      return null;
+    }
+    ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "stratacache-ssd-" + tier);
+      t.setDaemon(true);
+      return t;
+    });
+    if (batch) {
+      long ms = config.fsyncInterval().toMillis();
+      s.scheduleWithFixedDelay(() -> background("sync", this::syncUnsynced), ms, ms, TimeUnit.MILLISECONDS);
+    }
+    if (expireNanos > 0) {
+      long ns = config.cleanupInterval().toNanos();
+      s.scheduleWithFixedDelay(() -> background("expiry sweep", this::sweepExpired), ns, ns, TimeUnit.NANOSECONDS);
+    }
+    return s;
+  }
+
+  private void background(String what, Runnable task) {
+    try {
+      task.run();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, where() + ": " + what + " failed; will retry", e);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // MemoryLayer
+
+  @Override
+  public String name() {
+    return tier;
+  }
+
+  @Override
+  public long capacityBytes() {
+    return config.capacityBytes();
+  }
+
+  /** The directory this layer keeps its records in. */
+  public Path directory() {
+    return paths.root();
+  }
+
+  /** The settings this layer was opened with. */
+  public SsdConfig config() {
+    return config;
+  }
+
+  /** Records found valid when this layer opened. */
+  public int recoveredArtifacts() {
+    return recoveredArtifacts;
+  }
+
+  /** Temporary files of interrupted stores removed when this layer opened. */
+  public int recoveredTempFiles() {
+    return recoveredTempFiles;
+  }
+
+  /** Stored files that {@link FsyncPolicy#BATCH} has not forced yet. */
+  int unsyncedFiles() {
+    return unsynced.size();
+  }
+
+  /** Artifacts removed because they expired. */
+  public long expiredArtifacts() {
+    return expired.sum();
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Durable when this returns under {@link FsyncPolicy#ALWAYS}; see {@link FsyncPolicy} for
+   * the others.
+   *
+   * @throws CapacityException if the record is larger than the tier or cannot fit beside leased
+   *     and pinned artifacts, or the file system is full
+   * @throws LayerUnavailableException if the layer is closed or the file cannot be written
+   */
+  @Override
+  public void put(ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(meta, "meta");
+    Objects.requireNonNull(payload, "payload");
+    ensureOpen();
+    byte[] header = RecordCodec.headerJson(id, meta);
+    int alignment = config.alignment();
+    long prefixLength = RecordLayout.payloadOffset(header.length, alignment);
+    long recordSize = prefixLength + payload.byteSize();
+    if (recordSize > config.capacityBytes()) {
+      rejected.increment();
+      throw new CapacityException(
+          where() + ": artifact " + id + " of " + payload.byteSize() + " bytes needs a record of " + recordSize
+              + " bytes (expected: at most the tier's capacity, " + config.capacityBytes() + " bytes)");
+    }
+    long reservation = reserve(id, recordSize);
+    String hash = SsdPaths.hash(id);
+    Path file = paths.recordFile(hash);
+    Path tmp = SsdPaths.tempFile(file, fileCounter.incrementAndGet());
+    boolean published = false;
+    try {
+      ensureLeafDir(SsdPaths.leafIndex(hash));
+      writeRecord(tmp, header, prefixLength, payload);
+      Entry fresh = new Entry(id, meta, file, recordSize, payload.byteSize(), alignment, clock.getAsLong());
+      publish(fresh, tmp, reservation);
+      published = true;
+    } catch (IOException e) {
+      throw ioFailure("cannot store " + id + " in " + file, e);
+    } finally {
+      if (!published) {
+        unreserve(reservation);
+        deleteQuietly(tmp);
+      }
+    }
+    switch (config.fsync()) {
+      case ALWAYS -> {
+        try {
+          forceDirectory(file.getParent());
+        } catch (IOException e) {
+          throw ioFailure("stored " + id + " but cannot force directory " + file.getParent(), e);
+        }
+      }
+      case BATCH -> unsynced.add(file);
+      case NEVER -> { }
+    }
+  }
+
+  private void writeRecord(Path tmp, byte[] header, long prefixLength, MemorySegment payload) throws IOException {
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      CRC32C crc = new CRC32C();
+      long length = payload.byteSize();
+      for (long off = 0; off < length; off += WRITE_CHUNK) {
+        ByteBuffer piece = payload.asSlice(off, Math.min(WRITE_CHUNK, length - off)).asByteBuffer();
+        crc.update(piece);
+        writeFully(ch, piece.rewind(), prefixLength + off);
+      }
+      byte[] prefix = RecordCodec.encodePrefix(header, length, (int) crc.getValue(), config.alignment());
+      writeFully(ch, ByteBuffer.wrap(prefix), 0);
+      if (config.fsync() == FsyncPolicy.ALWAYS) {
+        ch.force(false);
+      }
+    }
+  }
+
+  private void publish(Entry fresh, Path tmp, long reservation) throws IOException {
+    ReentrantReadWriteLock.WriteLock w = stripe(fresh.id).writeLock();
+    w.lock();
+    try {
+      Files.move(tmp, fresh.file, StandardCopyOption.ATOMIC_MOVE);
+      state.lock();
+      try {
+        Entry old = index.put(fresh.id, fresh);
+        reservedBytes -= reservation;
+        usedBytes += fresh.size;
+        if (old != null) {
+          usedBytes -= old.size;
+          fresh.pins = old.pins;
+          old.pins = 0;
+        }
+        policy.onInsert(fresh.id, fresh.size);
+        puts.increment();
+      } finally {
+        state.unlock();
+      }
+    } finally {
+      w.unlock();
+    }
+  }
+
+  /**
+   * Sets aside room for a record of {@code bytes}, evicting as needed; returns the bytes reserved
+   * (the record less the artifact it will replace).
+   */
+  private long reserve(ArtifactId id, long bytes) {
+    Set<Entry> passedOver = new HashSet<>();
+    while (true) {
+      Entry victim;
+      state.lock();
+      try {
+        ensureOpen();
+        Entry current = index.get(id);
+        long need = Math.max(0, bytes - (current == null ? 0 : current.size));
+        if (usedBytes + reservedBytes + need <= config.capacityBytes()) {
+          reservedBytes += need;
+          return need;
+        }
+        victim = pickVictim(id, passedOver);
+        if (victim == null) {
+          rejected.increment();
+          throw new CapacityException(
+              where() + ": no room for " + id + " (" + bytes + " bytes): " + usedBytes + " of " + config.capacityBytes()
+                  + " bytes used, " + reservedBytes + " reserved by stores in progress, and every other artifact is"
+                  + " leased, pinned, being evicted or kept by the eviction listener (expected: room after evicting"
+                  + " unleased, unpinned artifacts)");
+        }
+        victim.evicting = true;
+      } finally {
+        state.unlock();
+      }
+      if (!evict(victim)) {
+        passedOver.add(victim);
+      }
+    }
+  }
+
+  private Entry pickVictim(ArtifactId exclude, Set<Entry> passedOver) {
+    for (Iterator<ArtifactId> it = policy.victims(); it.hasNext(); ) {
+      ArtifactId candidate = it.next();
+      Entry e = index.get(candidate);
+      if (e != null && !candidate.equals(exclude) && e.leases == 0 && e.pins == 0 && !e.evicting && !passedOver.contains(e)) {
+        return e;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Asks the listener about {@code victim}, which is marked evicting; returns whether it went. A
+   * listener that throws keeps the victim, and its exception propagates.
+   */
+  private boolean evict(Entry victim) {
+    boolean agreed = false;
+    String corruptReason = null;
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment payload = null;
+      try (FileChannel ch = FileChannel.open(victim.file, StandardOpenOption.READ)) {
+        MemorySegment record = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+        payload = RecordCodec.decode(record, victim.alignment).payload().asReadOnly();
+      } catch (NoSuchFileException e) {
+        agreed = true;
+      } catch (CodecException e) {
+        corruptReason = e.getMessage();
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, where() + ": cannot read eviction victim " + victim.file, e);
+      }
+      if (payload != null) {
+        agreed = listener.beforeEvict(tier, victim.id, victim.meta, payload);
+      }
+    } finally {
+      if (corruptReason == null) {
+        agreed = finishEviction(victim, agreed);
+      }
+    }
+    if (corruptReason != null) {
+      state.lock();
+      try {
+        victim.evicting = false;
+      } finally {
+        state.unlock();
+      }
+      quarantine(victim, corruptReason);
+      return true;
+    }
+    return agreed;
+  }
+
+  private boolean finishEviction(Entry victim, boolean agreed) {
+    Entry removed = removeIfCurrent(victim.id, victim, e -> {
+      e.evicting = false;
+      return agreed && e.leases == 0 && e.pins == 0;
+    }, SsdLayer::deleteQuietly);
+    if (removed == null) {
+      return false;
+    }
+    evictions.increment();
+    return true;
+  }
+
+  private void unreserve(long reservation) {
+    state.lock();
+    try {
+      reservedBytes -= reservation;
+    } finally {
+      state.unlock();
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Maps the record and checks it, payload checksum included; a record that fails is
+   * quarantined and reported absent.
+   *
+   * @throws LayerUnavailableException if the layer is closed or the file cannot be read
+   */
+  @Override
+  public Lease get(ArtifactId id) {
+    Objects.requireNonNull(id, "id");
+    ensureOpen();
+    Entry e;
+    FileChannel ch = null;
+    boolean stale = false;
+    ReentrantReadWriteLock.ReadLock r = stripe(id).readLock();
+    r.lock();
+    try {
+      state.lock();
+      try {
+        e = index.get(id);
+        if (e == null) {
+          misses.increment();
+          return null;
+        }
+        long now = clock.getAsLong();
+        if (isExpired(e, now)) {
+          stale = true;
+        } else {
+          e.leases++;
+          e.lastAccess = now;
+          policy.onAccess(id);
+        }
+      } finally {
+        state.unlock();
+      }
+      if (!stale) {
+        try {
+          ch = FileChannel.open(e.file, StandardOpenOption.READ);
+        } catch (NoSuchFileException | AccessDeniedException x) {
+          ch = null;
+        } catch (IOException x) {
+          releaseLease(e, false);
+          throw ioFailure("cannot open " + e.file, x);
+        }
+      }
+    } finally {
+      r.unlock();
+    }
+    if (stale) {
+      expire(e);
+      misses.increment();
+      return null;
+    }
+    if (ch == null) {
+      releaseLease(e, false);
+      forget(e, "its file " + e.file + " vanished");
+      misses.increment();
+      return null;
+    }
+    return mapAndCheck(e, ch);
+  }
+
+  private Lease mapAndCheck(Entry e, FileChannel ch) {
+    Arena arena = Arena.ofShared();
+    boolean success = false;
+    String corruptReason = null;
+    try (ch) {
+      MemorySegment record = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+      RecordCodec.Record rec = RecordCodec.decode(record, e.alignment);
+      if (!rec.header().id().equals(e.id)) {
+        throw new CodecException("record holds " + rec.header().id() + " (expected: " + e.id + ")");
+      }
+      openLeases.incrementAndGet();
+      hits.increment();
+      success = true;
+      return new SsdLease(this, e, rec.header().meta(), rec.payload(), arena);
+    } catch (CodecException x) {
+      corruptReason = x.getMessage();
+    } catch (IOException x) {
+      throw ioFailure("cannot read " + e.file, x);
+    } finally {
+      if (!success) {
+        arena.close();
+        releaseLease(e, false);
+      }
+    }
+    quarantine(e, corruptReason);
+    misses.increment();
+    return null;
+  }
+
+  /** A lease on {@code e} was closed. */
+  void release(Entry e) {
+    releaseLease(e, true);
+  }
+
+  private void releaseLease(Entry e, boolean counted) {
+    state.lock();
+    try {
+      e.leases--;
+    } finally {
+      state.unlock();
+    }
+    if (counted) {
+      openLeases.decrementAndGet();
+    }
+  }
+
+  @Override
+  public boolean contains(ArtifactId id) {
+    Objects.requireNonNull(id, "id");
+    ensureOpen();
+    Entry e;
+    state.lock();
+    try {
+      e = index.get(id);
+      if (e == null || !isExpired(e, clock.getAsLong())) {
+        return e != null;
+      }
+    } finally {
+      state.unlock();
+    }
+    expire(e);
+    return false;
+  }
+
+  @Override
+  public boolean delete(ArtifactId id) {
+    Objects.requireNonNull(id, "id");
+    ensureOpen();
+    return removeIfCurrent(id, null, e -> true, file -> {
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException x) {
+        throw ioFailure("cannot delete " + file, x);
+      }
+    }) != null;
+  }
+
+  @Override
+  public boolean pin(ArtifactId id) {
+    Objects.requireNonNull(id, "id");
+    ensureOpen();
+    state.lock();
+    try {
+      Entry e = index.get(id);
+      if (e == null) {
+        return false;
+      }
+      if (e.pins++ == 0) {
+        pinnedArtifacts++;
+      }
+      return true;
+    } finally {
+      state.unlock();
+    }
+  }
+
+  @Override
+  public boolean unpin(ArtifactId id) {
+    Objects.requireNonNull(id, "id");
+    ensureOpen();
+    state.lock();
+    try {
+      Entry e = index.get(id);
+      if (e == null || e.pins == 0) {
+        return false;
+      }
+      if (--e.pins == 0) {
+        pinnedArtifacts--;
+      }
+      return true;
+    } finally {
+      state.unlock();
+    }
+  }
+
+  @Override
+  public List<ArtifactId> ids() {
+    ensureOpen();
+    state.lock();
+    try {
+      long now = clock.getAsLong();
+      List<ArtifactId> out = new ArrayList<>(index.size());
+      for (Entry e : index.values()) {
+        if (!isExpired(e, now)) {
+          out.add(e.id);
+        }
+      }
+      return out;
+    } finally {
+      state.unlock();
+    }
+  }
+
+  @Override
+  public LayerStats stats() {
+    ensureOpen();
+    long used;
+    long artifacts;
+    long pinned;
+    state.lock();
+    try {
+      used = usedBytes;
+      artifacts = index.size();
+      pinned = pinnedArtifacts;
+    } finally {
+      state.unlock();
+    }
+    return new LayerStats(
+        tier, config.capacityBytes(), used, artifacts, openLeases.get(), pinned, hits.sum(), misses.sum(), puts.sum(),
+        evictions.sum(), rejected.sum(), corrupt.sum());
+  }
+
+  @Override
+  public void setEvictionListener(EvictionListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    ensureOpen();
+    this.listener = listener;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The payload is gathered in memory and written as a store on commit.
+   *
+   * @throws LayerUnavailableException if the layer is closed
+   */
+  @Override
+  public Reservation reserve(ArtifactId id, ArtifactMeta meta, long size) {
+    ensureOpen();
+    return MemoryLayer.super.reserve(id, meta, size);
+  }
+
+  /**
+   * Closes the layer: stops the background tasks, forces what {@link FsyncPolicy#BATCH} has not
+   * yet forced, and releases the directory. Records stay for the next open; open leases stay
+   * valid until closed. Calls still running when this is called may complete. Idempotent.
+   */
+  @Override
+  public void close() {
+    synchronized (closeLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    try {
+      if (background != null) {
+        background.shutdown();
+        awaitQuietly(background);
+      }
+      if (config.fsync() == FsyncPolicy.BATCH) {
+        syncUnsynced();
+      }
+    } finally {
+      try {
+        dirLock.release();
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, where() + ": cannot unlock " + paths.lockFile(), e);
+      }
+      closeQuietly(lockChannel);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Expiry, quarantine, sync
+
+  private boolean isExpired(Entry e, long now) {
+    return expireNanos > 0 && e.leases == 0 && e.pins == 0 && !e.evicting && now - e.lastAccess >= expireNanos;
+  }
+
+  /** Removes every expired artifact; what the daemon sweep runs. */
+  void sweepExpired() {
+    List<Entry> stale = new ArrayList<>();
+    state.lock();
+    try {
+      long now = clock.getAsLong();
+      for (Entry e : index.values()) {
+        if (isExpired(e, now)) {
+          stale.add(e);
+        }
+      }
+    } finally {
+      state.unlock();
+    }
+    for (Entry e : stale) {
+      expire(e);
+    }
+  }
+
+  private void expire(Entry e) {
+    if (removeIfCurrent(e.id, e, x -> isExpired(x, clock.getAsLong()), SsdLayer::deleteQuietly) != null) {
+      expired.increment();
+    }
+  }
+
+  /** Drops {@code e} from the index if it is still current (its file is gone). */
+  private void forget(Entry e, String why) {
+    if (removeIfCurrent(e.id, e, x -> true, file -> { }) != null) {
+      LOG.log(System.Logger.Level.WARNING, where() + ": dropped " + e.id + ": " + why);
+    }
+  }
+
+  /** Removes {@code e} from the index and moves its file to the quarantine, if it is current. */
+  private void quarantine(Entry e, String reason) {
+    if (removeIfCurrent(e.id, e, x -> true, file -> quarantineFile(file, reason)) == null) {
+      corrupt.increment();
+    }
+  }
+
+  /**
+   * Under {@code id}'s stripe write lock: if the index holds {@code expected} for {@code id} (or
+   * anything, when {@code expected} is null) and {@code condition} accepts it under the state
+   * lock, removes it from the index and passes its file to {@code fileAction}, still under the
+   * stripe lock so that no newer file can take its name meanwhile.
+   *
+   * @return the entry removed, or {@code null}
+   */
+  private Entry removeIfCurrent(ArtifactId id, Entry expected, Predicate<Entry> condition, Consumer<Path> fileAction) {
+    ReentrantReadWriteLock.WriteLock w = stripe(id).writeLock();
+    w.lock();
+    try {
+      Entry e;
+      state.lock();
+      try {
+        e = index.get(id);
+        if (e == null || (expected != null && e != expected) || !condition.test(e)) {
+          return null;
+        }
+        removeLocked(e);
+      } finally {
+        state.unlock();
+      }
+      fileAction.accept(e.file);
+      return e;
+    } finally {
+      w.unlock();
+    }
+  }
+
+  /** Moves {@code file} into {@code corrupt/} (or deletes it if it cannot be moved) and counts it. */
+  private void quarantineFile(Path file, String reason) {
+    corrupt.increment();
+    Path target = paths.quarantineDir()
+        .resolve(file.getFileName() + "." + System.currentTimeMillis() + "-" + fileCounter.incrementAndGet());
+    LOG.log(System.Logger.Level.WARNING, where() + ": quarantined " + file + " as " + target + ": " + reason);
+    try {
+      Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (NoSuchFileException e) {
+      // already gone: nothing left to serve
+    } catch (IOException e) {
+      deleteQuietly(file);
+    }
+  }
+
+  private void removeLocked(Entry e) {
+    index.remove(e.id);
+    usedBytes -= e.size;
+    policy.onRemove(e.id);
+    if (e.pins > 0) {
+      pinnedArtifacts--;
+      e.pins = 0;
+    }
+  }
+
+  /** Forces the files stored since the last pass, then their directories. */
+  void syncUnsynced() {
+    if (unsynced.isEmpty() && unsyncedDirs.isEmpty()) {
+      return;
+    }
+    List<Path> batch = drain(unsynced);
+    Set<Path> dirs = new HashSet<>(drain(unsyncedDirs));
+    for (Path p : batch) {
+      try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+        ch.force(false);
+        dirs.add(p.getParent());
+      } catch (NoSuchFileException e) {
+        dirs.add(p.getParent());
+      } catch (IOException e) {
+        unsynced.add(p);
+        LOG.log(System.Logger.Level.WARNING, where() + ": cannot force " + p + "; will retry", e);
+      }
+    }
+    for (Path d : dirs) {
+      try {
+        forceDirectory(d);
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, where() + ": cannot force directory " + d, e);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Helpers
+
+  private static List<Path> drain(Set<Path> set) {
+    List<Path> out = new ArrayList<>();
+    for (Iterator<Path> it = set.iterator(); it.hasNext(); ) {
+      out.add(it.next());
+      it.remove();
+    }
+    return out;
+  }
+
+  private ReentrantReadWriteLock stripe(ArtifactId id) {
+    int h = id.hashCode();
+    return stripes[(h ^ (h >>> 16)) & (STRIPES - 1)];
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new LayerUnavailableException(where() + " is closed");
+    }
+  }
+
+  private String where() {
+    return "ssd tier '" + tier + "'";
+  }
+
+  private StrataCacheException ioFailure(String what, IOException e) {
+    String msg = String.valueOf(e.getMessage());
+    if (msg.contains("No space left on device")) {
+      rejected.increment();
+      return new CapacityException(where() + ": " + what + ": the file system is full (" + msg + ")");
+    }
+    return new LayerUnavailableException(where() + ": " + what + ": " + e, e);
+  }
+
+  private static void writeFully(FileChannel ch, ByteBuffer src, long position) throws IOException {
+    long pos = position;
+    while (src.hasRemaining()) {
+      pos += ch.write(src, pos);
+    }
+  }
+
+  private static void forceDirectory(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.WARNING, "cannot delete " + p, e);
+    }
+  }
+
+  private static void closeQuietly(FileChannel ch) {
+    try {
+      ch.close();
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.WARNING, "cannot close a file channel", e);
+    }
+  }
+
+  private static void awaitQuietly(ScheduledExecutorService s) {
+    try {
+      if (!s.awaitTermination(30, TimeUnit.SECONDS)) {
+        s.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
