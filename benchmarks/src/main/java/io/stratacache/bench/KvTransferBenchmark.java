@@ -1,9 +1,9 @@
 package io.stratacache.bench;
 
+import io.stratacache.core.codec.DType;
 import io.stratacache.config.KvConfig;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.kv.KvChunkLayout;
-import io.stratacache.kv.KvDtype;
 import io.stratacache.kv.KvLayout;
 import io.stratacache.kv.KvPages;
 import io.stratacache.kv.KvPrefixCache;
@@ -65,7 +65,7 @@ public class KvTransferBenchmark {
   @Param({"blocks", "shuffled"})
   public String mapping;
 
-  private final KvLayout layout = KvLayout.flashAttn(BLOCKS, BLOCK, 8, 128, KvDtype.BF16);
+  private final KvLayout layout = KvLayout.flashAttn(BLOCKS, BLOCK, 8, 128, DType.BF16);
   private Arena arena;
   private StorageEngine engine;
   private KvPrefixCache cache;
