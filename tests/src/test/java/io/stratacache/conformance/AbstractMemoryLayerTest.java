@@ -351,7 +351,7 @@ public abstract class AbstractMemoryLayerTest {
     layer.put(id, ArtifactMeta.custom(), payload(THIRD, seed + 1));
 
     for (int i = 0; i < 6; i++) {
-      layer.put(ArtifactId.of("f" + i), ArtifactMeta.custom(), payload(THIRD, seed + 10 + i));
+      putThird(layer, "f" + i, 10 + i);
     }
     assertTrue(layer.contains(id), "replaced artifact lost its pin and was evicted");
     assertEquals(1, layer.stats().pinned());
@@ -443,32 +443,30 @@ public abstract class AbstractMemoryLayerTest {
   @Test
   void leasedArtifacts_surviveEvictionPressure() {
     MemoryLayer layer = open("hot", CAPACITY);
-    ArtifactId a = ArtifactId.of("leased");
-    layer.put(a, ArtifactMeta.custom(), payload(THIRD, seed));
+    ArtifactId a = putThird(layer, "leased", 0);
     try (Lease lease = layer.get(a)) {
       for (int i = 0; i < 20; i++) {
-        layer.put(ArtifactId.of("f" + i), ArtifactMeta.custom(), payload(THIRD, seed + 1 + i));
+        putThird(layer, "f" + i, 1 + i);
       }
       assertTrue(layer.contains(a), "leased artifact was evicted");
       assertPayload(lease.segment(), THIRD, seed, a);
-      assertTrue(layer.stats().evictions() >= 18, "evictions " + layer.stats().evictions());
+      assertEquals(18, layer.stats().evictions(), "each put after the second evicts one artifact");
     }
   }
 
   @Test
   void pinnedArtifacts_surviveEvictionPressure_untilUnpinned() {
     MemoryLayer layer = open("hot", CAPACITY);
-    ArtifactId a = ArtifactId.of("pinned");
-    layer.put(a, ArtifactMeta.custom(), payload(THIRD, seed));
+    ArtifactId a = putThird(layer, "pinned", 0);
     assertTrue(layer.pin(a));
     assertTrue(layer.pin(a), "pins nest");
     for (int i = 0; i < 10; i++) {
-      layer.put(ArtifactId.of("f" + i), ArtifactMeta.custom(), payload(THIRD, seed + 1 + i));
+      putThird(layer, "f" + i, 1 + i);
     }
     assertTrue(layer.contains(a), "pinned artifact was evicted");
     assertTrue(layer.unpin(a));
     for (int i = 10; i < 20; i++) {
-      layer.put(ArtifactId.of("f" + i), ArtifactMeta.custom(), payload(THIRD, seed + 1 + i));
+      putThird(layer, "f" + i, 1 + i);
     }
     assertTrue(layer.contains(a), "artifact pinned twice and unpinned once was evicted");
     try (Lease lease = layer.get(a)) {
@@ -477,7 +475,7 @@ public abstract class AbstractMemoryLayerTest {
     assertTrue(layer.unpin(a));
     assertFalse(layer.unpin(a), "unpin of an unpinned artifact");
     for (int i = 20; i < 30; i++) {
-      layer.put(ArtifactId.of("f" + i), ArtifactMeta.custom(), payload(THIRD, seed + 1 + i));
+      putThird(layer, "f" + i, 1 + i);
     }
     assertFalse(layer.contains(a), "unpinned artifact was never evicted");
   }
@@ -511,16 +509,16 @@ public abstract class AbstractMemoryLayerTest {
     ArtifactId a = ArtifactId.of("a");
     ArtifactId b = ArtifactId.of("b");
     ArtifactId c = ArtifactId.of("c");
-    layer.put(a, ArtifactMeta.custom(), payload(THIRD, seed));
-    layer.put(b, ArtifactMeta.custom(), payload(THIRD, seed + 1));
-    layer.put(c, ArtifactMeta.custom(), payload(THIRD, seed + 2));
+    putThird(layer, "a", 0);
+    putThird(layer, "b", 1);
+    putThird(layer, "c", 2);
     layer.get(a).close();
 
-    layer.put(ArtifactId.of("d"), ArtifactMeta.custom(), payload(THIRD, seed + 3));
+    putThird(layer, "d", 3);
     assertEquals(Set.of(a, c, ArtifactId.of("d")), Set.copyOf(layer.ids()), "b was the least recently used");
     assertEquals(1, layer.stats().evictions());
 
-    layer.put(ArtifactId.of("e"), ArtifactMeta.custom(), payload(THIRD, seed + 4));
+    putThird(layer, "e", 4);
     assertEquals(Set.of(a, ArtifactId.of("d"), ArtifactId.of("e")), Set.copyOf(layer.ids()), "then c");
     assertEquals(2, layer.stats().evictions());
   }
@@ -533,12 +531,12 @@ public abstract class AbstractMemoryLayerTest {
     ArtifactId a = ArtifactId.of("a");
     ArtifactId b = ArtifactId.of("b");
     ArtifactId c = ArtifactId.of("c");
-    layer.put(a, ArtifactMeta.custom(), payload(THIRD, seed));
-    layer.put(b, ArtifactMeta.custom(), payload(THIRD, seed + 1));
-    layer.put(c, ArtifactMeta.custom(), payload(THIRD, seed + 2));
+    putThird(layer, "a", 0);
+    putThird(layer, "b", 1);
+    putThird(layer, "c", 2);
     layer.get(a).close();
 
-    layer.put(ArtifactId.of("d"), ArtifactMeta.custom(), payload(THIRD, seed + 3));
+    putThird(layer, "d", 3);
     assertEquals(Set.of(b, c, ArtifactId.of("d")), Set.copyOf(layer.ids()), "a was stored first");
   }
 
@@ -548,8 +546,8 @@ public abstract class AbstractMemoryLayerTest {
     ArtifactId a = ArtifactId.of("a");
     ArtifactMeta aMeta = meta(seed, THIRD);
     layer.put(a, aMeta, payload(THIRD, seed));
-    layer.put(ArtifactId.of("b"), ArtifactMeta.custom(), payload(THIRD, seed + 1));
-    layer.put(ArtifactId.of("c"), ArtifactMeta.custom(), payload(THIRD, seed + 2));
+    putThird(layer, "b", 1);
+    putThird(layer, "c", 2);
     List<ArtifactId> asked = new ArrayList<>();
     layer.setEvictionListener((tier, id, meta, bytes) -> {
       asked.add(id);
@@ -567,7 +565,7 @@ public abstract class AbstractMemoryLayerTest {
       return true;
     });
 
-    layer.put(ArtifactId.of("d"), ArtifactMeta.custom(), payload(THIRD, seed + 3));
+    putThird(layer, "d", 3);
     assertEquals(List.of(a), asked);
     assertFalse(layer.contains(a));
     try (Lease d = layer.get(ArtifactId.of("d"))) {
@@ -580,9 +578,9 @@ public abstract class AbstractMemoryLayerTest {
   void evictionInProgress_doesNotBlockAPutOnAnotherThread() throws Exception {
     MemoryLayer layer = open("hot", CAPACITY);
     ArtifactId a = ArtifactId.of("a");
-    layer.put(a, ArtifactMeta.custom(), payload(THIRD, seed));
-    layer.put(ArtifactId.of("b"), ArtifactMeta.custom(), payload(THIRD, seed + 1));
-    layer.put(ArtifactId.of("c"), ArtifactMeta.custom(), payload(THIRD, seed + 2));
+    putThird(layer, "a", 0);
+    putThird(layer, "b", 1);
+    putThird(layer, "c", 2);
     CountDownLatch inListener = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     layer.setEvictionListener((tier, id, meta, bytes) -> {
@@ -597,7 +595,7 @@ public abstract class AbstractMemoryLayerTest {
     try {
       Future<?> slow = other.submit(() -> layer.put(ArtifactId.of("d"), ArtifactMeta.custom(), d));
       await(inListener);
-      layer.put(ArtifactId.of("e"), ArtifactMeta.custom(), payload(THIRD, seed + 4));
+      putThird(layer, "e", 4);
       assertTrue(layer.contains(ArtifactId.of("e")));
       assertTrue(layer.contains(a), "a is still loadable while its listener runs");
       assertFalse(slow.isDone());
@@ -616,16 +614,16 @@ public abstract class AbstractMemoryLayerTest {
     MemoryLayer layer = open("hot", CAPACITY);
     ArtifactId a = ArtifactId.of("a");
     ArtifactId b = ArtifactId.of("b");
-    layer.put(a, ArtifactMeta.custom(), payload(THIRD, seed));
-    layer.put(b, ArtifactMeta.custom(), payload(THIRD, seed + 1));
-    layer.put(ArtifactId.of("c"), ArtifactMeta.custom(), payload(THIRD, seed + 2));
+    putThird(layer, "a", 0);
+    putThird(layer, "b", 1);
+    putThird(layer, "c", 2);
     List<ArtifactId> asked = new ArrayList<>();
     layer.setEvictionListener((tier, id, meta, bytes) -> {
       asked.add(id);
       return !id.equals(a);
     });
 
-    layer.put(ArtifactId.of("d"), ArtifactMeta.custom(), payload(THIRD, seed + 3));
+    putThird(layer, "d", 3);
     assertEquals(List.of(a, b), asked);
     assertTrue(layer.contains(a));
     assertFalse(layer.contains(b));
@@ -639,7 +637,7 @@ public abstract class AbstractMemoryLayerTest {
   void evictionListener_refusingEveryVictim_refusesThePut_andLosesNothing() {
     MemoryLayer layer = open("hot", CAPACITY);
     for (int i = 0; i < 3; i++) {
-      layer.put(ArtifactId.of("k" + i), ArtifactMeta.custom(), payload(THIRD, seed + i));
+      putThird(layer, "k" + i, i);
     }
     AtomicInteger asked = new AtomicInteger();
     layer.setEvictionListener((tier, id, meta, bytes) -> {
@@ -664,9 +662,9 @@ public abstract class AbstractMemoryLayerTest {
   void evictionListener_throwing_keepsTheArtifact_andPropagates() {
     MemoryLayer layer = open("hot", CAPACITY);
     ArtifactId a = ArtifactId.of("a");
-    layer.put(a, ArtifactMeta.custom(), payload(THIRD, seed));
-    layer.put(ArtifactId.of("b"), ArtifactMeta.custom(), payload(THIRD, seed + 1));
-    layer.put(ArtifactId.of("c"), ArtifactMeta.custom(), payload(THIRD, seed + 2));
+    putThird(layer, "a", 0);
+    putThird(layer, "b", 1);
+    putThird(layer, "c", 2);
     IllegalStateException boom = new IllegalStateException("demotion failed");
     layer.setEvictionListener((tier, id, meta, bytes) -> {
       throw boom;
@@ -681,7 +679,7 @@ public abstract class AbstractMemoryLayerTest {
     }
 
     layer.setEvictionListener(EvictionListener.DROP);
-    layer.put(ArtifactId.of("d"), ArtifactMeta.custom(), payload(THIRD, seed + 3));
+    putThird(layer, "d", 3);
     assertTrue(layer.contains(ArtifactId.of("d")));
   }
 
@@ -721,7 +719,7 @@ public abstract class AbstractMemoryLayerTest {
   @Test
   void put_largerThanTheLayer_isRefused_andLosesNothing() {
     MemoryLayer layer = open("hot", CAPACITY);
-    layer.put(ArtifactId.of("a"), ArtifactMeta.custom(), payload(THIRD, seed));
+    putThird(layer, "a", 0);
     long size = CAPACITY + 1;
     CapacityException e = assertThrows(
         CapacityException.class, () -> layer.put(ArtifactId.of("huge"), ArtifactMeta.custom(), payload(size, seed)));
@@ -758,8 +756,32 @@ public abstract class AbstractMemoryLayerTest {
     } finally {
       leases.forEach(Lease::close);
     }
-    layer.put(ArtifactId.of("new"), ArtifactMeta.custom(), payload(THIRD, seed));
+    putThird(layer, "new", 0);
     assertTrue(layer.contains(ArtifactId.of("new")), "put once the leases were closed");
+  }
+
+  @Test
+  void put_thatEvictingEverythingEvictableCannotFit_isRefusedBeforeEvictingAnything() {
+    MemoryLayer layer = open("hot", CAPACITY);
+    ArtifactId a = ArtifactId.of("a");
+    ArtifactId b = ArtifactId.of("b");
+    ArtifactId c = ArtifactId.of("c");
+    putThird(layer, "a", 0);
+    putThird(layer, "b", 1);
+    putThird(layer, "c", 2);
+    assertTrue(layer.pin(c));
+    List<ArtifactId> asked = new ArrayList<>();
+    layer.setEvictionListener((tier, id, meta, bytes) -> asked.add(id));
+    try (Lease leased = layer.get(b)) {
+      // Only a can go, and a plus the free space is less than two thirds.
+      assertThrows(
+          CapacityException.class,
+          () -> layer.put(ArtifactId.of("big"), ArtifactMeta.custom(), payload(2L * THIRD, seed + 3)));
+      assertEquals(List.of(), asked, "a refused put asked to evict");
+      assertEquals(0, layer.stats().evictions());
+      assertEquals(Set.of(a, b, c), Set.copyOf(layer.ids()));
+      assertPayload(leased.segment(), THIRD, seed + 1, b);
+    }
   }
 
   @Test
@@ -775,7 +797,7 @@ public abstract class AbstractMemoryLayerTest {
     assertEquals(3, layer.ids().size());
     assertEquals(3, layer.stats().pinned());
     assertTrue(layer.unpin(ArtifactId.of("k1")));
-    layer.put(ArtifactId.of("new"), ArtifactMeta.custom(), payload(THIRD, seed));
+    putThird(layer, "new", 0);
     assertEquals(Set.of(ArtifactId.of("k0"), ArtifactId.of("k2"), ArtifactId.of("new")), Set.copyOf(layer.ids()));
   }
 
@@ -863,7 +885,7 @@ public abstract class AbstractMemoryLayerTest {
   void reserve_makesRoomByEviction() {
     MemoryLayer layer = open("hot", CAPACITY);
     for (int i = 0; i < 3; i++) {
-      layer.put(ArtifactId.of("k" + i), ArtifactMeta.custom(), payload(THIRD, seed + i));
+      putThird(layer, "k" + i, i);
     }
     try (Reservation r = layer.reserve(ArtifactId.of("new"), ArtifactMeta.custom(), THIRD)) {
       fill(r.segment(), seed + 9);
@@ -960,7 +982,7 @@ public abstract class AbstractMemoryLayerTest {
   void stats_afterEvictions_accountForWhatRemains() {
     MemoryLayer layer = open("hot", CAPACITY);
     for (int i = 0; i < 10; i++) {
-      layer.put(ArtifactId.of("k" + i), ArtifactMeta.custom(), payload(THIRD, seed + i));
+      putThird(layer, "k" + i, i);
     }
     LayerStats s = layer.stats();
     assertEquals(10, s.puts());
@@ -1147,6 +1169,13 @@ public abstract class AbstractMemoryLayerTest {
     MemorySegment s = arena.allocate(Math.max(size, 1), 8).asSlice(0, size);
     fill(s, seed);
     return s;
+  }
+
+  /** Stores {@code id} with {@link #THIRD} bytes of {@code seed + seedOffset} and custom meta. */
+  protected final ArtifactId putThird(MemoryLayer layer, String id, long seedOffset) {
+    ArtifactId artifact = ArtifactId.of(id);
+    layer.put(artifact, ArtifactMeta.custom(), payload(THIRD, seed + seedOffset));
+    return artifact;
   }
 
   /** Meta naming the payload's seed and size, so a reader can check bytes against it. */

@@ -26,10 +26,10 @@ abstract class KvEngineFixture {
   protected StorageEngine engine;
   private final List<KvPrefixCache> caches = new ArrayList<>();
 
-  /** The engine of each test: one 64 MiB {@code cpu} tier unless a test opens another. */
+  /** The engine of each test: one 8 MiB {@code cpu} tier unless a test opens another. */
   @BeforeEach
   void openEngine() {
-    engine = StorageEngine.builder().tier("hot", "cpu", Map.of("capacity", "64MiB")).build();
+    engine = StorageEngine.builder().tier("hot", "cpu", Map.of("capacity", "8MiB")).build();
   }
 
   /** Replaces the test's engine by {@code replacement}. */
@@ -69,6 +69,10 @@ abstract class KvEngineFixture {
 
   protected static KvConfig kv(int chunkSize, boolean bundle, boolean partial) {
     return new KvConfig(chunkSize, bundle, partial, "stable", false);
+  }
+
+  protected static KvConfig kvWithHeader(int chunkSize, boolean bundle, boolean partial) {
+    return new KvConfig(chunkSize, bundle, partial, "stable", true);
   }
 
   /** A cache of {@code model} over the test's engine, with {@code layers} layers of {@code layout}. */

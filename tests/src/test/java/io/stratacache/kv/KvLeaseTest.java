@@ -1,8 +1,10 @@
 package io.stratacache.kv;
 
+import io.stratacache.core.codec.DType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stratacache.engine.StorageEngine;
@@ -20,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class KvLeaseTest extends KvEngineFixture {
   static final int CHUNK = 16;
   static final int LAYERS = 2;
-  static final KvLayout LAYOUT = KvLayout.flashAttn(64, 16, 2, 8, KvDtype.FP32);
+  static final KvLayout LAYOUT = KvLayout.flashAttn(64, 16, 2, 8, DType.F32);
   static final long CHUNK_BYTES = KvChunkLayout.payloadBytes(LAYOUT, LAYERS, CHUNK);
 
   private KvPrefixCache cache;
@@ -101,11 +103,11 @@ class KvLeaseTest extends KvEngineFixture {
     KvPages aPages = store(a, aSlots);
     KvLeasedPrefix prefix = cache.lookupAndLease(a, Duration.ofMillis(20));
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (prefix.isHeld() && System.nanoTime() < deadline) {
+    while (cache.stats().expiredLeases() == 0 && System.nanoTime() < deadline) {
       Thread.sleep(5);
     }
-    assertFalse(prefix.isHeld(), "the timeout did not release the lease");
-    assertEquals(1, cache.stats().expiredLeases());
+    assertEquals(1, cache.stats().expiredLeases(), "the timeout did not release the lease");
+    assertFalse(prefix.isHeld());
     assertEquals(0, engine.stats().tier("hot").openLeases());
 
     KvPages target = zeroPages(LAYOUT, LAYERS);
@@ -131,6 +133,18 @@ class KvLeaseTest extends KvEngineFixture {
     assertEquals(KvChunkFailure.Reason.MISSING, r.failure().reason());
     assertEquals(-1, KvTestSupport.firstWrittenToken(target, targetSlots, 16, 32));
     assertEquals(0, cache.stats().expiredLeases(), "an explicit release is not a timeout");
+  }
+
+  @Test
+  void aPrefixLeasedFromAnotherCache_isRefused_andStaysHeld() {
+    int[] a = KvTestSupport.tokens(32, random);
+    store(a, slots(32));
+    KvPrefixCache other = cache("other", LAYOUT, LAYERS, kv(CHUNK, true, false), b -> {});
+    try (KvLeasedPrefix p = cache.lookupAndLease(a)) {
+      var e = assertThrows(IllegalArgumentException.class, () -> other.retrieve(p, zeroPages(LAYOUT, LAYERS), slots(32)));
+      assertTrue(e.getMessage().startsWith("leased prefix: leased from another KV prefix cache"), e.getMessage());
+      assertTrue(p.isHeld());
+    }
   }
 
   @Test

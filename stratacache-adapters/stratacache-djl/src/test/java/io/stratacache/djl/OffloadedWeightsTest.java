@@ -69,11 +69,7 @@ class OffloadedWeightsTest {
   }
 
   private static long layerBytes() {
-    long b = 0;
-    for (ParamTensor t : plan.getFirst()) {
-      b += (t.byteSize() + 63) / 64 * 64;
-    }
-    return b;
+    return Prefetcher.groupBytes(plan.getFirst());
   }
 
   @ParameterizedTest

@@ -4,7 +4,8 @@ package io.stratacache.kv;
  * What a store did.
  *
  * @param storedChunks chunks written (a chunk counts once however many of its layers were written)
- * @param dedupedChunks chunks skipped because they were already stored or being stored
+ * @param dedupedChunks chunks not written because they were stored already (by an earlier request,
+ *     or by a concurrent one this store waited for)
  * @param storedBytes payload bytes written
  * @param endToken one past the last token now stored from the first stored chunk on (the store's
  *     coverage): every chunk below it was written or already present

@@ -67,6 +67,19 @@ public final class Prefetcher implements AutoCloseable {
     return pool;
   }
 
+  /**
+   * Staging bytes one group takes: its tensors laid end to end, each starting
+   * {@link StagingPool#ALIGNMENT}-aligned. A pool of {@code (depth + 1)} times the largest group
+   * lets the loader run {@code depth} groups ahead.
+   */
+  public static long groupBytes(List<ParamTensor> group) {
+    long total = 0;
+    for (ParamTensor t : group) {
+      total = (total + t.byteSize() + StagingPool.ALIGNMENT - 1) / StagingPool.ALIGNMENT * StagingPool.ALIGNMENT;
+    }
+    return total;
+  }
+
   /** A snapshot of the counters. */
   public PrefetchStats stats() {
     return new PrefetchStats(groups.get(), bytes.get(), loadNanos.get(), waitNanos.get());

@@ -82,6 +82,11 @@ class PrefetcherTest {
   }
 
   @Test
+  void groupBytes_isTheAlignedSumThatOneGroupStages() {
+    assertEquals(LAYER_BYTES, Prefetcher.groupBytes(order.getFirst()));
+  }
+
+  @Test
   void pass_withAPoolOfOneLayer_stillCompletes() {
     try (StagingPool pool = new StagingPool(LAYER_BYTES); Prefetcher p = new Prefetcher(client, pool, 2)) {
       walk(p);

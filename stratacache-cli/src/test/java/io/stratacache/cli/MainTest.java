@@ -1,0 +1,67 @@
+package io.stratacache.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class MainTest {
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(String... args) {
+    return Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void noCommandOrAnUnknownOne_isAUsageError() {
+    assertEquals(2, run());
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("usage: stratacache"));
+    assertEquals(2, run("frobnicate"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown command frobnicate"));
+    assertEquals(2, run("demo", "--fast"));
+    assertEquals(2, run("bench", "--rounds", "0"));
+    assertEquals(2, run("bench", "--rounds"));
+  }
+
+  @Test
+  void help_printsUsageAndSucceeds() {
+    assertEquals(0, run("help"));
+    assertTrue(out.toString(StandardCharsets.UTF_8).contains("demo"));
+  }
+
+  @Test
+  void demo_withABadConfiguration_failsWithOneClearLine() {
+    String previous = System.getProperty("stratacache.config");
+    System.setProperty("stratacache.config", "/nonexistent/stratacache.yaml");
+    try {
+      assertEquals(1, run("demo", "--quick"));
+      String e = err.toString(StandardCharsets.UTF_8);
+      assertTrue(e.contains("stratacache demo failed:") && e.contains("/nonexistent/stratacache.yaml"), e);
+    } finally {
+      if (previous == null) {
+        System.clearProperty("stratacache.config");
+      } else {
+        System.setProperty("stratacache.config", previous);
+      }
+    }
+  }
+
+  @Test
+  void workload_repeatsPrefixes() {
+    var requests = Workload.requests(false);
+    String first = requests.getFirst().text();
+    int sharing = 0;
+    for (var r : requests) {
+      if (r.text().startsWith(first.substring(0, first.indexOf("</system>")))) {
+        sharing++;
+      }
+    }
+    assertEquals(requests.size(), sharing, "every request starts with the system prompt");
+    assertTrue(requests.get(2).text().startsWith(first), "a later turn repeats the earlier conversation");
+    assertTrue(Workload.requests(true).size() < requests.size());
+  }
+}
