@@ -32,6 +32,10 @@ import java.util.Set;
  *   <tr><td>{@code max_processes}</td><td>32</td><td>processes that may map the region at once</td></tr>
  *   <tr><td>{@code lock_lease_ms}</td><td>10000</td><td>how long a live holder of the region lock
  *       may keep it before others may break it</td></tr>
+ *   <tr><td>{@code verify}</td><td>{@code always}</td><td>{@code always}: every load checks the
+ *       payload's CRC32C; {@code once}: the first load of each commit in this process does, later
+ *       loads of the same commit trust it (a stray write into a committed record would then be
+ *       served)</td></tr>
  * </table>
  *
  * @param path the region's file or device
@@ -44,6 +48,7 @@ import java.util.Set;
  * @param slots object table slots, or -1 for the default
  * @param maxProcesses process table entries
  * @param lockLease how long the region lock may be held
+ * @param verifyEveryLoad whether every load checks the payload checksum ({@code verify: always})
  */
 public record CxlConfig(
     Path path,
@@ -55,10 +60,12 @@ public record CxlConfig(
     int blockBytes,
     int slots,
     int maxProcesses,
-    Duration lockLease) {
+    Duration lockLease,
+    boolean verifyEveryLoad) {
   /** Keys the {@code cxl} provider understands besides {@link LayerSpec#COMMON_KEYS}. */
   public static final Set<String> KEYS = Set.of(
-      "path", "device", "size", "reset_metadata", "alignment", "block_size", "slots", "max_processes", "lock_lease_ms");
+      "path", "device", "size", "reset_metadata", "alignment", "block_size", "slots", "max_processes", "lock_lease_ms",
+      "verify");
 
   static final int MIN_SLOTS = 1024;
   static final int MAX_SLOTS = 1 << 20;
@@ -133,7 +140,11 @@ public record CxlConfig(
       throw spec.error("lock_lease_ms", spec.settings().get("lock_lease_ms"), "10 to 1000000000 milliseconds");
     }
     EvictionPolicy policy = spec.evictionPolicy();
+    String verify = spec.string("verify", "always");
+    if (!verify.equals("always") && !verify.equals("once")) {
+      throw spec.error("verify", verify, "always or once");
+    }
     return new CxlConfig(path, capacity, size, spec.bool("reset_metadata", false), policy.name(), (int) alignment,
-        (int) block, (int) slots, (int) processes, Duration.ofMillis(leaseMs));
+        (int) block, (int) slots, (int) processes, Duration.ofMillis(leaseMs), verify.equals("always"));
   }
 }

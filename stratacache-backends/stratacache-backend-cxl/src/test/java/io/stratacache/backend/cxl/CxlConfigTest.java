@@ -48,6 +48,8 @@ class CxlConfigTest {
     assertEquals(32, c.maxProcesses());
     assertEquals(Duration.ofSeconds(10), c.lockLease());
     assertFalse(c.isDaxDevice());
+    assertTrue(c.verifyEveryLoad());
+    assertFalse(CxlConfig.from(spec("verify", "once")).verifyEveryLoad());
   }
 
   @Test
@@ -72,6 +74,7 @@ class CxlConfigTest {
     assertMessage(spec("capacity", "0"), "tiers.shared.capacity");
     assertMessage(spec("reset_metadata", "maybe"), "tiers.shared.reset_metadata = \"maybe\" (expected: true or false)");
     assertMessage(spec("cxl_dax_device", "/dev/dax0.0"), "tiers.shared.cxl_dax_device");
+    assertMessage(spec("verify", "never"), "tiers.shared.verify = \"never\" (expected: always or once)");
   }
 
   @Test

@@ -145,6 +145,20 @@ class CxlLayerTest {
   }
 
   @Test
+  void put_ofAHeapSegmentOverLongs_roundTrips() {
+    CxlLayer layer = open();
+    long[] longs = new long[3000];
+    for (int i = 0; i < longs.length; i++) {
+      longs[i] = i * 0x9E3779B97F4A7C15L;
+    }
+    MemorySegment payload = MemorySegment.ofArray(longs);
+    layer.put(id("longs"), ArtifactMeta.custom(), payload);
+    try (Lease l = layer.get(id("longs"))) {
+      assertEquals(-1, payload.mismatch(l.segment()));
+    }
+  }
+
+  @Test
   void put_emptyPayloadAndReplace_roundTrip() {
     CxlLayer layer = open();
     layer.put(id("e"), ArtifactMeta.custom(), MemorySegment.ofArray(new byte[0]));
@@ -356,6 +370,28 @@ class CxlLayerTest {
   }
 
   @Test
+  void put_thatEvictingEverythingEvictableCannotFit_isRefusedBeforeEvictingAnything() {
+    CxlLayer layer = open("capacity", "192KiB");
+    for (int i = 0; i < 3; i++) {
+      layer.put(id(String.valueOf(i)), ArtifactMeta.custom(), bytes(i, 60 * KIB));
+    }
+    assertTrue(layer.pin(id("2")));
+    List<String> asked = new ArrayList<>();
+    layer.setEvictionListener((tier, vid, meta, payload) -> asked.add(vid.value()));
+    try (Lease leased = layer.get(id("1"))) {
+      CapacityException e = assertThrows(CapacityException.class,
+          () -> layer.put(id("big"), ArtifactMeta.custom(), bytes(9, 124 * KIB)));
+      assertTrue(e.getMessage().contains("nothing was evicted") || e.getMessage().contains("no room"), e.getMessage());
+      assertEquals(List.of(), asked, "a put that cannot fit asked to evict");
+      assertEquals(0, layer.stats().evictions());
+      assertEquals(3, layer.stats().artifacts());
+      assertBytes(1, 60 * KIB, leased.segment());
+    }
+    layer.put(id("fits"), ArtifactMeta.custom(), bytes(10, 60 * KIB));
+    assertEquals(List.of("0"), asked, "a put that can fit evicts what it needs");
+  }
+
+  @Test
   void pinByOneAttachment_protectsFromEvictionByAnother() {
     CxlLayer a = open("capacity", "128KiB");
     CxlLayer b = open();
@@ -499,6 +535,47 @@ class CxlLayerTest {
     try (Lease l = again.get(id("good"))) {
       assertBytes(2, 10 * KIB, l.segment());
     }
+  }
+
+  @Test
+  void verifyOnce_checksACommitOnItsFirstLoadOnly_verifyAlwaysOnEveryLoad() throws IOException {
+    CxlLayer always = open();
+    always.put(id("v"), ArtifactMeta.custom(), bytes(1, 10 * KIB));
+    always.get(id("v")).close();
+    always.close();
+    flipFirstPayloadByte();
+    CxlLayer again = open();
+    again.get(id("v"));
+    assertEquals(1, again.stats().corrupt(), "verify: always checks every load");
+    again.close();
+
+    CxlLayer once = open("verify", "once", "reset_metadata", true);
+    once.put(id("w"), ArtifactMeta.custom(), bytes(2, 10 * KIB));
+    try (Lease first = once.get(id("w"))) {
+      assertBytes(2, 10 * KIB, first.segment());
+    }
+    flipFirstPayloadByte();
+    try (Lease trusted = once.get(id("w"))) {
+      assertNotNull(trusted, "verify: once trusts a commit it has checked");
+    }
+    once.put(id("w"), ArtifactMeta.custom(), bytes(3, 10 * KIB));
+    try (Lease fresh = once.get(id("w"))) {
+      assertBytes(3, 10 * KIB, fresh.segment());
+    }
+  }
+
+  /** Flips the first payload byte of every committed record, through a mapping of the test's own. */
+  private void flipFirstPayloadByte() throws IOException {
+    poke((r, g) -> {
+      for (int s = 0; s < g.slotCount(); s++) {
+        long so = g.slot(s);
+        if (r.get(LONG, so + CxlLayout.SLOT_STATE) == CxlLayout.COMMITTED) {
+          long at = g.dataOffset() + r.get(LONG, so + CxlLayout.SLOT_RECORD_OFFSET) + r.get(LONG, so + CxlLayout.SLOT_RECORD_LENGTH)
+              - r.get(LONG, so + CxlLayout.SLOT_PAYLOAD_LENGTH);
+          r.set(ValueLayout.JAVA_BYTE, at, (byte) (r.get(ValueLayout.JAVA_BYTE, at) ^ 1));
+        }
+      }
+    });
   }
 
   @Test

@@ -25,6 +25,10 @@ import java.util.Set;
  *   <tr><td>{@code cleanup_interval}</td><td>60</td><td>seconds between expiry sweeps</td></tr>
  *   <tr><td>{@code alignment}</td><td>4096</td><td>payload alignment inside a record (a power of
  *       two, at most 1 MiB)</td></tr>
+ *   <tr><td>{@code verify}</td><td>{@code always}</td><td>{@code always}: every load checks the
+ *       payload's CRC32C; {@code once}: the first load of each stored record in this process
+ *       does, later loads of it trust that check (faster loads; a record damaged on the medium
+ *       after its first load, e.g. re-read from a failing disk, would then be served)</td></tr>
  * </table>
  *
  * @param path the directory
@@ -35,6 +39,7 @@ import java.util.Set;
  * @param expireAfter sliding expiry; {@link Duration#ZERO} means never
  * @param cleanupInterval period of the expiry sweep
  * @param alignment payload alignment inside records
+ * @param verifyEveryLoad whether every load checks the payload checksum ({@code verify: always})
  */
 public record SsdConfig(
     Path path,
@@ -44,10 +49,11 @@ public record SsdConfig(
     String evictionPolicy,
     Duration expireAfter,
     Duration cleanupInterval,
-    int alignment) {
+    int alignment,
+    boolean verifyEveryLoad) {
   /** Keys the {@code ssd} provider understands besides {@link LayerSpec#COMMON_KEYS}. */
   public static final Set<String> KEYS =
-      Set.of("path", "fsync", "fsync_interval_ms", "kv_expire_time", "cleanup_interval", "alignment");
+      Set.of("path", "fsync", "fsync_interval_ms", "kv_expire_time", "cleanup_interval", "alignment", "verify");
 
   /** Largest payload alignment accepted. */
   public static final int MAX_ALIGNMENT = 1 << 20;
@@ -98,6 +104,10 @@ public record SsdConfig(
     if (alignment <= 0 || alignment > MAX_ALIGNMENT || Long.bitCount(alignment) != 1) {
       throw spec.error("alignment", spec.settings().get("alignment"), "a power of two from 1 to " + MAX_ALIGNMENT);
     }
+    String verify = spec.string("verify", "always");
+    if (!verify.equals("always") && !verify.equals("once")) {
+      throw spec.error("verify", verify, "always or once");
+    }
     return new SsdConfig(
         path,
         capacity,
@@ -106,7 +116,8 @@ public record SsdConfig(
         policy.name(),
         seconds(expire),
         seconds(cleanup),
-        (int) alignment);
+        (int) alignment,
+        verify.equals("always"));
   }
 
   private static Duration seconds(double s) {

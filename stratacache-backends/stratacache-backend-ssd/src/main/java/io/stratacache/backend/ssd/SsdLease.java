@@ -9,24 +9,28 @@ import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A lease on a record file mapped read-only into an arena of the lease's own. Closing the lease
- * unmaps the file, so a segment kept past {@link #close()} fails on access instead of reading
- * anything else.
+ * A lease on a record file's shared read-only {@linkplain SsdLayer.Mapping mapping}: a view of the
+ * payload in an arena of the lease's own, so a segment kept past {@link #close()} fails on access
+ * instead of reading anything else, while the mapping stays for other leases and later loads.
  */
 final class SsdLease implements Lease {
   private final SsdLayer layer;
   private final SsdLayer.Entry entry;
+  private final SsdLayer.Mapping mapping;
   private final ArtifactMeta meta;
   private final MemorySegment payload;
-  private final Arena arena;
+  private final Arena arena = Arena.ofShared();
   private final AtomicBoolean open = new AtomicBoolean(true);
 
-  SsdLease(SsdLayer layer, SsdLayer.Entry entry, ArtifactMeta meta, MemorySegment payload, Arena arena) {
+  // Restricted: reinterpret binds a view of the shared mapping to this lease's arena, which is what
+  // makes use after close fail; native access is enabled for this module.
+  @SuppressWarnings("restricted")
+  SsdLease(SsdLayer layer, SsdLayer.Entry entry, SsdLayer.Mapping mapping) {
     this.layer = layer;
     this.entry = entry;
-    this.meta = meta;
-    this.payload = payload.asReadOnly();
-    this.arena = arena;
+    this.mapping = mapping;
+    this.meta = mapping.header.meta();
+    this.payload = mapping.payload.reinterpret(arena, null).asReadOnly();
   }
 
   @Override
@@ -80,7 +84,7 @@ final class SsdLease implements Lease {
       try {
         arena.close();
       } finally {
-        layer.release(entry);
+        layer.release(entry, mapping);
       }
     }
   }

@@ -1,6 +1,7 @@
 package io.stratacache.backend.ssd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,18 +44,20 @@ class SsdConfigTest {
     assertEquals(Duration.ZERO, c.expireAfter());
     assertEquals(Duration.ofSeconds(60), c.cleanupInterval());
     assertEquals(4096, c.alignment());
+    assertTrue(c.verifyEveryLoad());
   }
 
   @Test
   void from_readsEverySetting() {
     SsdConfig c = SsdConfig.from(spec("fsync", "ALWAYS", "fsync_interval_ms", 250, "eviction_policy", "fifo",
-        "kv_expire_time", 1.5, "cleanup_interval", "2", "alignment", 512));
+        "kv_expire_time", 1.5, "cleanup_interval", "2", "alignment", 512, "verify", "once"));
     assertEquals(FsyncPolicy.ALWAYS, c.fsync());
     assertEquals(Duration.ofMillis(250), c.fsyncInterval());
     assertEquals("fifo", c.evictionPolicy());
     assertEquals(Duration.ofMillis(1500), c.expireAfter());
     assertEquals(Duration.ofSeconds(2), c.cleanupInterval());
     assertEquals(512, c.alignment());
+    assertFalse(c.verifyEveryLoad());
   }
 
   @Test
@@ -80,6 +83,7 @@ class SsdConfigTest {
     assertMessage(spec("fsync_interval_ms", 0), "tiers.disk.fsync_interval_ms = 0 (expected: milliseconds > 0)");
     assertMessage(spec("capacity", null), "tiers.disk.capacity");
     assertMessage(spec("eviction_policy", "random"), "tiers.disk.eviction_policy");
+    assertMessage(spec("verify", "sometimes"), "tiers.disk.verify = \"sometimes\" (expected: always or once)");
   }
 
   @Test

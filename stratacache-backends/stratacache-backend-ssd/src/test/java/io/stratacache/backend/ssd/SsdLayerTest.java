@@ -136,6 +136,20 @@ class SsdLayerTest {
   }
 
   @Test
+  void put_ofAHeapSegmentOverLongs_roundTrips() {
+    SsdLayer layer = open();
+    long[] longs = new long[3000];
+    for (int i = 0; i < longs.length; i++) {
+      longs[i] = i * 0x9E3779B97F4A7C15L;
+    }
+    MemorySegment payload = MemorySegment.ofArray(longs);
+    layer.put(id("longs"), ArtifactMeta.custom(), payload);
+    try (Lease l = layer.get(id("longs"))) {
+      assertEquals(-1, payload.mismatch(l.segment()));
+    }
+  }
+
+  @Test
   void put_emptyPayload_roundTrips() {
     SsdLayer layer = open();
     layer.put(id("empty"), ArtifactMeta.custom(), MemorySegment.ofArray(new byte[0]));
@@ -295,6 +309,28 @@ class SsdLayerTest {
     leased.close();
     layer.put(id("4"), ArtifactMeta.custom(), bytes(4, 60 * KIB));
     assertFalse(layer.contains(id("0")));
+  }
+
+  @Test
+  void put_thatEvictingEverythingEvictableCannotFit_isRefusedBeforeEvictingAnything() {
+    SsdLayer layer = open("capacity", "192KiB");
+    for (int i = 0; i < 3; i++) {
+      layer.put(id(String.valueOf(i)), ArtifactMeta.custom(), bytes(i, 60 * KIB));
+    }
+    assertTrue(layer.pin(id("2")));
+    List<String> asked = new ArrayList<>();
+    layer.setEvictionListener((tier, vid, meta, payload) -> asked.add(vid.value()));
+    try (Lease leased = layer.get(id("1"))) {
+      CapacityException e = assertThrows(CapacityException.class,
+          () -> layer.put(id("big"), ArtifactMeta.custom(), bytes(9, 124 * KIB)));
+      assertTrue(e.getMessage().contains("nothing was evicted") || e.getMessage().contains("no room"), e.getMessage());
+      assertEquals(List.of(), asked, "a put that cannot fit asked to evict");
+      assertEquals(0, layer.stats().evictions());
+      assertEquals(3, layer.stats().artifacts());
+      assertBytes(1, 60 * KIB, leased.segment());
+    }
+    layer.put(id("fits"), ArtifactMeta.custom(), bytes(10, 60 * KIB));
+    assertEquals(List.of("0"), asked, "a put that can fit evicts what it needs");
   }
 
   @Test
@@ -606,6 +642,91 @@ class SsdLayerTest {
     layer.syncUnsynced(true);
     assertEquals(0, layer.unsyncedFiles());
     assertEquals(10, recordFiles());
+  }
+
+  /** How many mappings of record files under the test directory this process holds. */
+  private long mappedRecords() throws IOException {
+    String root = dir.toRealPath().toString();
+    try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps"))) {
+      return lines.filter(l -> l.contains(root) && l.contains(".scr")).count();
+    }
+  }
+
+  @Test
+  void loads_shareOneMappingPerRecord_untilItIsDeletedReplacedOrTheLayerCloses() throws IOException {
+    SsdLayer layer = open();
+    layer.put(id("a"), ArtifactMeta.custom(), bytes(1, 64 * KIB));
+    layer.put(id("b"), ArtifactMeta.custom(), bytes(2, 64 * KIB));
+    long first;
+    try (Lease l = layer.get(id("a")); Lease same = layer.get(id("a"))) {
+      first = l.segment().address();
+      assertEquals(first, same.segment().address(), "two leases, one mapping");
+    }
+    try (Lease again = layer.get(id("a"))) {
+      assertEquals(first, again.segment().address(), "the idle mapping serves the next load");
+      assertBytes(1, 64 * KIB, again.segment());
+    }
+    layer.get(id("b")).close();
+    assertEquals(2, mappedRecords());
+    layer.delete(id("a"));
+    assertEquals(1, mappedRecords(), "deleting unmaps an idle mapping");
+    Lease held = layer.get(id("b"));
+    layer.put(id("b"), ArtifactMeta.custom(), bytes(3, 64 * KIB));
+    assertEquals(1, mappedRecords(), "a replaced record stays mapped while leased");
+    assertBytes(2, 64 * KIB, held.segment());
+    held.close();
+    assertEquals(0, mappedRecords(), "and is unmapped with its last lease");
+    layer.get(id("b")).close();
+    assertEquals(1, mappedRecords());
+    layer.close();
+    assertEquals(0, mappedRecords(), "close unmaps idle mappings");
+  }
+
+  @Test
+  void idleMappings_areBounded() throws IOException {
+    SsdLayer layer = open("capacity", "64MiB");
+    int n = SsdLayer.IDLE_MAPPINGS + 50;
+    for (int i = 0; i < n; i++) {
+      layer.put(id("m" + i), ArtifactMeta.custom(), bytes(i, 100));
+      layer.get(id("m" + i)).close();
+    }
+    assertEquals(SsdLayer.IDLE_MAPPINGS, mappedRecords());
+    try (Lease l = layer.get(id("m0"))) {
+      assertBytes(0, 100, l.segment());
+    }
+  }
+
+  @Test
+  void verifyAlways_catchesDamageAfterAnEarlierLoad_verifyOnceTrustsTheFirstCheck() throws IOException {
+    SsdLayer always = open();
+    always.put(id("v"), ArtifactMeta.custom(), bytes(1, 10 * KIB));
+    always.get(id("v")).close();
+    Path file = new SsdPaths(dir).recordFile(id("v"));
+    flipPayloadByte(file);
+    assertNull(always.get(id("v")), "a damaged record is caught even though it is mapped and was checked before");
+    assertEquals(1, always.stats().corrupt());
+    always.close();
+
+    SsdLayer once = open("verify", "once");
+    once.put(id("w"), ArtifactMeta.custom(), bytes(2, 10 * KIB));
+    Path other = new SsdPaths(dir).recordFile(id("w"));
+    flipPayloadByte(other);
+    assertNull(once.get(id("w")), "the first load of a record checks it");
+    once.put(id("w"), ArtifactMeta.custom(), bytes(2, 10 * KIB));
+    once.get(id("w")).close();
+    flipPayloadByte(other);
+    try (Lease trusted = once.get(id("w"))) {
+      assertNotNull(trusted, "verify: once trusts a record it has checked");
+    }
+  }
+
+  private static void flipPayloadByte(Path file) throws IOException {
+    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+      raf.seek(4096 + 333);
+      int b = raf.read();
+      raf.seek(4096 + 333);
+      raf.write(b ^ 0x08);
+    }
   }
 
   @Test
