@@ -47,8 +47,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@code put}: store the bytes of a native segment under the same key. {@code
  *       stratacache-cpu}: {@link StorageEngine#store}, one copy into the tier's slab. {@code
- *       ehcache-offheap}: {@code put} of a {@link ByteBuffer} view of the segment; Ehcache copies it
- *       into a new heap buffer behind its entry header, then into its off-heap pages. {@code
+ *       ehcache-offheap}: {@code put} of a {@link ByteBuffer} view of the segment; Ehcache reads the
+ *       old value out into a new heap buffer, copies the new one into another behind its entry
+ *       header, then into its off-heap pages. {@code
  *       caffeine}: {@code toArray} (a new array and a copy; a fresh one each call, since the cache
  *       keeps the array itself) and {@code put}.
  *   <li>{@code get}: fetch into a caller-owned native segment. {@code stratacache-cpu}: {@link
@@ -72,6 +73,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * impl=ehcache-offheap-bytes} runs the {@code byte[]} variant (reusing one array for puts, which
  * is safe because the off-heap store keeps no reference to it). {@code -p impl=memcpy} runs the
  * limit: a plain {@link MemorySegment#copy} into and out of a pre-touched segment.
+ *
+ * <p>Passes over the artifact's bytes bound the ratios. A {@code get} is one copy for the CPU tier
+ * and for Caffeine alike, so the two can only tie. A {@code put} is one copy for the CPU tier, two
+ * passes for Caffeine (zeroing the new array, then the copy) and about five for Ehcache (its put
+ * also reads the old value out to the heap). {@code -prof gc} shows the heap side: Caffeine
+ * allocates the artifact's size per put, Ehcache twice the artifact's size per put and per get.
  *
  * <p>Target (DESIGN.md): {@code stratacache-cpu} at least 3x faster than both others at 16 MiB,
  * for {@code put} and for {@code get}: compare their scores at equal {@code mib}. The setup and the
