@@ -32,6 +32,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@code copy}: the baseline, {@code MemorySegment.copy} of the artifact's bytes between two
  *       pre-touched native segments.
+ *   <li>{@code copyAlternating}: the same copy into two destinations in turn, the footprint of a
+ *       replacing store (which must write beside the bytes it replaces); explains gaps at sizes
+ *       where the baseline's two segments stay in the core's cache.
  *   <li>{@code store}: {@code put} of the same bytes from a native segment, replacing one id (so
  *       every call allocates, copies, publishes and frees the previous block).
  *   <li>{@code loadInto}: {@code get}, {@code copyTo} a caller's segment, {@code close}.
@@ -42,7 +45,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * Targets: {@code store} and {@code loadInto} at least 0.9x the throughput of {@code copy};
  * {@code leaseLoad} under 2 us at every size. Run: {@code java -jar benchmarks/target/benchmarks.jar
- * CpuTier -f 1 -wi 3 -i 5 -w 1 -r 1}.
+ * CpuTierBenchmark -f 1 -wi 3 -i 5 -w 1 -r 1}. On a machine shared with other work, averages of
+ * millisecond copies swing by 2x between iterations; {@code -bm sample} and the ratio of the p0 and
+ * p50 invocation times of {@code copy} and {@code store} in the same run are far steadier.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -57,6 +62,8 @@ public class CpuTierBenchmark {
   private Arena arena;
   private MemorySegment src;
   private MemorySegment dst;
+  private MemorySegment otherDst;
+  private boolean other;
   private MemoryLayer layer;
   private final ArtifactId stored = ArtifactId.of("bench", "stored");
   private final ArtifactId loaded = ArtifactId.of("bench", "loaded");
@@ -68,6 +75,7 @@ public class CpuTierBenchmark {
     arena = Arena.ofShared();
     src = Payloads.patterned(arena, size);
     dst = Payloads.pretouched(arena, size);
+    otherDst = Payloads.pretouched(arena, size);
     // Room for the loaded artifact and two generations of the stored one (a replace writes the
     // new bytes before it frees the old).
     layer = LayerProviders.forName("cpu").open(LayerSpec.of("bench", "cpu", Map.of("capacity", 4 * size)));
@@ -85,6 +93,13 @@ public class CpuTierBenchmark {
   public MemorySegment copy() {
     MemorySegment.copy(src, 0, dst, 0, src.byteSize());
     return dst;
+  }
+
+  @Benchmark
+  public MemorySegment copyAlternating() {
+    MemorySegment to = (other = !other) ? otherDst : dst;
+    MemorySegment.copy(src, 0, to, 0, src.byteSize());
+    return to;
   }
 
   @Benchmark

@@ -1,9 +1,9 @@
 package io.stratacache.bench;
 
+import io.stratacache.core.codec.DType;
 import io.stratacache.config.KvConfig;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.kv.KvChunkHasher;
-import io.stratacache.kv.KvDtype;
 import io.stratacache.kv.KvLayout;
 import io.stratacache.kv.KvLookupResult;
 import io.stratacache.kv.KvPages;
@@ -62,7 +62,7 @@ public class KvLookupBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws NoSuchAlgorithmException {
     // The smallest payload that keeps every chunk a real stored artifact: 2 KiB per chunk.
-    KvLayout layout = KvLayout.mla(TOKENS / 16, 16, 8, KvDtype.FP8_E4M3);
+    KvLayout layout = KvLayout.mla(TOKENS / 16, 16, 8, DType.F8_E4M3);
     engine = StorageEngine.builder().tier("hot", "cpu", Map.of("capacity", "8MiB")).build();
     cache = KvPrefixCache.builder(engine)
         .model("bench").layout(layout).layers(1)

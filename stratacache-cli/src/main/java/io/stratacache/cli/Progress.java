@@ -6,7 +6,8 @@ import java.util.Locale;
 /**
  * A progress bar on a terminal stream for a step of known size. Nothing is drawn until the step
  * has taken more than {@value #DELAY_MS} ms, so quick steps stay silent; redraws are limited to
- * ten a second; {@link #close()} erases the bar.
+ * ten a second; {@link #close()} erases the bar. When the process is not attached to a terminal
+ * (output piped to a file or a CI log) nothing is drawn at all.
  */
 final class Progress implements AutoCloseable {
   static final long DELAY_MS = 1000;
@@ -19,8 +20,14 @@ final class Progress implements AutoCloseable {
   private long done;
   private long lastDraw;
   private boolean drawn;
+  private final boolean interactive;
 
   Progress(PrintStream out, String label, long total) {
+    this(out, label, total, System.console() != null && System.console().isTerminal());
+  }
+
+  Progress(PrintStream out, String label, long total, boolean interactive) {
+    this.interactive = interactive;
     this.out = out;
     this.label = label;
     this.total = Math.max(1, total);
@@ -30,7 +37,7 @@ final class Progress implements AutoCloseable {
   void step(long n) {
     done = Math.min(total, done + n);
     long now = System.nanoTime();
-    if ((now - start) / 1_000_000 < DELAY_MS || (drawn && now - lastDraw < 100_000_000L && done < total)) {
+    if (!interactive || (now - start) / 1_000_000 < DELAY_MS || (drawn && now - lastDraw < 100_000_000L && done < total)) {
       return;
     }
     lastDraw = now;

@@ -1,5 +1,6 @@
 package io.stratacache.kv;
 
+import io.stratacache.core.codec.DType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,7 +25,7 @@ class KvConcurrencyTest extends KvEngineFixture {
   static final int REQUESTS = 16;
   static final int SHARED_CHUNKS = 4;
   static final int OWN_CHUNKS = 2;
-  static final KvLayout LAYOUT = KvLayout.flashInfer(16, 16, 2, 8, KvDtype.BF16);
+  static final KvLayout LAYOUT = KvLayout.flashInfer(16, 16, 2, 8, DType.BF16);
 
   record Outcome(KvStoreResult stored, int hit, int loaded, int firstDifferent) {}
 

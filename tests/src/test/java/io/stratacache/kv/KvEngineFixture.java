@@ -71,6 +71,10 @@ abstract class KvEngineFixture {
     return new KvConfig(chunkSize, bundle, partial, "stable", false);
   }
 
+  protected static KvConfig kvWithHeader(int chunkSize, boolean bundle, boolean partial) {
+    return new KvConfig(chunkSize, bundle, partial, "stable", true);
+  }
+
   /** A cache of {@code model} over the test's engine, with {@code layers} layers of {@code layout}. */
   protected KvPrefixCache cache(String model, KvLayout layout, int layers, KvConfig config, Consumer<KvPrefixCache.Builder> more) {
     KvPrefixCache.Builder b = KvPrefixCache.builder(engine).model(model).layout(layout).layers(layers).config(config);

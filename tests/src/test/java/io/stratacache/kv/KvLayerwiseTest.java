@@ -1,5 +1,6 @@
 package io.stratacache.kv;
 
+import io.stratacache.core.codec.DType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class KvLayerwiseTest extends KvEngineFixture {
   static final int CHUNK = 16;
   static final int LAYERS = 4;
-  static final KvLayout LAYOUT = KvLayout.flashInfer(32, 16, 2, 8, KvDtype.FP16);
+  static final KvLayout LAYOUT = KvLayout.flashInfer(32, 16, 2, 8, DType.F16);
 
   @Test
   void retrieveLayerwise_returnsBeforeLoading_andEachLayerIsReadyWhenAwaited() throws InterruptedException {

@@ -1,5 +1,7 @@
 package io.stratacache.kv;
 
+import io.stratacache.core.codec.DType;
+import io.stratacache.core.codec.TensorCodec;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -27,7 +29,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class KvPrefixCacheTest extends KvEngineFixture {
   static final int CHUNK = 16;
   static final int LAYERS = 2;
-  static final KvLayout LAYOUT = KvLayout.flashAttn(64, 16, 2, 8, KvDtype.FP32);
+  static final KvLayout LAYOUT = KvLayout.flashAttn(64, 16, 2, 8, DType.F32);
 
   private KvPrefixCache cache() {
     return cache(LAYOUT, LAYERS, kv(CHUNK, true, true));
@@ -268,7 +270,7 @@ class KvPrefixCacheTest extends KvEngineFixture {
     ArtifactMeta.Builder b = ArtifactMeta.builder(ArtifactType.KV_BLOCKS);
     good.attributes().forEach((k, v) -> {
       switch (how) {
-        case "shape" -> b.attribute(k, k.equals("tensor_shape") ? v.replaceFirst("^\\d+", "9") : v);
+        case "shape" -> b.attribute(k, k.equals("tensor_shape") ? v.replaceFirst("\\d+", "9") : v);
         case "dtype" -> b.attribute(k, k.equals("tensor_dtype") ? "fp16" : v);
         case "tokens" -> b.attribute(k, k.equals("kv_tokens") ? "15" : v);
         case "missing" -> {
@@ -338,9 +340,47 @@ class KvPrefixCacheTest extends KvEngineFixture {
       good = lease.meta();
       size = lease.size();
     }
-    engine.store(key.id(), corrupt(good, "dtype"), arena.allocate(size));
+    // fp16 with the same shape: a self-consistent tensor, but not of this cache's dtype
+    engine.store(key.id(), corrupt(good, "dtype"), arena.allocate(size / 2));
     KvRetrieveResult r = cache.retrieve(tokens, zeroPages(LAYOUT, LAYERS), slots(16));
-    assertEquals("tier hot: tensor_dtype \"fp16\" (expected: \"fp32\")", r.failure().detail());
+    assertEquals("tier hot: tensor_dtype \"fp16\" (expected: F32)", r.failure().detail());
+  }
+
+  @Test
+  void tensorHeaderInPayload_storesSafetensorsPayloads_andRetrievesThemByteIdentical() {
+    for (boolean bundled : new boolean[] {true, false}) {
+      KvPrefixCache cache = cache("h" + bundled, LAYOUT, LAYERS, kvWithHeader(CHUNK, bundled, true), b -> {});
+      int[] tokens = KvTestSupport.tokens(40, random);
+      Stored s = storeRandom(cache, tokens);
+      KvChunkKey partial = cache.chunkKeys(tokens).get(2);
+      ArtifactId id = bundled ? partial.id() : ArtifactId.of(partial.id() + "/L1");
+      try (var lease = engine.load(id)) {
+        assertEquals("true", lease.meta().attribute(TensorCodec.ATTR_HEADER));
+        TensorCodec.Tensor t = TensorCodec.decode(lease.meta(), lease.segment());
+        assertEquals(DType.F32, t.dtype());
+        assertArrayEquals(bundled ? new long[] {2, 2, 8, 2, 8} : new long[] {2, 8, 2, 8}, t.shape());
+        assertTrue(lease.size() > t.data().byteSize(), "the payload starts with a header");
+      }
+      KvPages target = zeroPages(LAYOUT, LAYERS);
+      int[] targetSlots = slots(40);
+      KvRetrieveResult r = cache.retrieve(tokens, target, targetSlots);
+      assertNull(r.failure());
+      assertEquals(40, r.loadedTokens());
+      assertEquals(-1, KvTestSupport.firstDifferentToken(s.pages(), s.slots(), target, targetSlots, 0, 40), reproduce());
+    }
+  }
+
+  @Test
+  void aHeaderlessChunk_readByACacheThatWritesHeaders_isStillAValidTensor() {
+    KvPrefixCache raw = cache(LAYOUT, LAYERS, kv(CHUNK, true, true));
+    int[] tokens = KvTestSupport.tokens(32, random);
+    Stored s = storeRandom(raw, tokens);
+    raw.close();
+    KvPrefixCache withHeader = cache("m", LAYOUT, LAYERS, kvWithHeader(CHUNK, true, true), b -> {});
+    KvPages target = zeroPages(LAYOUT, LAYERS);
+    int[] targetSlots = slots(32);
+    assertEquals(32, withHeader.retrieve(tokens, target, targetSlots).loadedTokens(), "the meta says how to read the payload");
+    assertEquals(-1, KvTestSupport.firstDifferentToken(s.pages(), s.slots(), target, targetSlots, 0, 32), reproduce());
   }
 
   @Test
@@ -496,7 +536,7 @@ class KvPrefixCacheTest extends KvEngineFixture {
     assertEquals("fromToken: 33 (expected: 0 to 32)", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> cache.store(tokens, randomPages(LAYOUT, 3), slots(32)));
     assertEquals("pages: 3 layers (expected: 2)", e.getMessage());
-    KvLayout other = KvLayout.flashInfer(64, 16, 2, 8, KvDtype.FP32);
+    KvLayout other = KvLayout.flashInfer(64, 16, 2, 8, DType.F32);
     e = assertThrows(IllegalArgumentException.class, () -> cache.retrieve(tokens, randomPages(other, LAYERS), slots(32)));
     assertTrue(e.getMessage().startsWith("pages layout: "), e.getMessage());
     int[] outside = slots(32);
@@ -520,11 +560,9 @@ class KvPrefixCacheTest extends KvEngineFixture {
     assertThrows(ConfigException.class, b::build);
     assertThrows(ConfigException.class, () -> b.layers(0));
     b.layers(2);
-    b.config(new io.stratacache.config.KvConfig(16, true, true, "stable", true));
-    var e = assertThrows(ConfigException.class, b::build);
-    assertTrue(e.getMessage().startsWith("kv.tensor_header_in_payload: true (expected: false"), e.getMessage());
+    assertEquals("builder: layers was already set to 2", assertThrows(ConfigException.class, () -> b.layers(3)).getMessage());
     UnaryOperator<KvPrefixCache.Builder> base = x -> x.model("m").layout(LAYOUT).layers(2);
-    e = assertThrows(ConfigException.class,
+    var e = assertThrows(ConfigException.class,
         () -> base.apply(KvPrefixCache.builder(engine)).config(new io.stratacache.config.KvConfig(0, true, true, "stable", false)).build());
     assertEquals("kv.chunk_size: 0 (expected: > 0)", e.getMessage());
     e = assertThrows(ConfigException.class,

@@ -1,5 +1,6 @@
 package io.stratacache.kv;
 
+import io.stratacache.core.codec.DType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -27,7 +28,7 @@ class KvRoundTripTest extends KvEngineFixture {
   static Stream<Arguments> cases() {
     List<Arguments> out = new ArrayList<>();
     for (KvLayoutKind kind : KvLayoutKind.values()) {
-      for (KvDtype dtype : KvDtype.values()) {
+      for (DType dtype : KvTestSupport.KV_DTYPES) {
         for (boolean bundled : new boolean[] {true, false}) {
           out.add(Arguments.of(kind, dtype, bundled));
         }
@@ -40,7 +41,7 @@ class KvRoundTripTest extends KvEngineFixture {
   KvLayoutKind kind;
 
   @Parameter(1)
-  KvDtype dtype;
+  DType dtype;
 
   @Parameter(2)
   boolean bundled;

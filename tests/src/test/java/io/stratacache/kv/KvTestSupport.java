@@ -1,5 +1,6 @@
 package io.stratacache.kv;
 
+import io.stratacache.core.codec.DType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -10,6 +11,9 @@ import java.util.SplittableRandom;
 /** Seeded random KV pages and slot mappings, and an index-by-index reference of the layouts. */
 final class KvTestSupport {
   private KvTestSupport() {}
+
+  /** The dtypes KV caches use. */
+  static final List<DType> KV_DTYPES = List.of(DType.BF16, DType.F16, DType.F32, DType.F8_E4M3, DType.F8_E5M2);
 
   /** The seed of this run: {@code -Dtests.seed} if given, else a fresh one. */
   static long seed() {

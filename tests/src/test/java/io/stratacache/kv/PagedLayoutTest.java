@@ -1,5 +1,6 @@
 package io.stratacache.kv;
 
+import io.stratacache.core.codec.DType;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -19,16 +20,16 @@ import org.junit.jupiter.api.Test;
 class PagedLayoutTest {
   static Stream<Arguments> layoutsAndDtypes() {
     return Stream.of(KvLayoutKind.values())
-        .flatMap(k -> Stream.of(KvDtype.values()).map(d -> Arguments.of(k, d)));
+        .flatMap(k -> KvTestSupport.KV_DTYPES.stream().map(d -> Arguments.of(k, d)));
   }
 
-  static KvLayout layout(KvLayoutKind kind, KvDtype dtype) {
+  static KvLayout layout(KvLayoutKind kind, DType dtype) {
     return kind == KvLayoutKind.MLA ? KvLayout.mla(12, 16, 24, dtype) : new KvLayout(kind, 12, 16, 3, 8, dtype);
   }
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("layoutsAndDtypes")
-  void rowOffset_matchesTheCOrderShape(KvLayoutKind kind, KvDtype dtype) {
+  void rowOffset_matchesTheCOrderShape(KvLayoutKind kind, DType dtype) {
     KvLayout layout = layout(kind, dtype);
     long product = 1;
     for (long d : layout.shape()) {
@@ -44,7 +45,7 @@ class PagedLayoutTest {
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("layoutsAndDtypes")
-  void gatherThenScatter_shuffledSlots_isByteIdentical(KvLayoutKind kind, KvDtype dtype) {
+  void gatherThenScatter_shuffledSlots_isByteIdentical(KvLayoutKind kind, DType dtype) {
     long seed = KvTestSupport.seed();
     SplittableRandom random = new SplittableRandom(seed);
     KvLayout layout = layout(kind, dtype);
@@ -99,17 +100,17 @@ class PagedLayoutTest {
   @Test
   void runs_coalesceConsecutiveSlots_acrossBlocksOnlyWhereTheLayoutIsContiguous() {
     int[] sequential = java.util.stream.IntStream.range(0, 64).toArray();
-    assertEquals(1, SlotRuns.of(KvLayout.flashAttn(8, 16, 2, 4, KvDtype.BF16), sequential, 0, 64).runCount());
-    assertEquals(1, SlotRuns.of(KvLayout.mla(8, 16, 4, KvDtype.BF16), sequential, 0, 64).runCount());
-    assertEquals(4, SlotRuns.of(KvLayout.flashInfer(8, 16, 2, 4, KvDtype.BF16), sequential, 0, 64).runCount());
-    assertEquals(3, SlotRuns.of(KvLayout.flashInfer(8, 16, 2, 4, KvDtype.BF16), sequential, 8, 40).runCount());
+    assertEquals(1, SlotRuns.of(KvLayout.flashAttn(8, 16, 2, 4, DType.BF16), sequential, 0, 64).runCount());
+    assertEquals(1, SlotRuns.of(KvLayout.mla(8, 16, 4, DType.BF16), sequential, 0, 64).runCount());
+    assertEquals(4, SlotRuns.of(KvLayout.flashInfer(8, 16, 2, 4, DType.BF16), sequential, 0, 64).runCount());
+    assertEquals(3, SlotRuns.of(KvLayout.flashInfer(8, 16, 2, 4, DType.BF16), sequential, 8, 40).runCount());
     int[] gaps = {0, 1, 2, 5, 6, 7, 3, 4};
-    assertEquals(3, SlotRuns.of(KvLayout.flashAttn(8, 16, 2, 4, KvDtype.BF16), gaps, 0, 8).runCount());
+    assertEquals(3, SlotRuns.of(KvLayout.flashAttn(8, 16, 2, 4, DType.BF16), gaps, 0, 8).runCount());
   }
 
   @Test
   void runs_rejectSlotsOutsideTheBuffer() {
-    KvLayout layout = KvLayout.flashAttn(4, 16, 2, 4, KvDtype.BF16);
+    KvLayout layout = KvLayout.flashAttn(4, 16, 2, 4, DType.BF16);
     var e = assertThrows(IllegalArgumentException.class, () -> SlotRuns.of(layout, new int[] {0, 1, 64}, 0, 3));
     assertTrue(e.getMessage().startsWith("slotMapping[2]: 64 (expected: 0 to 63 for "), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> SlotRuns.of(layout, new int[] {0, -1}, 0, 2));
@@ -119,18 +120,18 @@ class PagedLayoutTest {
   @Test
   void layout_rejectsNonsense() {
     assertEquals("numBlocks: 0 (expected: > 0)",
-        assertThrows(IllegalArgumentException.class, () -> KvLayout.flashAttn(0, 16, 8, 128, KvDtype.BF16)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> KvLayout.flashAttn(0, 16, 8, 128, DType.BF16)).getMessage());
     assertEquals("heads: 4 (expected: 1 for the mla layout [blocks, block_size, dim])",
-        assertThrows(IllegalArgumentException.class, () -> new KvLayout(KvLayoutKind.MLA, 4, 16, 4, 64, KvDtype.BF16)).getMessage());
-    assertThrows(IllegalArgumentException.class, () -> KvLayout.flashAttn(1 << 20, 1 << 12, 8, 128, KvDtype.BF16));
-    assertArrayEquals(new long[] {2, 4, 16, 8, 128}, KvLayout.flashAttn(4, 16, 8, 128, KvDtype.BF16).shape());
-    assertArrayEquals(new long[] {4, 2, 16, 8, 128}, KvLayout.flashInfer(4, 16, 8, 128, KvDtype.BF16).shape());
-    assertArrayEquals(new long[] {4, 16, 576}, KvLayout.mla(4, 16, 576, KvDtype.BF16).shape());
+        assertThrows(IllegalArgumentException.class, () -> new KvLayout(KvLayoutKind.MLA, 4, 16, 4, 64, DType.BF16)).getMessage());
+    assertThrows(IllegalArgumentException.class, () -> KvLayout.flashAttn(1 << 20, 1 << 12, 8, 128, DType.BF16));
+    assertArrayEquals(new long[] {2, 4, 16, 8, 128}, KvLayout.flashAttn(4, 16, 8, 128, DType.BF16).shape());
+    assertArrayEquals(new long[] {4, 2, 16, 8, 128}, KvLayout.flashInfer(4, 16, 8, 128, DType.BF16).shape());
+    assertArrayEquals(new long[] {4, 16, 576}, KvLayout.mla(4, 16, 576, DType.BF16).shape());
   }
 
   @Test
   void pages_mustMatchTheLayoutSize() {
-    KvLayout layout = KvLayout.flashAttn(4, 16, 2, 4, KvDtype.FP32);
+    KvLayout layout = KvLayout.flashAttn(4, 16, 2, 4, DType.F32);
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment ok = arena.allocate(layout.layerBytes());
       MemorySegment small = arena.allocate(layout.layerBytes() - 4);
@@ -143,12 +144,12 @@ class PagedLayoutTest {
 
   @Test
   void chunkShapes_bundledAndPerLayer() {
-    KvLayout kv = KvLayout.flashInfer(4, 16, 8, 128, KvDtype.BF16);
-    KvLayout mla = KvLayout.mla(4, 16, 576, KvDtype.BF16);
+    KvLayout kv = KvLayout.flashInfer(4, 16, 8, 128, DType.BF16);
+    KvLayout mla = KvLayout.mla(4, 16, 576, DType.BF16);
     assertArrayEquals(new long[] {32, 2, 256, 8, 128}, KvChunkLayout.shape(kv, true, 32, 256));
     assertArrayEquals(new long[] {2, 256, 8, 128}, KvChunkLayout.shape(kv, false, 1, 256));
     assertArrayEquals(new long[] {61, 256, 576}, KvChunkLayout.shape(mla, true, 61, 256));
     assertArrayEquals(new long[] {256, 576}, KvChunkLayout.shape(mla, false, 1, 256));
-    assertEquals(32L << 20, KvChunkLayout.payloadBytes(KvLayout.flashAttn(4, 16, 8, 128, KvDtype.BF16), 32, 256));
+    assertEquals(32L << 20, KvChunkLayout.payloadBytes(KvLayout.flashAttn(4, 16, 8, 128, DType.BF16), 32, 256));
   }
 }

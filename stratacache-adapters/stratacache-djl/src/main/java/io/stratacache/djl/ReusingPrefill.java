@@ -1,6 +1,6 @@
 package io.stratacache.djl;
 
-import io.stratacache.kv.KvDtype;
+import io.stratacache.core.codec.DType;
 import io.stratacache.kv.KvLayout;
 import io.stratacache.kv.KvLookupResult;
 import io.stratacache.kv.KvPages;
@@ -46,7 +46,7 @@ public final class ReusingPrefill {
   /** The {@link KvLayout} of {@code cache}'s pages: vLLM flash-attention, float32. */
   public static KvLayout layoutOf(PagedKvCache cache) {
     ModelConfig c = cache.config();
-    return KvLayout.flashAttn(cache.numBlocks(), cache.blockSize(), c.numKvHeads(), c.headDim(), KvDtype.FP32);
+    return KvLayout.flashAttn(cache.numBlocks(), cache.blockSize(), c.numKvHeads(), c.headDim(), DType.F32);
   }
 
   /** {@code cache}'s pages as the KV adapter sees them; the same memory the model computes on. */

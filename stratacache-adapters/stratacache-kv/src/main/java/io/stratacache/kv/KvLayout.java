@@ -1,5 +1,6 @@
 package io.stratacache.kv;
 
+import io.stratacache.core.codec.DType;
 import java.util.Objects;
 
 /**
@@ -18,7 +19,7 @@ import java.util.Objects;
  * @param headDim elements per head (the latent width for MLA)
  * @param dtype element type
  */
-public record KvLayout(KvLayoutKind kind, int numBlocks, int blockSize, int heads, int headDim, KvDtype dtype) {
+public record KvLayout(KvLayoutKind kind, int numBlocks, int blockSize, int heads, int headDim, DType dtype) {
   public KvLayout {
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(dtype, "dtype");
@@ -36,17 +37,17 @@ public record KvLayout(KvLayoutKind kind, int numBlocks, int blockSize, int head
   }
 
   /** A flash-attention layout {@code [2, blocks, block_size, heads, head_dim]}. */
-  public static KvLayout flashAttn(int numBlocks, int blockSize, int heads, int headDim, KvDtype dtype) {
+  public static KvLayout flashAttn(int numBlocks, int blockSize, int heads, int headDim, DType dtype) {
     return new KvLayout(KvLayoutKind.FLASH_ATTN, numBlocks, blockSize, heads, headDim, dtype);
   }
 
   /** A FlashInfer layout {@code [blocks, 2, block_size, heads, head_dim]}. */
-  public static KvLayout flashInfer(int numBlocks, int blockSize, int heads, int headDim, KvDtype dtype) {
+  public static KvLayout flashInfer(int numBlocks, int blockSize, int heads, int headDim, DType dtype) {
     return new KvLayout(KvLayoutKind.FLASH_INFER, numBlocks, blockSize, heads, headDim, dtype);
   }
 
   /** An MLA layout {@code [blocks, block_size, dim]}. */
-  public static KvLayout mla(int numBlocks, int blockSize, int dim, KvDtype dtype) {
+  public static KvLayout mla(int numBlocks, int blockSize, int dim, DType dtype) {
     return new KvLayout(KvLayoutKind.MLA, numBlocks, blockSize, 1, dim, dtype);
   }
 

@@ -1,11 +1,10 @@
 package io.stratacache.kv;
 
-import io.stratacache.spi.Lease;
 import java.util.List;
 import java.util.concurrent.ScheduledFuture;
 
 /**
- * A cached prefix whose chunks are held under {@link Lease}s, so no tier can evict them before
+ * A cached prefix whose chunks are held under {@link io.stratacache.spi.Lease}s, so no tier can evict them before
  * they are loaded. The leases are released exactly once: by {@link KvPrefixCache#retrieve(
  * KvLeasedPrefix, KvPages, int[])} (which scatters from them), by {@link #release()}, by the
  * cache's timeout, or when the cache closes, whichever comes first. Thread-safe.
@@ -14,10 +13,10 @@ public final class KvLeasedPrefix implements AutoCloseable {
   private final KvLookupResult lookup;
   private final List<KvChunkKey> chunks;
   private final KvPrefixCache owner;
-  private List<Lease[]> leases;
+  private List<LoadedChunk> leases;
   private ScheduledFuture<?> expiry;
 
-  KvLeasedPrefix(KvPrefixCache owner, KvLookupResult lookup, List<KvChunkKey> chunks, List<Lease[]> leases) {
+  KvLeasedPrefix(KvPrefixCache owner, KvLookupResult lookup, List<KvChunkKey> chunks, List<LoadedChunk> leases) {
     this.owner = owner;
     this.lookup = lookup;
     this.chunks = List.copyOf(chunks);
@@ -46,9 +45,9 @@ public final class KvLeasedPrefix implements AutoCloseable {
 
   /** Releases the leases, if still held. Idempotent. */
   public void release() {
-    List<Lease[]> taken = take();
+    List<LoadedChunk> taken = take();
     if (taken != null) {
-      closeAll(taken);
+      taken.forEach(LoadedChunk::close);
     }
   }
 
@@ -70,9 +69,26 @@ public final class KvLeasedPrefix implements AutoCloseable {
     }
   }
 
+  /**
+   * Releases the leases because the timeout passed, if still held, and then runs {@code
+   * onExpired}; {@link #isHeld()} turns false only once the leases are closed.
+   */
+  void expire(Runnable onExpired) {
+    synchronized (this) {
+      if (leases == null) {
+        return;
+      }
+      leases.forEach(LoadedChunk::close);
+      leases = null;
+      expiry = null;
+      onExpired.run();
+    }
+    owner.forget(this);
+  }
+
   /** Hands the leases over to the caller (who must close them); {@code null} if already released. */
-  List<Lease[]> take() {
-    List<Lease[]> taken;
+  List<LoadedChunk> take() {
+    List<LoadedChunk> taken;
     ScheduledFuture<?> timer;
     synchronized (this) {
       taken = leases;
@@ -87,13 +103,5 @@ public final class KvLeasedPrefix implements AutoCloseable {
       owner.forget(this);
     }
     return taken;
-  }
-
-  static void closeAll(List<Lease[]> leases) {
-    for (Lease[] chunk : leases) {
-      for (Lease l : chunk) {
-        l.close();
-      }
-    }
   }
 }

@@ -1,11 +1,13 @@
 package io.stratacache.kv;
 
+import io.stratacache.core.codec.DType;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -21,7 +23,7 @@ import java.util.Objects;
  * model=&lt;model&gt;
  * tp_size=&lt;tpSize&gt;
  * tp_rank=&lt;tpRank&gt;
- * dtype=&lt;dtype label&gt;
+ * dtype=&lt;{@link #dtypeLabel dtype label}&gt;
  * layout=&lt;layout label&gt;
  * salt=&lt;salt, empty when none&gt;
  * </pre>
@@ -33,7 +35,7 @@ import java.util.Objects;
  * @param layout paged layout kind
  * @param salt tenant salt (no control characters); {@code ""} for none
  */
-public record KvNamespace(String model, int tpSize, int tpRank, KvDtype dtype, KvLayoutKind layout, String salt) {
+public record KvNamespace(String model, int tpSize, int tpRank, DType dtype, KvLayoutKind layout, String salt) {
   /** First line of the seed text; changes only if the key scheme changes. */
   public static final String SCHEME = "stratacache-kv/1";
 
@@ -64,9 +66,19 @@ public record KvNamespace(String model, int tpSize, int tpRank, KvDtype dtype, K
         + "model=" + model + '\n'
         + "tp_size=" + tpSize + '\n'
         + "tp_rank=" + tpRank + '\n'
-        + "dtype=" + dtype.label() + '\n'
+        + "dtype=" + dtypeLabel(dtype) + '\n'
         + "layout=" + layout.label() + '\n'
         + "salt=" + salt + '\n';
+  }
+
+  /**
+   * The dtype's name in the seed text: its safetensors name in lower case, with a leading {@code
+   * f} written {@code fp}: {@code bf16}, {@code fp16}, {@code fp32}, {@code fp8_e4m3}, {@code
+   * fp8_e5m2} ({@link DType#forName} reads these labels back).
+   */
+  public static String dtypeLabel(DType dtype) {
+    String name = dtype.safetensorsName().toLowerCase(Locale.ROOT);
+    return name.startsWith("f") ? "fp" + name.substring(1) : name;
   }
 
   /** SHA-256 of {@link #canonicalText()}: the parent hash of chunk 0. A fresh copy. */

@@ -5,8 +5,10 @@ import io.stratacache.config.LoggingConfig;
 import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.CapacityException;
+import io.stratacache.core.CodecException;
 import io.stratacache.core.ConfigException;
 import io.stratacache.core.StrataCacheException;
+import io.stratacache.core.codec.TensorCodec;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.Reservation;
@@ -84,7 +86,8 @@ public final class KvPrefixCache implements AutoCloseable {
   private final boolean ownsExecutor;
   private final ScheduledThreadPoolExecutor reaper;
   private final LoggingConfig logging;
-  private final AtomicLong lastLogNanos = new AtomicLong(System.nanoTime());
+  /** When the last statistics line was logged; {@link Long#MIN_VALUE} before the first. */
+  private final AtomicLong lastLogNanos = new AtomicLong(Long.MIN_VALUE);
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private KvPrefixCache(Builder b) {
@@ -97,7 +100,7 @@ public final class KvPrefixCache implements AutoCloseable {
     this.namespace = new KvNamespace(b.model, b.tpSize, b.tpRank, layout.dtype(), layout.kind(), b.salt);
     this.seed = namespace.seed();
     this.idPrefix = "kv" + ArtifactId.SEPARATOR + namespace.idPrefix() + ArtifactId.SEPARATOR;
-    this.chunkMeta = new KvChunkMeta(layout, bundled, layers);
+    this.chunkMeta = new KvChunkMeta(layout, bundled, layers, TensorCodec.of(config.tensorHeaderInPayload()));
     this.fullChunkMetas = new ArtifactMeta[bundled ? 1 : layers];
     for (int l = 0; l < fullChunkMetas.length; l++) {
       fullChunkMetas[l] = chunkMeta.meta(chunkSize, l);
@@ -306,7 +309,7 @@ public final class KvPrefixCache implements AutoCloseable {
     Keys keys = new Keys(tokens);
     int[] byTier = new int[tiers.size()];
     List<KvChunkKey> chunks = new ArrayList<>();
-    List<Lease[]> held = new ArrayList<>();
+    List<LoadedChunk> held = new ArrayList<>();
     int hit = 0;
     try {
       while (keys.hasNext()) {
@@ -316,16 +319,16 @@ public final class KvPrefixCache implements AutoCloseable {
           break;
         }
         int lowest = 0;
-        for (Lease l : loaded.leases) {
+        for (Lease l : loaded.chunk.leases()) {
           lowest = Math.max(lowest, indexOf(l.tier()));
         }
         byTier[lowest] += key.tokens();
         hit = key.endToken();
         chunks.add(key);
-        held.add(loaded.leases);
+        held.add(loaded.chunk);
       }
     } catch (RuntimeException e) {
-      KvLeasedPrefix.closeAll(held);
+      held.forEach(LoadedChunk::close);
       throw e;
     }
     stats.lookup(tokens.length, byTier);
@@ -334,13 +337,8 @@ public final class KvPrefixCache implements AutoCloseable {
     KvLeasedPrefix prefix = new KvLeasedPrefix(this, lookupResult(tokens.length, hit, chunks.size(), byTier), chunks, held);
     leased.add(prefix);
     try {
-      prefix.expireAfter(reaper.schedule(() -> {
-        List<Lease[]> taken = prefix.take();
-        if (taken != null) {
-          KvLeasedPrefix.closeAll(taken);
-          stats.expiredLeases.increment();
-        }
-      }, timeout.toNanos(), TimeUnit.NANOSECONDS));
+      prefix.expireAfter(reaper.schedule(
+          () -> prefix.expire(stats.expiredLeases::increment), timeout.toNanos(), TimeUnit.NANOSECONDS));
     } catch (RejectedExecutionException e) {
       prefix.release();
       throw new IllegalStateException("KV prefix cache for " + namespace.model() + " closed during the lookup", e);
@@ -364,8 +362,8 @@ public final class KvPrefixCache implements AutoCloseable {
 
   // ---------------------------------------------------------------- load and check
 
-  /** A chunk's leases (one per artifact), or why it could not be loaded. */
-  private record Loaded(Lease[] leases, KvChunkFailure failure) {}
+  /** A chunk leased and checked, or why it could not be. */
+  private record Loaded(LoadedChunk chunk, KvChunkFailure failure) {}
 
   /**
    * Leases every artifact of {@code key} and checks each. On a missing or corrupt artifact every
@@ -374,18 +372,19 @@ public final class KvPrefixCache implements AutoCloseable {
   private Loaded load(KvChunkKey key) {
     int artifacts = bundled ? 1 : layers;
     Lease[] leases = new Lease[artifacts];
+    MemorySegment[] data = new MemorySegment[artifacts];
     int taken = 0;
     boolean success = false;
     try {
       for (int a = 0; a < artifacts; a++) {
-        KvChunkFailure failure = loadInto(key, a, leases);
+        KvChunkFailure failure = loadInto(key, a, leases, data);
         if (failure != null) {
           return new Loaded(null, failure);
         }
         taken++;
       }
       success = true;
-      return new Loaded(leases, null);
+      return new Loaded(new LoadedChunk(leases, data), null);
     } finally {
       if (!success) {
         for (int i = 0; i < taken; i++) {
@@ -395,21 +394,21 @@ public final class KvPrefixCache implements AutoCloseable {
     }
   }
 
-  /** Leases artifact {@code a} of {@code key} into {@code leases[a]}; returns why not, or null. */
-  private KvChunkFailure loadInto(KvChunkKey key, int a, Lease[] leases) {
+  /**
+   * Leases artifact {@code a} of {@code key} into {@code leases[a]} and its checked tensor data
+   * into {@code data[a]}; returns why not, or null.
+   */
+  private KvChunkFailure loadInto(KvChunkKey key, int a, Lease[] leases, MemorySegment[] data) {
     ArtifactId id = artifactId(key, a);
     Lease lease = engine.tryLoad(id);
     if (lease == null) {
       return new KvChunkFailure(KvChunkFailure.Reason.MISSING, key, id, id + " is in no tier of " + tiers);
     }
-    String mismatch;
     try {
-      mismatch = chunkMeta.mismatch(lease.meta(), lease.size(), expectedMeta(key.tokens(), a));
-    } catch (RuntimeException e) {
-      lease.close();
-      throw e;
-    }
-    if (mismatch != null) {
+      data[a] = chunkMeta.check(lease.meta(), lease.segment(), key.tokens(), a);
+      leases[a] = lease;
+      return null;
+    } catch (CodecException e) {
       String tier = lease.tier();
       lease.close();
       stats.corruptChunks.increment();
@@ -417,11 +416,12 @@ public final class KvPrefixCache implements AutoCloseable {
         stats.removedChunks.increment();
         events.publish(event(KvEvent.Type.REMOVED, key, "*"));
       }
-      LOG.log(System.Logger.Level.WARNING, () -> "corrupt KV chunk " + id + " in tier " + tier + ": " + mismatch + "; deleted");
-      return new KvChunkFailure(KvChunkFailure.Reason.CORRUPT, key, id, "tier " + tier + ": " + mismatch);
+      LOG.log(System.Logger.Level.WARNING, () -> "corrupt KV chunk " + id + " in tier " + tier + ": " + e.getMessage() + "; deleted");
+      return new KvChunkFailure(KvChunkFailure.Reason.CORRUPT, key, id, "tier " + tier + ": " + e.getMessage());
+    } catch (RuntimeException e) {
+      lease.close();
+      throw e;
     }
-    leases[a] = lease;
-    return null;
   }
 
   private ArtifactMeta expectedMeta(int tokens, int firstLayer) {
@@ -531,7 +531,7 @@ public final class KvPrefixCache implements AutoCloseable {
   private long write(ArtifactId id, KvChunkKey key, int firstLayer, SlotRuns runs, KvPages pages) {
     long size = chunkMeta.payloadBytes(key.tokens());
     try (Reservation r = engine.reserve(id, expectedMeta(key.tokens(), firstLayer), size)) {
-      MemorySegment dst = r.segment();
+      MemorySegment dst = chunkMeta.dataOf(r.segment(), key.tokens());
       int perArtifact = chunkMeta.layersPerArtifact();
       for (int l = 0; l < perArtifact; l++) {
         runs.gather(pages.layer(firstLayer + l), dst, l);
@@ -584,18 +584,18 @@ public final class KvPrefixCache implements AutoCloseable {
           "slotMapping: " + slotMapping.length + " slots (expected: at least the " + prefix.hitTokens() + " leased tokens)");
     }
     stats.retrieveRequests.increment();
-    List<Lease[]> held = prefix.take();
+    List<LoadedChunk> held = prefix.take();
     if (held == null) {
       return scatterChunks(prefix.chunks().iterator(), this::load, pages, slotMapping, 0);
     }
-    Map<KvChunkKey, Lease[]> byKey = new HashMap<>();
+    Map<KvChunkKey, LoadedChunk> byKey = new HashMap<>();
     for (int i = 0; i < held.size(); i++) {
       byKey.put(prefix.chunks().get(i), held.get(i));
     }
     try {
       return scatterChunks(prefix.chunks().iterator(), key -> new Loaded(byKey.remove(key), null), pages, slotMapping, 0);
     } finally {
-      KvLeasedPrefix.closeAll(List.copyOf(byKey.values()));
+      byKey.values().forEach(LoadedChunk::close);
     }
   }
 
@@ -617,12 +617,10 @@ public final class KvPrefixCache implements AutoCloseable {
       }
       try {
         for (int l = 0; l < layers; l++) {
-          scatterLayer(loaded.leases, runs, pages, l);
+          scatterLayer(loaded.chunk, runs, pages, l);
         }
       } finally {
-        for (Lease lease : loaded.leases) {
-          lease.close();
-        }
+        loaded.chunk.close();
       }
       bytes += scatteredBytes(key.endToken() - from, layers);
       end = key.endToken();
@@ -631,11 +629,11 @@ public final class KvPrefixCache implements AutoCloseable {
     return retrieved(fromToken, end, count, bytes, failure);
   }
 
-  private void scatterLayer(Lease[] leases, SlotRuns runs, KvPages pages, int layer) {
+  private void scatterLayer(LoadedChunk chunk, SlotRuns runs, KvPages pages, int layer) {
     if (bundled) {
-      runs.scatter(leases[0].segment(), layer, pages.layer(layer));
+      runs.scatter(chunk.data()[0], layer, pages.layer(layer));
     } else {
-      runs.scatter(leases[layer].segment(), 0, pages.layer(layer));
+      runs.scatter(chunk.data()[layer], 0, pages.layer(layer));
     }
   }
 
@@ -688,7 +686,7 @@ public final class KvPrefixCache implements AutoCloseable {
 
   private void layerwiseBundled(KvLayerwiseRetrieval handle, int[] tokens, KvPages pages, int[] slots, int fromToken) {
     Keys keys = new Keys(tokens).from(fromToken / chunkSize);
-    List<Lease> held = new ArrayList<>();
+    List<LoadedChunk> held = new ArrayList<>();
     List<SlotRuns> plans = new ArrayList<>();
     KvChunkFailure failure = null;
     int end = fromToken;
@@ -702,18 +700,18 @@ public final class KvPrefixCache implements AutoCloseable {
           failure = loaded.failure;
           break;
         }
-        held.add(loaded.leases[0]);
+        held.add(loaded.chunk);
         plans.add(runs);
         end = key.endToken();
       }
       for (int l = 0; l < layers; l++) {
         for (int c = 0; c < held.size(); c++) {
-          plans.get(c).scatter(held.get(c).segment(), l, pages.layer(l));
+          plans.get(c).scatter(held.get(c).data()[0], l, pages.layer(l));
         }
         handle.layerDone(l, end - fromToken);
       }
     } finally {
-      held.forEach(Lease::close);
+      held.forEach(LoadedChunk::close);
     }
     handle.complete(retrieved(fromToken, end, held.size(), scatteredBytes(end - fromToken, layers), failure));
   }
@@ -731,19 +729,23 @@ public final class KvPrefixCache implements AutoCloseable {
     int count = chunks.size();
     long bytes = 0;
     Lease[] one = new Lease[layers];
+    MemorySegment[] data = new MemorySegment[layers];
     for (int l = 0; l < layers; l++) {
       for (int c = 0; c < count; c++) {
         KvChunkKey key = chunks.get(c);
-        KvChunkFailure f = loadInto(key, l, one);
+        KvChunkFailure f = loadInto(key, l, one, data);
         if (f != null) {
           failure = f;
           count = c;
           break;
         }
-        try (Lease lease = one[l]) {
-          plans.get(c).scatter(lease.segment(), 0, pages.layer(l));
+        try {
+          plans.get(c).scatter(data[l], 0, pages.layer(l));
+        } finally {
+          one[l].close();
+          one[l] = null;
+          data[l] = null;
         }
-        one[l] = null;
         bytes += scatteredBytes(key.endToken() - Math.max(fromToken, key.startToken()), 1);
       }
       handle.layerDone(l, count == 0 ? 0 : chunks.get(count - 1).endToken() - fromToken);
@@ -869,6 +871,10 @@ public final class KvPrefixCache implements AutoCloseable {
     }
   }
 
+  /**
+   * With {@code logging.log_stats}, logs a statistics line (INFO) every {@code log_every} lookups,
+   * at most one per {@code log_min_interval_s}.
+   */
   private void maybeLogStats() {
     if (!logging.logStats()) {
       return;
@@ -879,7 +885,8 @@ public final class KvPrefixCache implements AutoCloseable {
     }
     long now = System.nanoTime();
     long last = lastLogNanos.get();
-    if (now - last < (long) (logging.logMinIntervalS() * 1e9) || !lastLogNanos.compareAndSet(last, now)) {
+    boolean tooSoon = last != Long.MIN_VALUE && now - last < (long) (logging.logMinIntervalS() * 1e9);
+    if (tooSoon || !lastLogNanos.compareAndSet(last, now)) {
       return;
     }
     KvStats s = stats.snapshot();
@@ -1005,7 +1012,7 @@ public final class KvPrefixCache implements AutoCloseable {
      * Checks the settings and builds the cache.
      *
      * @throws ConfigException if model, layout or layers is missing, the chunk size is not
-     *     positive, or the KV settings ask for a payload format this adapter does not write
+     *     positive, or the tensor codec is not {@code stable}
      * @throws IllegalArgumentException if the namespace fields are invalid (see {@link KvNamespace})
      */
     public KvPrefixCache build() {
@@ -1024,14 +1031,9 @@ public final class KvPrefixCache implements AutoCloseable {
       if (config.chunkSize() <= 0) {
         throw new ConfigException("kv.chunk_size: " + config.chunkSize() + " (expected: > 0)");
       }
-      if (!KvChunkMeta.STABLE.equals(config.tensorCodec())) {
+      if (!TensorCodec.NAME.equals(config.tensorCodec())) {
         throw new ConfigException(
             "kv.tensor_codec: \"" + config.tensorCodec() + "\" (expected: \"stable\"; KV chunks are raw C-order tensors)");
-      }
-      if (config.tensorHeaderInPayload()) {
-        throw new ConfigException(
-            "kv.tensor_header_in_payload: true (expected: false; KV chunks keep dtype and shape in the artifact meta "
-                + "so they scatter straight from the tier's bytes)");
       }
       if (leaseTimeout == null) {
         leaseTimeout = Duration.ofSeconds(30);

@@ -1,5 +1,6 @@
 package io.stratacache.kv;
 
+import io.stratacache.core.codec.DType;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -19,12 +20,12 @@ import org.junit.jupiter.api.Test;
  */
 class KvChunkHashTest {
   static final KvNamespace A =
-      new KvNamespace("meta-llama/Llama-3.1-8B-Instruct", 1, 0, KvDtype.BF16, KvLayoutKind.FLASH_ATTN, "");
+      new KvNamespace("meta-llama/Llama-3.1-8B-Instruct", 1, 0, DType.BF16, KvLayoutKind.FLASH_ATTN, "");
   static final KvNamespace A_SALTED =
-      new KvNamespace("meta-llama/Llama-3.1-8B-Instruct", 1, 0, KvDtype.BF16, KvLayoutKind.FLASH_ATTN, "tenant-a");
-  static final KvNamespace B = new KvNamespace("deepseek-ai/DeepSeek-V3", 8, 3, KvDtype.FP8_E4M3, KvLayoutKind.MLA, null);
+      new KvNamespace("meta-llama/Llama-3.1-8B-Instruct", 1, 0, DType.BF16, KvLayoutKind.FLASH_ATTN, "tenant-a");
+  static final KvNamespace B = new KvNamespace("deepseek-ai/DeepSeek-V3", 8, 3, DType.F8_E4M3, KvLayoutKind.MLA, null);
   static final KvNamespace C =
-      new KvNamespace("meta-llama/Llama-3.1-8B-Instruct", 1, 0, KvDtype.BF16, KvLayoutKind.FLASH_INFER, "");
+      new KvNamespace("meta-llama/Llama-3.1-8B-Instruct", 1, 0, DType.BF16, KvLayoutKind.FLASH_INFER, "");
 
   static int[] range(int n) {
     return IntStream.range(0, n).toArray();
@@ -128,15 +129,15 @@ class KvChunkHashTest {
 
   @Test
   void everyNamespaceFieldChangesTheSeed() {
-    KvNamespace base = new KvNamespace("m", 2, 1, KvDtype.BF16, KvLayoutKind.FLASH_ATTN, "");
+    KvNamespace base = new KvNamespace("m", 2, 1, DType.BF16, KvLayoutKind.FLASH_ATTN, "");
     List<KvNamespace> variants = List.of(
         base,
-        new KvNamespace("m2", 2, 1, KvDtype.BF16, KvLayoutKind.FLASH_ATTN, ""),
-        new KvNamespace("m", 4, 1, KvDtype.BF16, KvLayoutKind.FLASH_ATTN, ""),
-        new KvNamespace("m", 2, 0, KvDtype.BF16, KvLayoutKind.FLASH_ATTN, ""),
-        new KvNamespace("m", 2, 1, KvDtype.FP16, KvLayoutKind.FLASH_ATTN, ""),
-        new KvNamespace("m", 2, 1, KvDtype.BF16, KvLayoutKind.FLASH_INFER, ""),
-        new KvNamespace("m", 2, 1, KvDtype.BF16, KvLayoutKind.FLASH_ATTN, "s"));
+        new KvNamespace("m2", 2, 1, DType.BF16, KvLayoutKind.FLASH_ATTN, ""),
+        new KvNamespace("m", 4, 1, DType.BF16, KvLayoutKind.FLASH_ATTN, ""),
+        new KvNamespace("m", 2, 0, DType.BF16, KvLayoutKind.FLASH_ATTN, ""),
+        new KvNamespace("m", 2, 1, DType.F16, KvLayoutKind.FLASH_ATTN, ""),
+        new KvNamespace("m", 2, 1, DType.BF16, KvLayoutKind.FLASH_INFER, ""),
+        new KvNamespace("m", 2, 1, DType.BF16, KvLayoutKind.FLASH_ATTN, "s"));
     Set<String> seeds = new HashSet<>();
     Set<String> prefixes = new HashSet<>();
     for (KvNamespace ns : variants) {
@@ -153,20 +154,20 @@ class KvChunkHashTest {
   void canonicalText_isTheDocumentedForm() {
     assertEquals(
         "stratacache-kv/1\nmodel=m\ntp_size=2\ntp_rank=1\ndtype=fp8_e5m2\nlayout=flashinfer\nsalt=x y\n",
-        new KvNamespace("m", 2, 1, KvDtype.FP8_E5M2, KvLayoutKind.FLASH_INFER, "x y").canonicalText());
+        new KvNamespace("m", 2, 1, DType.F8_E5M2, KvLayoutKind.FLASH_INFER, "x y").canonicalText());
   }
 
   @Test
   void namespace_rejectsBadFields_namingTheValue() {
-    var e = assertThrows(IllegalArgumentException.class, () -> new KvNamespace("", 1, 0, KvDtype.BF16, KvLayoutKind.MLA, ""));
+    var e = assertThrows(IllegalArgumentException.class, () -> new KvNamespace("", 1, 0, DType.BF16, KvLayoutKind.MLA, ""));
     assertTrue(e.getMessage().startsWith("model: \"\""), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> new KvNamespace("a\nb", 1, 0, KvDtype.BF16, KvLayoutKind.MLA, ""));
+    e = assertThrows(IllegalArgumentException.class, () -> new KvNamespace("a\nb", 1, 0, DType.BF16, KvLayoutKind.MLA, ""));
     assertTrue(e.getMessage().contains("U+000A"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> new KvNamespace("m", 1, 0, KvDtype.BF16, KvLayoutKind.MLA, "x\ny"));
+    e = assertThrows(IllegalArgumentException.class, () -> new KvNamespace("m", 1, 0, DType.BF16, KvLayoutKind.MLA, "x\ny"));
     assertTrue(e.getMessage().startsWith("salt:"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> new KvNamespace("m", 0, 0, KvDtype.BF16, KvLayoutKind.MLA, ""));
+    e = assertThrows(IllegalArgumentException.class, () -> new KvNamespace("m", 0, 0, DType.BF16, KvLayoutKind.MLA, ""));
     assertEquals("tpSize: 0 (expected: >= 1)", e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> new KvNamespace("m", 2, 2, KvDtype.BF16, KvLayoutKind.MLA, ""));
+    e = assertThrows(IllegalArgumentException.class, () -> new KvNamespace("m", 2, 2, DType.BF16, KvLayoutKind.MLA, ""));
     assertEquals("tpRank: 2 (expected: 0 to 1)", e.getMessage());
   }
 
@@ -189,18 +190,18 @@ class KvChunkHashTest {
   }
 
   @Test
-  void dtypeAndLayoutLabels_parseBack() {
-    for (KvDtype d : KvDtype.values()) {
-      assertEquals(d, KvDtype.parse(d.label().toUpperCase(java.util.Locale.ROOT)));
+  void dtypeAndLayoutLabels_areTheDocumentedOnes_andParseBack() {
+    assertEquals(List.of("bf16", "fp16", "fp32", "fp8_e4m3", "fp8_e5m2"),
+        KV_DTYPES.stream().map(KvNamespace::dtypeLabel).toList());
+    for (DType d : KV_DTYPES) {
+      assertEquals(d, DType.forName(KvNamespace.dtypeLabel(d)));
     }
-    assertEquals(KvDtype.FP8_E4M3, KvDtype.parse("fp8"));
-    assertEquals(KvDtype.BF16, KvDtype.parse("bfloat16"));
     for (KvLayoutKind k : KvLayoutKind.values()) {
       assertEquals(k, KvLayoutKind.parse(" " + k.label() + " "));
     }
-    var e = assertThrows(IllegalArgumentException.class, () -> KvDtype.parse("int4"));
-    assertTrue(e.getMessage().startsWith("kv dtype: \"int4\" (expected one of [bf16, fp16, fp32, fp8_e4m3, fp8_e5m2]"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> KvLayoutKind.parse("paged"));
+    var e = assertThrows(IllegalArgumentException.class, () -> KvLayoutKind.parse("paged"));
     assertEquals("kv layout: \"paged\" (expected one of [flash_attn, flashinfer, mla])", e.getMessage());
   }
+
+  static final List<DType> KV_DTYPES = List.of(DType.BF16, DType.F16, DType.F32, DType.F8_E4M3, DType.F8_E5M2);
 }

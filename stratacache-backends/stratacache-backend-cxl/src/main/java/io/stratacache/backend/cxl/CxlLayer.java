@@ -141,6 +141,7 @@ public final class CxlLayer implements MemoryLayer {
   private final AtomicLong openLeases = new AtomicLong();
   private final long generation;
   private final int recoveredArtifacts;
+  private final int abandonedWritesReclaimed;
 
   /** The 128 bits of SHA-256 of an id that the region indexes it by. */
   record Hash(long hi, long lo) {
@@ -204,7 +205,7 @@ public final class CxlLayer implements MemoryLayer {
         try {
           this.g = formatOrValidate();
           this.myProcess = attach();
-          repair();
+          this.abandonedWritesReclaimed = repair();
           this.generation = region.getVolatile(CxlLayout.GENERATION_OFFSET);
         } finally {
           releaseRegionLock();
@@ -377,9 +378,11 @@ public final class CxlLayer implements MemoryLayer {
 
   /**
    * Brings the region back to a consistent state from its slots; see the class comment. Called
-   * under the region lock at open and after breaking a stale holder's lock.
+   * under the region lock at open and after breaking a stale holder's lock. Returns how many
+   * stores that dead processes left unfinished it reclaimed.
    */
-  private void repair() {
+  private int repair() {
+    int abandonedWrites = 0;
     Set<Long> live = new HashSet<>();
     for (int p = 0; p < g.maxProcesses(); p++) {
       long off = g.process(p);
@@ -398,6 +401,7 @@ public final class CxlLayer implements MemoryLayer {
       long owner = region.getLong(g.slot(s) + CxlLayout.SLOT_OWNER);
       if (state == WRITING && !live.contains(owner)) {
         setState(s, FREE);
+        abandonedWrites++;
       } else if (state == EVICTING && !live.contains(owner)) {
         setState(s, COMMITTED);
       } else if (state != FREE && state != WRITING && state != COMMITTED && state != EVICTING && state != RETIRED) {
@@ -450,6 +454,7 @@ public final class CxlLayer implements MemoryLayer {
       maxSeq = Math.max(maxSeq, seq(s));
     }
     region.setVolatile(CxlLayout.COMMIT_SEQ_OFFSET, maxSeq);
+    return abandonedWrites;
   }
 
   private void markTailBlocks() {
@@ -540,6 +545,11 @@ public final class CxlLayer implements MemoryLayer {
   /** Committed artifacts found in the region when this layer opened. */
   public int recoveredArtifacts() {
     return recoveredArtifacts;
+  }
+
+  /** Stores left unfinished by dead processes whose room this layer's open reclaimed. */
+  public int abandonedWritesReclaimed() {
+    return abandonedWritesReclaimed;
   }
 
   /** How often a stale holder's region lock has been broken, over the region's life. */

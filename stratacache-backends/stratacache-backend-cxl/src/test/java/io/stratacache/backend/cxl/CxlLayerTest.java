@@ -529,6 +529,7 @@ class CxlLayerTest {
     });
     CxlLayer second = open();
     assertEquals(1, second.lockBreaks());
+    assertEquals(1, second.abandonedWritesReclaimed());
     assertEquals(128 * KIB, second.stats().usedBytes());
     assertEquals(2, second.stats().artifacts());
     second.put(id("c"), ArtifactMeta.custom(), bytes(3, 124 * KIB));

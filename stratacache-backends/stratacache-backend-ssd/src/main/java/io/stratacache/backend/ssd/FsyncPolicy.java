@@ -20,8 +20,10 @@ public enum FsyncPolicy {
   NEVER,
   /**
    * A background task forces the files stored since its last run every {@code fsync_interval_ms},
-   * and once more on close. A process crash loses nothing; a power failure loses at most the
-   * artifacts stored in the last {@code fsync_interval_ms} plus the duration of one sync pass.
+   * and once more on close: on Linux with one {@code syncfs(2)} of the directory's file system
+   * (which also writes back other dirty data on it), elsewhere file by file. A process crash loses
+   * nothing; a power failure loses at most the artifacts stored in the last {@code
+   * fsync_interval_ms} plus the duration of one sync pass.
    */
   BATCH;
 

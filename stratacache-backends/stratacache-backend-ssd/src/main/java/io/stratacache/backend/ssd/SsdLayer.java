@@ -943,14 +943,29 @@ public final class SsdLayer implements MemoryLayer {
     }
   }
 
-  /** Forces the files stored since the last pass, then their directories. */
+  /**
+   * Forces the files stored since the last pass and their directories: with one {@code syncfs}
+   * of the directory's file system where there is one, else file by file.
+   */
   void syncUnsynced() {
+    syncUnsynced(FileSystemSync.available());
+  }
+
+  void syncUnsynced(boolean wholeFileSystem) {
     if (unsynced.isEmpty() && unsyncedDirs.isEmpty()) {
       return;
     }
-    List<Path> batch = drain(unsynced);
+    List<Path> files = drain(unsynced);
     Set<Path> dirs = new HashSet<>(drain(unsyncedDirs));
-    for (Path p : batch) {
+    if (wholeFileSystem) {
+      try {
+        FileSystemSync.sync(paths.root());
+        return;
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, where() + ": syncfs failed; forcing file by file", e);
+      }
+    }
+    for (Path p : files) {
       try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
         ch.force(false);
         dirs.add(p.getParent());
@@ -965,7 +980,8 @@ public final class SsdLayer implements MemoryLayer {
       try {
         forceDirectory(d);
       } catch (IOException e) {
-        LOG.log(System.Logger.Level.WARNING, where() + ": cannot force directory " + d, e);
+        unsyncedDirs.add(d);
+        LOG.log(System.Logger.Level.WARNING, where() + ": cannot force directory " + d + "; will retry", e);
       }
     }
   }

@@ -592,6 +592,23 @@ class SsdLayerTest {
   }
 
   @Test
+  void batchFsync_fileByFileFallback_forcesEveryQueuedFile() throws IOException {
+    SsdLayer layer = open("fsync", "batch", "fsync_interval_ms", 3_600_000);
+    for (int i = 0; i < 10; i++) {
+      layer.put(id("f" + i), ArtifactMeta.custom(), bytes(i, 100));
+    }
+    layer.delete(id("f3"));
+    assertEquals(10, layer.unsyncedFiles());
+    layer.syncUnsynced(false);
+    assertEquals(0, layer.unsyncedFiles());
+    assertTrue(FileSystemSync.available(), "this suite runs on Linux, where syncfs exists");
+    layer.put(id("g"), ArtifactMeta.custom(), bytes(1, 100));
+    layer.syncUnsynced(true);
+    assertEquals(0, layer.unsyncedFiles());
+    assertEquals(10, recordFiles());
+  }
+
+  @Test
   void fsyncAlways_storesAndLoads() {
     SsdLayer layer = open("fsync", "always");
     layer.put(id("durable"), ArtifactMeta.custom(), bytes(1, 300 * KIB));
