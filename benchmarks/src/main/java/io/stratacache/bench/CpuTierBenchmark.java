@@ -73,12 +73,9 @@ public class CpuTierBenchmark {
   public void setUp() {
     long size = (long) mib << 20;
     arena = Arena.ofShared();
-    src = arena.allocate(size, 4096); // zeroed, so every page is already mapped
-    dst = arena.allocate(size, 4096);
-    otherDst = arena.allocate(size, 4096);
-    for (long i = 0; i < size; i += 8) {
-      src.set(ValueLayout.JAVA_LONG_UNALIGNED, i, i * 0x9E3779B97F4A7C15L);
-    }
+    src = Payloads.patterned(arena, size);
+    dst = Payloads.pretouched(arena, size);
+    otherDst = Payloads.pretouched(arena, size);
     // Room for the loaded artifact and two generations of the stored one (a replace writes the
     // new bytes before it frees the old).
     layer = LayerProviders.forName("cpu").open(LayerSpec.of("bench", "cpu", Map.of("capacity", 4 * size)));

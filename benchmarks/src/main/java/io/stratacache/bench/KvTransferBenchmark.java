@@ -2,6 +2,7 @@ package io.stratacache.bench;
 
 import io.stratacache.core.codec.DType;
 import io.stratacache.config.KvConfig;
+import io.stratacache.core.ArtifactId;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.kv.KvChunkLayout;
 import io.stratacache.kv.KvLayout;
@@ -9,6 +10,7 @@ import io.stratacache.kv.KvPages;
 import io.stratacache.kv.KvPrefixCache;
 import io.stratacache.kv.KvRetrieveResult;
 import io.stratacache.kv.KvStoreResult;
+import io.stratacache.spi.Lease;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -44,6 +46,9 @@ import org.openjdk.jmh.annotations.TearDown;
  *       adapter would. The gather writes each call into the next of four buffers, as the store
  *       writes into the next free part of a tier of four chunks, so that both write memory that is
  *       equally cold; the scatter reads one buffer, as retrieve reads the same stored chunk.
+ *   <li>{@code plainScatterFromTier}: the same plain scatter, reading the stored chunk's bytes in
+ *       the tier through a lease (what {@code retrieve} reads), to tell the adapter's cost from
+ *       the cost of reading tier memory rather than a private buffer.
  *   <li>{@code contiguousCopy}: one 32 MiB {@link MemorySegment#copy} into the next of the four
  *       buffers: the memory-bandwidth floor.
  * </ul>
@@ -73,6 +78,7 @@ public class KvTransferBenchmark {
   private int[] slots;
   private int[] storeTokens;
   private int[] retrieveTokens;
+  private ArtifactId retrieveId;
   private MemorySegment buffer;
   private final MemorySegment[] targets = new MemorySegment[4];
   private int next;
@@ -120,6 +126,7 @@ public class KvTransferBenchmark {
     if (!r.complete() || r.endToken() != TOKENS) {
       throw new IllegalStateException("setup: store " + r);
     }
+    retrieveId = cache.chunkKeys(retrieveTokens).get(0).id();
   }
 
   @TearDown(Level.Trial)
@@ -188,6 +195,14 @@ public class KvTransferBenchmark {
   @Benchmark
   public MemorySegment plainScatter() {
     return plainCopy(buffer, false);
+  }
+
+  @Benchmark
+  public long plainScatterFromTier() {
+    try (Lease lease = engine.load(retrieveId)) {
+      plainCopy(lease.segment(), false);
+      return lease.size();
+    }
   }
 
   /** One row copy per layer, plane and token between the pages and {@code chunk}. */

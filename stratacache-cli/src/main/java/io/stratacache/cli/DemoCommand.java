@@ -54,8 +54,23 @@ final class DemoCommand {
   /** One request of the workload. */
   record Request(String name, String text) {}
 
+  /** The demo's embedded configuration (a CPU tier over an SSD tier), named in messages. */
+  static final String CONFIG_RESOURCE = "io/stratacache/cli/demo-config.yaml";
+
+  static StrataConfig configuration() {
+    try (var in = DemoCommand.class.getClassLoader().getResourceAsStream(CONFIG_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException(CONFIG_RESOURCE + " is missing from the class path (a packaging error)");
+      }
+      return StrataConfig.resolve(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8),
+          "classpath:" + CONFIG_RESOURCE);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot read " + CONFIG_RESOURCE, e);
+    }
+  }
+
   void run() {
-    StrataConfig strata = StrataConfig.resolve();
+    StrataConfig strata = configuration();
     DjlRuntime.offline();
     Path dir;
     try {

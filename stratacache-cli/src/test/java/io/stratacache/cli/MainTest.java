@@ -51,6 +51,42 @@ class MainTest {
   }
 
   @Test
+  void demo_quick_runsEndToEnd_andASecondRunFindsThePrefixesOnDisk(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Path config = dir.resolve("demo.yaml");
+    java.nio.file.Files.writeString(config, """
+        tiers:
+          - {name: hot, provider: cpu, capacity: 256MiB}
+          - {name: disk, provider: ssd, path: "%s", capacity: 1GiB}
+        links:
+          - {from: hot, to: disk, mode: write-back}
+        """.formatted(dir.resolve("ssd")));
+    String previous = System.getProperty("stratacache.config");
+    System.setProperty("stratacache.config", config.toString());
+    try {
+      assertEquals(0, run("demo", "--quick"), err.toString(StandardCharsets.UTF_8));
+      String first = out.toString(StandardCharsets.UTF_8);
+      assertTrue(first.contains("hit rate") && first.contains("disk"), first);
+      out.reset();
+      assertEquals(0, run("demo", "--quick"), err.toString(StandardCharsets.UTF_8));
+      String second = out.toString(StandardCharsets.UTF_8);
+      assertTrue(second.contains("disk="), "a second run reuses chunks from the SSD tier:\n" + second);
+    } finally {
+      if (previous == null) {
+        System.clearProperty("stratacache.config");
+      } else {
+        System.setProperty("stratacache.config", previous);
+      }
+    }
+  }
+
+  @Test
+  void embeddedConfiguration_isACpuTierOverAnSsdTier() {
+    var config = DemoCommand.configuration();
+    assertEquals(java.util.List.of("cpu", "ssd"), config.tiers().stream().map(t -> t.provider()).toList());
+  }
+
+  @Test
   void workload_repeatsPrefixes() {
     var requests = Workload.requests(false);
     String first = requests.getFirst().text();

@@ -83,6 +83,14 @@ final class ConfigLoader {
    * STRATACACHE_CONFIG}, else the packaged default; then {@code env}'s overrides.
    */
   static StrataConfig resolve(Map<String, String> env) {
+    return resolve(env, null, DEFAULT_SOURCE);
+  }
+
+  /**
+   * As {@link #resolve(Map)}, with {@code fallbackText} (an application's embedded default, named
+   * {@code fallbackSource}) in place of the packaged default when it is not {@code null}.
+   */
+  static StrataConfig resolve(Map<String, String> env, String fallbackText, String fallbackSource) {
     String property = System.getProperty(PROPERTY);
     if (property != null) {
       return parse(read(path(property, "-D" + PROPERTY), " (named by -D" + PROPERTY + ")"), property, env);
@@ -91,7 +99,7 @@ final class ConfigLoader {
     if (variable != null) {
       return parse(read(path(variable, ENV_FILE), " (named by " + ENV_FILE + ")"), variable, env);
     }
-    return defaults(env);
+    return fallbackText == null ? defaults(env) : parse(fallbackText, fallbackSource, env);
   }
 
   private static Path path(String text, String namedBy) {

@@ -158,6 +158,16 @@ public record StrataConfig(
     return ConfigLoader.resolve(env);
   }
 
+  /**
+   * As {@link #resolve()}, but an application's own embedded default ({@code defaultYaml}, named
+   * {@code defaultSource} in messages) replaces the packaged one when neither {@code
+   * -Dstratacache.config} nor {@code STRATACACHE_CONFIG} names a file. Environment overrides apply
+   * either way.
+   */
+  public static StrataConfig resolve(String defaultYaml, String defaultSource) {
+    return ConfigLoader.resolve(System.getenv(), java.util.Objects.requireNonNull(defaultYaml, "defaultYaml"), defaultSource);
+  }
+
   /** A builder; see {@link Builder}. */
   public static Builder builder() {
     return new Builder();

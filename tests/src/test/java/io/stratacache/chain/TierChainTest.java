@@ -285,6 +285,23 @@ class TierChainTest {
   }
 
   @Test
+  void anArtifactLargerThanHalfTheHead_canBeStoredAgain() {
+    ArtifactId big = id(800);
+    int bigSize = HEAD_SLOTS * size * 2 / 3; // two versions do not fit side by side
+    engine.store(big, meta, Payloads.make(arena, big, 1, bigSize));
+    engine.store(big, meta, Payloads.make(arena, big, 2, bigSize));
+    try (Lease l = engine.load(big)) {
+      assertEquals(2, Payloads.verify(big, l.segment()));
+    }
+    engine.flush();
+    for (String t : engine.tiers()) {
+      try (Lease l = engine.load(big, t, AccessMode.EXACT)) {
+        assertEquals(2, Payloads.verify(big, l.segment()), "version in " + t);
+      }
+    }
+  }
+
+  @Test
   void leasedAndPinnedArtifacts_surviveEvictionPressure() {
     ArtifactId leased = id(100);
     ArtifactId pinned = id(101);

@@ -86,7 +86,8 @@ public final class KvPrefixCache implements AutoCloseable {
   private final boolean ownsExecutor;
   private final ScheduledThreadPoolExecutor reaper;
   private final LoggingConfig logging;
-  private final AtomicLong lastLogNanos = new AtomicLong(System.nanoTime());
+  /** When the last statistics line was logged; {@link Long#MIN_VALUE} before the first. */
+  private final AtomicLong lastLogNanos = new AtomicLong(Long.MIN_VALUE);
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private KvPrefixCache(Builder b) {
@@ -870,6 +871,10 @@ public final class KvPrefixCache implements AutoCloseable {
     }
   }
 
+  /**
+   * With {@code logging.log_stats}, logs a statistics line (INFO) every {@code log_every} lookups,
+   * at most one per {@code log_min_interval_s}.
+   */
   private void maybeLogStats() {
     if (!logging.logStats()) {
       return;
@@ -880,7 +885,8 @@ public final class KvPrefixCache implements AutoCloseable {
     }
     long now = System.nanoTime();
     long last = lastLogNanos.get();
-    if (now - last < (long) (logging.logMinIntervalS() * 1e9) || !lastLogNanos.compareAndSet(last, now)) {
+    boolean tooSoon = last != Long.MIN_VALUE && now - last < (long) (logging.logMinIntervalS() * 1e9);
+    if (tooSoon || !lastLogNanos.compareAndSet(last, now)) {
       return;
     }
     KvStats s = stats.snapshot();

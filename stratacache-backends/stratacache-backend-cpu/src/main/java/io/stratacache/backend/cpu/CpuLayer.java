@@ -55,7 +55,11 @@ import java.util.concurrent.atomic.LongAdder;
  *       the lock, asks the {@link EvictionListener} (the entry stays loadable and its bytes
  *       intact), takes the lock again and either unlinks it (listener said yes) or skips it for the
  *       rest of this call (no). A call that finds no victim while other threads are evicting waits
- *       for them and looks again. A listener must not store into the layer that called it.
+ *       for them and looks again. A listener must not store into the layer that called it. When
+ *       free space is scattered, eviction in policy order can take more artifacts than the bytes
+ *       asked for, until adjacent blocks coalesce into a hole that fits (see {@link SlabAllocator}
+ *       for why such a hole always forms). A put that replaces an id may be offered its own
+ *       previous version as a victim, like any other artifact.
  *   <li><b>Locking.</b> One {@link ReentrantLock} guards the index, the policy, the allocator and
  *       the counters; nothing slow runs under it (no copy, no listener). {@link #contains} reads a
  *       concurrent index without it.

@@ -233,6 +233,26 @@ class CpuLayerTest {
   }
 
   @Test
+  void refusedPut_asksTheListenerNothing_whenPinsAndLeasesLeaveTooLittle() {
+    CpuLayer layer = open(Map.of("capacity", MIB));
+    for (String id : List.of("a", "b", "c")) {
+      layer.put(ArtifactId.of(id), ArtifactMeta.custom(), bytes(300_000, id.charAt(0)));
+    }
+    assertTrue(layer.pin(ArtifactId.of("c")));
+    List<ArtifactId> asked = new ArrayList<>();
+    layer.setEvictionListener((tier, id, meta, payload) -> asked.add(id));
+    try (Lease b = layer.get(ArtifactId.of("b"))) {
+      // Only a may go; a and the free space together are less than 600,000 bytes.
+      assertThrows(
+          CapacityException.class, () -> layer.put(ArtifactId.of("big"), ArtifactMeta.custom(), bytes(600_000, 9)));
+      assertEquals(List.of(), asked, "a refused put asked to evict");
+      assertEquals(0, layer.stats().evictions());
+      assertEquals(3, layer.ids().size());
+      assertTrue(b.isOpen());
+    }
+  }
+
+  @Test
   void randomWorkload_withSomeLeasesHeld_neverRefusesAPutThatEvictingCouldFit() {
     CpuLayer layer = open(Map.of("capacity", 2 * MIB, "alignment", 256));
     SplittableRandom random = new SplittableRandom(SEED);
