@@ -761,6 +761,30 @@ public abstract class AbstractMemoryLayerTest {
   }
 
   @Test
+  void put_thatEvictingEverythingEvictableCannotFit_isRefusedBeforeEvictingAnything() {
+    MemoryLayer layer = open("hot", CAPACITY);
+    ArtifactId a = ArtifactId.of("a");
+    ArtifactId b = ArtifactId.of("b");
+    ArtifactId c = ArtifactId.of("c");
+    putThird(layer, "a", 0);
+    putThird(layer, "b", 1);
+    putThird(layer, "c", 2);
+    assertTrue(layer.pin(c));
+    List<ArtifactId> asked = new ArrayList<>();
+    layer.setEvictionListener((tier, id, meta, bytes) -> asked.add(id));
+    try (Lease leased = layer.get(b)) {
+      // Only a can go, and a plus the free space is less than two thirds.
+      assertThrows(
+          CapacityException.class,
+          () -> layer.put(ArtifactId.of("big"), ArtifactMeta.custom(), payload(2L * THIRD, seed + 3)));
+      assertEquals(List.of(), asked, "a refused put asked to evict");
+      assertEquals(0, layer.stats().evictions());
+      assertEquals(Set.of(a, b, c), Set.copyOf(layer.ids()));
+      assertPayload(leased.segment(), THIRD, seed + 1, b);
+    }
+  }
+
+  @Test
   void put_intoALayerFullOfPins_isRefused_andLosesNothing() {
     MemoryLayer layer = open("hot", CAPACITY);
     for (int i = 0; i < 3; i++) {
