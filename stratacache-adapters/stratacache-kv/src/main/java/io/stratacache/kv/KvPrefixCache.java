@@ -465,23 +465,17 @@ public final class KvPrefixCache implements AutoCloseable {
     KvChunkFailure failure = null;
     while (keys.hasNext()) {
       KvChunkKey key = keys.next();
-      SlotRuns runs = null;
-      boolean wrote = false;
-      for (int a = 0; a < (bundled ? 1 : layers) && failure == null; a++) {
-        ArtifactId id = artifactId(key, a);
-        try {
-          if (runs == null) {
-            runs = SlotRuns.of(layout, slotMapping, key.startToken(), key.endToken());
-          }
-          long written = storeOnce(id, key, a, runs, pages);
-          if (written >= 0) {
-            bytes += written;
-            wrote = true;
-          }
-        } catch (CapacityException e) {
-          stats.refusedStores.increment();
-          failure = new KvChunkFailure(KvChunkFailure.Reason.REFUSED, key, id, e.getMessage());
-        }
+      long written;
+      try {
+        written = storeChunkOnce(key, SlotRuns.of(layout, slotMapping, key.startToken(), key.endToken()), pages);
+      } catch (ChunkRefused e) {
+        stats.refusedStores.increment();
+        failure = new KvChunkFailure(KvChunkFailure.Reason.REFUSED, key, e.id, e.getCause().getMessage());
+        written = -1;
+      }
+      boolean wrote = written >= 0;
+      if (wrote) {
+        bytes += written;
       }
       if (failure != null) {
         break;
@@ -500,27 +494,64 @@ public final class KvPrefixCache implements AutoCloseable {
     return new KvStoreResult(storedChunks, deduped, bytes, end, failure);
   }
 
+  /** A store of one artifact of a chunk refused for lack of room. */
+  private static final class ChunkRefused extends RuntimeException {
+    @java.io.Serial private static final long serialVersionUID = 1L;
+    final transient ArtifactId id;
+
+    ChunkRefused(ArtifactId id, CapacityException cause) {
+      super(cause);
+      this.id = id;
+    }
+  }
+
+  private boolean chunkStored(KvChunkKey key) {
+    for (int a = 0; a < (bundled ? 1 : layers); a++) {
+      if (!engine.contains(artifactId(key, a))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /**
-   * Writes artifact {@code id} unless it is stored already; returns the bytes written, or -1 if
-   * it was there. If another thread is writing the same id, waits for it and checks again, so
-   * that when this returns the artifact is stored (or this call threw).
+   * Writes the artifacts of chunk {@code key} that are not stored yet; returns the bytes written,
+   * or -1 if the whole chunk was there. The chunk is claimed as a whole (under the id of its first
+   * artifact), so two requests never split one chunk's layers between them: when this returns the
+   * chunk is stored (or this call threw), and exactly one caller reports having stored it.
+   *
+   * @throws ChunkRefused if a tier had no room for one of its artifacts
    */
-  private long storeOnce(ArtifactId id, KvChunkKey key, int firstLayer, SlotRuns runs, KvPages pages) {
+  private long storeChunkOnce(KvChunkKey key, SlotRuns runs, KvPages pages) {
+    ArtifactId claim = artifactId(key, 0);
     CompletableFuture<Void> mine = null;
-    while (!engine.contains(id)) {
+    while (!chunkStored(key)) {
       if (mine == null) {
         mine = new CompletableFuture<>();
       }
-      CompletableFuture<Void> other = storing.putIfAbsent(id, mine);
+      CompletableFuture<Void> other = storing.putIfAbsent(claim, mine);
       if (other != null) {
         other.join();
         continue;
       }
       try {
-        // A writer that held the id before us has committed by now: check again under our claim.
-        return engine.contains(id) ? -1 : write(id, key, firstLayer, runs, pages);
+        // A writer that held the claim before us has committed by now: check again under ours.
+        long bytes = 0;
+        boolean wrote = false;
+        for (int a = 0; a < (bundled ? 1 : layers); a++) {
+          ArtifactId id = artifactId(key, a);
+          if (!engine.contains(id)) {
+            try {
+              bytes += write(id, key, a, runs, pages);
+            } catch (CapacityException e) {
+              throw new ChunkRefused(id, e);
+            }
+            wrote = true;
+          }
+        }
+        return wrote ? bytes : -1;
       } finally {
-        storing.remove(id, mine);
+        storing.remove(claim, mine);
         mine.complete(null);
       }
     }
