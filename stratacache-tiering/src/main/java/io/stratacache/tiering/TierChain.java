@@ -201,9 +201,21 @@ public final class TierChain implements AutoCloseable {
   /** Writes below tier {@code index} as its links say. Caller holds the artifact's lock. */
   private void propagate(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
     for (int j = index; j < links.length; j++) {
-      if (links[j] == LinkMode.WRITE_BACK && !mustWriteThrough(j, payload.byteSize())) {
-        dirty[j].mark(id, payload.byteSize(), writebackConfig.flushInterval().toNanos());
-        return;
+      if (links[j] == LinkMode.WRITE_BACK) {
+        if (!mustWriteThrough(j, payload.byteSize())) {
+          dirty[j].mark(id, payload.byteSize(), writebackConfig.flushInterval().toNanos());
+          return;
+        }
+        try {
+          tiers[j + 1].layer().put(id, meta, payload);
+        } catch (RuntimeException e) {
+          // back-pressure asked for a write-through and it failed: keep the artifact dirty, so the
+          // worker retries it, rather than fail a store whose bytes the upper tier already holds
+          dirty[j].mark(id, payload.byteSize(), 0);
+          worker.wake();
+          return;
+        }
+        continue;
       }
       tiers[j + 1].layer().put(id, meta, payload);
     }
