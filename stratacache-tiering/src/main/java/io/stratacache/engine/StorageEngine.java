@@ -315,6 +315,20 @@ public final class StorageEngine implements AutoCloseable {
     return chain.tier(index(tier)).layer().unpin(id);
   }
 
+  /** Removes an {@link EvictionObserver} added with {@link #onEviction}. */
+  public interface Registration extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /**
+   * Tells {@code observer} about every artifact a tier evicts from now on, until the returned
+   * registration is closed.
+   */
+  public Registration onEviction(EvictionObserver observer) {
+    return chain.addObserver(observer::evicted)::run;
+  }
+
   // ---------------------------------------------------------------- flush, stats, close
 
   /**

@@ -64,7 +64,14 @@ public final class TierChain implements AutoCloseable {
   private final AtomicLong demotions = new AtomicLong();
   private final AtomicLong evictionWrites = new AtomicLong();
   private final AtomicLong refusedEvictions = new AtomicLong();
+  private final List<Observer> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closed;
+
+  /** Told after an artifact left a tier to make room. */
+  @FunctionalInterface
+  public interface Observer {
+    void evicted(String tier, ArtifactId id, ArtifactMeta meta);
+  }
 
   /**
    * A chain over {@code tiers} (head first) with {@code links.get(i)} between tier i and i+1. The
@@ -87,7 +94,13 @@ public final class TierChain implements AutoCloseable {
     this.worker = new WritebackWorker(this.tiers[0].name(), writebackConfig, this::onFlushError);
     for (int i = 0; i < this.tiers.length; i++) {
       final int index = i;
-      this.tiers[i].layer().setEvictionListener((tier, id, meta, payload) -> beforeEvict(index, id));
+      this.tiers[i].layer().setEvictionListener((tier, id, meta, payload) -> {
+        boolean evict = beforeEvict(index, id);
+        if (evict) {
+          notifyEvicted(tier, id, meta);
+        }
+        return evict;
+      });
       if (i < this.links.length && this.links[i] == LinkMode.WRITE_BACK) {
         dirty[i] = new DirtySet(this.tiers[i].name() + "->" + this.tiers[i + 1].name());
         worker.register(dirty[i], id -> flushLink(index, id));
@@ -373,6 +386,22 @@ public final class TierChain implements AutoCloseable {
       LOG.log(System.Logger.Level.DEBUG, () -> "eviction of " + id + " from " + tiers[index].name()
           + " refused: writing it to " + tiers[index + 1].name() + " failed: " + e);
       return false;
+    }
+  }
+
+  /** Adds {@code observer}; running the returned action removes it. */
+  public Runnable addObserver(Observer observer) {
+    observers.add(observer);
+    return () -> observers.remove(observer);
+  }
+
+  private void notifyEvicted(String tier, ArtifactId id, ArtifactMeta meta) {
+    for (Observer o : observers) {
+      try {
+        o.evicted(tier, id, meta);
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, () -> "eviction observer failed on " + id + " from " + tier + ": " + e);
+      }
     }
   }
 

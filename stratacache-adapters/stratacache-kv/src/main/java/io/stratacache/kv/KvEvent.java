@@ -17,7 +17,11 @@ public record KvEvent(Type type, String namespace, String chunkHash, int tokens,
   public enum Type {
     /** The chunk was stored (all its layers, when layers are stored apart). */
     STORED,
-    /** The chunk was removed by this cache (explicitly, or because it was found corrupt). */
+    /**
+     * The chunk was removed: by this cache (explicitly, or because it was found corrupt; tier
+     * {@code *}), or evicted from a tier to make room (that tier; with layers stored apart, one
+     * event per evicted layer artifact). It may still be held by a lower tier.
+     */
     REMOVED
   }
 

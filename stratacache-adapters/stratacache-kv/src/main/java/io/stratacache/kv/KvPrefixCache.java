@@ -71,6 +71,7 @@ public final class KvPrefixCache implements AutoCloseable {
   private final boolean bundled;
   private final byte[] seed;
   private final String idPrefix;
+  private final StorageEngine.Registration evictions;
   private final KvChunkMeta chunkMeta;
   private final ArtifactMeta[] fullChunkMetas;
   private final List<String> tiers;
@@ -126,6 +127,24 @@ public final class KvPrefixCache implements AutoCloseable {
     });
     reaper.setRemoveOnCancelPolicy(true);
     this.logging = engine.config().logging();
+    this.evictions = engine.onEviction(this::onEvicted);
+  }
+
+  /** Publishes a {@link KvEvent.Type#REMOVED} event when a tier evicts one of this cache's chunks. */
+  private void onEvicted(String tier, ArtifactId id, ArtifactMeta meta) {
+    String value = id.value();
+    if (!value.startsWith(idPrefix)) {
+      return;
+    }
+    int end = value.indexOf(ArtifactId.SEPARATOR, idPrefix.length());
+    String hash = value.substring(idPrefix.length(), end < 0 ? value.length() : end);
+    int tokens;
+    try {
+      tokens = Integer.parseInt(meta.attribute(KvChunkMeta.TOKENS));
+    } catch (NumberFormatException e) {
+      tokens = 0; // not a chunk this cache wrote; the hash is still the chunk's
+    }
+    events.publish(new KvEvent(KvEvent.Type.REMOVED, namespace.idPrefix(), hash, tokens, tier, System.currentTimeMillis()));
   }
 
   /** A builder of a cache over {@code engine}; the engine stays the caller's to close. */
@@ -867,6 +886,7 @@ public final class KvPrefixCache implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    evictions.close();
     for (KvLeasedPrefix p : List.copyOf(leased)) {
       p.release();
     }
