@@ -52,24 +52,38 @@ public final class StorageEngine implements AutoCloseable {
    * @throws LayerUnavailableException if a tier's medium cannot be used here
    */
   public static StorageEngine open(StrataConfig config) {
-    List<MemoryLayer> opened = new ArrayList<>();
+    return open(config, Map.of());
+  }
+
+  /**
+   * Opens the tiers of {@code config} that {@code given} does not already hold (by tier name) and
+   * wires the chain. The engine owns every layer: if opening fails, all of them, given ones
+   * included, are closed.
+   */
+  private static StorageEngine open(StrataConfig config, Map<String, MemoryLayer> given) {
+    List<MemoryLayer> layers = new ArrayList<>();
     boolean success = false;
     try {
       for (TierConfig t : config.tiers()) {
-        LayerProvider provider = LayerProviders.forName(t.provider());
-        ProbeResult probe = provider.probe();
-        if (!probe.available()) {
-          throw new LayerUnavailableException(
-              config.source() + ": tier '" + t.name() + "' (provider " + t.provider() + ") is unavailable: " + probe.reason());
+        MemoryLayer layer = given.get(t.name());
+        if (layer == null) {
+          LayerProvider provider = LayerProviders.forName(t.provider());
+          ProbeResult probe = provider.probe();
+          if (!probe.available()) {
+            throw new LayerUnavailableException(
+                config.source() + ": tier '" + t.name() + "' (provider " + t.provider() + ") is unavailable: " + probe.reason());
+          }
+          layer = provider.open(t.toSpec(config.source()));
         }
-        opened.add(provider.open(t.toSpec(config.source())));
+        layers.add(layer);
       }
-      StorageEngine engine = assemble(config, opened);
+      StorageEngine engine = assemble(config, layers);
       success = true;
       return engine;
     } finally {
       if (!success) {
-        opened.forEach(StorageEngine::closeQuietly);
+        layers.forEach(StorageEngine::closeQuietly);
+        given.values().stream().filter(l -> !layers.contains(l)).forEach(StorageEngine::closeQuietly);
       }
     }
   }
@@ -461,24 +475,7 @@ public final class StorageEngine implements AutoCloseable {
         opened.values().forEach(StorageEngine::closeQuietly);
         throw e;
       }
-      if (opened.isEmpty()) {
-        return open(checked);
-      }
-      List<MemoryLayer> layers = new ArrayList<>();
-      boolean success = false;
-      try {
-        for (TierConfig t : checked.tiers()) {
-          MemoryLayer layer = opened.get(t.name());
-          layers.add(layer != null ? layer : LayerProviders.forName(t.provider()).open(t.toSpec(checked.source())));
-        }
-        StorageEngine engine = assemble(checked, layers);
-        success = true;
-        return engine;
-      } finally {
-        if (!success) {
-          layers.forEach(StorageEngine::closeQuietly);
-        }
-      }
+      return open(checked, opened);
     }
   }
 }

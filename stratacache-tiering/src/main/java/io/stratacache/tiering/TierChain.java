@@ -234,6 +234,15 @@ public final class TierChain implements AutoCloseable {
     }
   }
 
+  /**
+   * Writes the bytes of tier {@code index} into the tier below, then follows the links from there.
+   * Caller holds the artifact's lock.
+   */
+  private void writeBelow(int index, ArtifactId id, Lease current) {
+    tiers[index + 1].layer().put(id, current.meta(), current.segment());
+    propagate(index + 1, id, current.meta(), current.segment());
+  }
+
   /** Applies back-pressure on write-back link {@code j}; true means write this store through. */
   private boolean mustWriteThrough(int j, long size) {
     long limit = writebackConfig.maxDirtyBytes();
@@ -371,8 +380,7 @@ public final class TierChain implements AutoCloseable {
           return true;
         }
         // the current bytes, not the listener's argument: a replacement may have raced the eviction
-        tiers[index + 1].layer().put(id, current.meta(), current.segment());
-        propagate(index + 1, id, current.meta(), current.segment());
+        writeBelow(index, id, current);
       }
       clearDirty(index, id);
       if (isDirty) {
@@ -422,8 +430,7 @@ public final class TierChain implements AutoCloseable {
       }
       try (Lease current = tiers[index].layer().get(id)) {
         if (current != null) {
-          tiers[index + 1].layer().put(id, current.meta(), current.segment());
-          propagate(index + 1, id, current.meta(), current.segment());
+          writeBelow(index, id, current);
         }
       }
       dirty[index].clear(id);
