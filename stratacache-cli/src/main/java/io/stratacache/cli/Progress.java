@@ -64,9 +64,6 @@ final class Progress implements AutoCloseable {
 
   @Override
   public void close() {
-    if (drawn) {
-      out.print("\r" + " ".repeat(28 + WIDTH + 20) + "\r");
-      out.flush();
-    }
+    erase();
   }
 }
