@@ -6,11 +6,8 @@ import io.stratacache.core.CapacityException;
 import io.stratacache.core.LayerUnavailableException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 
 /**
  * One tier of memory: a medium that stores immutable artifacts by id. Implementations are
@@ -28,17 +25,26 @@ import java.util.Map;
  *       one that cannot fit because every byte is leased or pinned; nothing stored is lost.
  *   <li>To make room a layer evicts unpinned, unleased artifacts in the order of its {@link
  *       EvictionPolicy}, asking its {@link EvictionListener} first.
- *   <li>After {@link #close()} every call other than {@link #name()}, {@link #capacityBytes()} and
+ *   <li>After {@link #close()} every call other than {@link #name()}, {@link #capabilities()} and
  *       {@link #close()} throws {@link LayerUnavailableException}. Closing a lease or a
  *       reservation left open does nothing harmful.
  * </ul>
+ *
+ * <p>The interface is kept to twelve methods of its own (plus {@link #close()}) so that a new
+ * medium is an afternoon's work. Capacity is read from {@link #stats()}; batch operations are the
+ * optional {@link BatchAccess}.
  */
 public interface MemoryLayer extends AutoCloseable {
   /** The tier name this layer was opened under (e.g. {@code hot}). */
   String name();
 
-  /** Bytes this layer may hold. */
-  long capacityBytes();
+  /**
+   * What this layer promises beyond the common contracts. The default is none: a volatile,
+   * process-local layer that evicts only through its listener.
+   */
+  default Set<Capability> capabilities() {
+    return Set.of();
+  }
 
   /**
    * Stores a copy of {@code payload} under {@code id}.
@@ -85,48 +91,6 @@ public interface MemoryLayer extends AutoCloseable {
   /** Sets the listener asked before each eviction (replacing {@link EvictionListener#DROP}). */
   void setEvictionListener(EvictionListener listener);
 
-  /** Stores several artifacts; stops at the first failure, which it throws. */
-  default void putAll(Map<ArtifactId, ? extends Map.Entry<ArtifactMeta, MemorySegment>> artifacts) {
-    artifacts.forEach((id, e) -> put(id, e.getKey(), e.getValue()));
-  }
-
-  /** Leases those of {@code ids} this layer holds, in the order given. */
-  default Map<ArtifactId, Lease> getAll(Collection<ArtifactId> ids) {
-    Map<ArtifactId, Lease> out = new LinkedHashMap<>();
-    try {
-      for (ArtifactId id : ids) {
-        Lease lease = get(id);
-        if (lease != null) {
-          out.put(id, lease);
-        }
-      }
-      return out;
-    } catch (RuntimeException e) {
-      out.values().forEach(Lease::close);
-      throw e;
-    }
-  }
-
-  /** Returns, in order, whether this layer holds each of {@code ids}. */
-  default List<Boolean> containsAll(Collection<ArtifactId> ids) {
-    List<Boolean> out = new ArrayList<>(ids.size());
-    for (ArtifactId id : ids) {
-      out.add(contains(id));
-    }
-    return out;
-  }
-
-  /** Deletes each of {@code ids}; returns how many were present. */
-  default int deleteAll(Collection<ArtifactId> ids) {
-    int n = 0;
-    for (ArtifactId id : ids) {
-      if (delete(id)) {
-        n++;
-      }
-    }
-    return n;
-  }
-
   /**
    * Closes the layer. Volatile layers drop their contents; durable ones keep them for the next
    * open. Idempotent.
@@ -144,10 +108,11 @@ public interface MemoryLayer extends AutoCloseable {
     private boolean done;
 
     CopyingReservation(MemoryLayer layer, ArtifactId id, ArtifactMeta meta, long size) {
-      if (size > layer.capacityBytes()) {
+      long capacity = layer.stats().capacityBytes();
+      if (size > capacity) {
         throw new CapacityException(
             "tier '" + layer.name() + "': artifact " + id + " of " + size + " bytes (expected: at most the tier's capacity, "
-                + layer.capacityBytes() + " bytes)");
+                + capacity + " bytes)");
       }
       this.layer = layer;
       this.id = id;

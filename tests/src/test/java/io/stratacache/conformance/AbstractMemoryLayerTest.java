@@ -17,6 +17,7 @@ import io.stratacache.core.ArtifactType;
 import io.stratacache.core.CapacityException;
 import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.core.LeaseClosedException;
+import io.stratacache.spi.BatchAccess;
 import io.stratacache.spi.EvictionListener;
 import io.stratacache.spi.LayerStats;
 import io.stratacache.spi.Lease;
@@ -436,7 +437,7 @@ public abstract class AbstractMemoryLayerTest {
       }
       assertPayload(lease.segment(), THIRD, seed, id);
     }
-    layer.deleteAll(layer.ids());
+    BatchAccess.deleteAll(layer, layer.ids());
     assertEquals(0, layer.stats().usedBytes(), "space of the deleted, leased artifact was not given back");
   }
 
@@ -907,12 +908,12 @@ public abstract class AbstractMemoryLayerTest {
     for (int i = 0; i < 5; i++) {
       batch.put(ArtifactId.of("b" + i), Map.entry(meta(seed + i, 1000 + i), payload(1000 + i, seed + i)));
     }
-    layer.putAll(batch);
+    batch.forEach((id, e) -> layer.put(id, e.getKey(), e.getValue()));
     assertEquals(5, layer.stats().puts());
 
     List<ArtifactId> wanted = List.of(
         ArtifactId.of("b3"), ArtifactId.of("missing"), ArtifactId.of("b0"), ArtifactId.of("b4"));
-    Map<ArtifactId, Lease> leases = layer.getAll(wanted);
+    Map<ArtifactId, Lease> leases = BatchAccess.getAll(layer, wanted);
     try {
       assertEquals(List.of(ArtifactId.of("b3"), ArtifactId.of("b0"), ArtifactId.of("b4")), List.copyOf(leases.keySet()));
       for (Map.Entry<ArtifactId, Lease> e : leases.entrySet()) {
@@ -927,8 +928,8 @@ public abstract class AbstractMemoryLayerTest {
       leases.values().forEach(Lease::close);
     }
 
-    assertEquals(List.of(true, false, true, true), layer.containsAll(wanted));
-    assertEquals(3, layer.deleteAll(wanted));
+    assertEquals(List.of(true, false, true, true), BatchAccess.containsAll(layer, wanted));
+    assertEquals(3, BatchAccess.deleteAll(layer, wanted));
     assertEquals(Set.of(ArtifactId.of("b1"), ArtifactId.of("b2")), Set.copyOf(layer.ids()));
   }
 
@@ -940,7 +941,7 @@ public abstract class AbstractMemoryLayerTest {
     MemoryLayer layer = open("hot", CAPACITY);
     LayerStats fresh = layer.stats();
     assertEquals(new LayerStats("hot", CAPACITY, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), fresh);
-    assertEquals(CAPACITY, layer.capacityBytes());
+    assertEquals(CAPACITY, layer.stats().capacityBytes());
     assertEquals("hot", layer.name());
 
     ArtifactId a = ArtifactId.of("a");
@@ -989,7 +990,7 @@ public abstract class AbstractMemoryLayerTest {
     assertEquals(7, s.evictions());
     assertEquals(3, s.artifacts());
     assertTrue(s.usedBytes() >= 3L * THIRD && s.usedBytes() <= CAPACITY, "usedBytes " + s.usedBytes());
-    layer.deleteAll(layer.ids());
+    BatchAccess.deleteAll(layer, layer.ids());
     assertEquals(0, layer.stats().usedBytes());
   }
 
@@ -1013,7 +1014,7 @@ public abstract class AbstractMemoryLayerTest {
     assertTrue(hot.delete(id));
     assertTrue(warm.contains(id));
     assertEquals("warm", warm.stats().tier());
-    assertEquals(2 * CAPACITY, warm.capacityBytes());
+    assertEquals(2 * CAPACITY, warm.stats().capacityBytes());
   }
 
   @Test
@@ -1090,7 +1091,7 @@ public abstract class AbstractMemoryLayerTest {
         }
       }
     }
-    layer.deleteAll(layer.ids());
+    BatchAccess.deleteAll(layer, layer.ids());
     assertEquals(0, layer.stats().usedBytes());
     assertEquals(0, layer.stats().artifacts());
   }
@@ -1117,14 +1118,12 @@ public abstract class AbstractMemoryLayerTest {
     calls.put("ids", layer::ids);
     calls.put("stats", layer::stats);
     calls.put("setEvictionListener", () -> layer.setEvictionListener(EvictionListener.DROP));
-    calls.put("putAll", () -> layer.putAll(Map.of(id, Map.entry(ArtifactMeta.custom(), p))));
-    calls.put("getAll", () -> layer.getAll(some));
-    calls.put("containsAll", () -> layer.containsAll(some));
-    calls.put("deleteAll", () -> layer.deleteAll(some));
+    calls.put("getAll", () -> BatchAccess.getAll(layer, some));
+    calls.put("containsAll", () -> BatchAccess.containsAll(layer, some));
+    calls.put("deleteAll", () -> BatchAccess.deleteAll(layer, some));
     calls.forEach((name, call) -> assertThrows(LayerUnavailableException.class, call, name + " after close"));
 
     assertEquals("hot", layer.name());
-    assertEquals(CAPACITY, layer.capacityBytes());
     layer.close();
     lease.close();
     reservation.close();

@@ -3,6 +3,7 @@ package io.stratacache.fault;
 import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.LayerUnavailableException;
+import io.stratacache.spi.Capability;
 import io.stratacache.spi.EvictionListener;
 import io.stratacache.spi.LayerStats;
 import io.stratacache.spi.Lease;
@@ -12,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -229,8 +231,8 @@ public final class FaultyLayer implements MemoryLayer {
   }
 
   @Override
-  public long capacityBytes() {
-    return inner.capacityBytes();
+  public Set<Capability> capabilities() {
+    return inner.capabilities();
   }
 
   @Override

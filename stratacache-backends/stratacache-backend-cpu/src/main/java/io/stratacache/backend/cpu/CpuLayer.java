@@ -4,6 +4,7 @@ import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.CapacityException;
 import io.stratacache.core.LayerUnavailableException;
+import io.stratacache.spi.BatchAccess;
 import io.stratacache.spi.EvictionListener;
 import io.stratacache.spi.EvictionPolicy;
 import io.stratacache.spi.LayerSpec;
@@ -69,7 +70,7 @@ import java.util.concurrent.atomic.LongAdder;
  *       memory; closing them is harmless.
  * </ul>
  */
-public final class CpuLayer implements MemoryLayer {
+public final class CpuLayer implements MemoryLayer, BatchAccess {
   /** Settings this provider reads besides {@link LayerSpec#COMMON_KEYS}. */
   static final Set<String> KEYS = Set.of("alignment", "pretouch");
 
@@ -161,7 +162,7 @@ public final class CpuLayer implements MemoryLayer {
     return tier;
   }
 
-  @Override
+  /** Bytes this layer may hold (also in {@link #stats()}). */
   public long capacityBytes() {
     return capacity;
   }

@@ -13,6 +13,7 @@ import io.stratacache.core.CodecException;
 import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.core.codec.RecordCodec;
 import io.stratacache.core.codec.RecordLayout;
+import io.stratacache.spi.Capability;
 import io.stratacache.spi.EvictionListener;
 import io.stratacache.spi.EvictionPolicy;
 import io.stratacache.spi.LayerSpec;
@@ -529,8 +530,13 @@ public final class CxlLayer implements MemoryLayer {
     return tier;
   }
 
-  /** Bytes of the data area (the region less its metadata). */
+  /** Durable (records survive close and a crash) and shared by every process that maps the region. */
   @Override
+  public Set<Capability> capabilities() {
+    return Set.of(Capability.DURABLE, Capability.SHARED);
+  }
+
+  /** Bytes of the data area (the region less its metadata). */
   public long capacityBytes() {
     return g.dataBytes();
   }

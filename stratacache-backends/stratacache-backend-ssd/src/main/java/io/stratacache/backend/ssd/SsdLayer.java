@@ -9,6 +9,7 @@ import io.stratacache.core.StrataCacheException;
 import io.stratacache.core.codec.Crc32c;
 import io.stratacache.core.codec.RecordCodec;
 import io.stratacache.core.codec.RecordLayout;
+import io.stratacache.spi.Capability;
 import io.stratacache.spi.EvictionListener;
 import io.stratacache.spi.EvictionPolicy;
 import io.stratacache.spi.LayerSpec;
@@ -372,7 +373,13 @@ public final class SsdLayer implements MemoryLayer {
     return tier;
   }
 
+  /** Durable: records survive close and a crash. */
   @Override
+  public Set<Capability> capabilities() {
+    return Set.of(Capability.DURABLE);
+  }
+
+  /** Bytes this layer may hold (also in {@link #stats()}). */
   public long capacityBytes() {
     return config.capacityBytes();
   }
