@@ -16,7 +16,7 @@ import java.lang.foreign.MemorySegment;
 public final class CxlReservation implements Reservation {
   private final CxlLayer layer;
   final ArtifactId id;
-  final CxlLayer.Hash hash;
+  final CxlHash hash;
   final int slot;
   final byte[] header;
   final long recordAt;
@@ -28,7 +28,7 @@ public final class CxlReservation implements Reservation {
   private int crc;
   private boolean done;
 
-  CxlReservation(CxlLayer layer, ArtifactId id, CxlLayer.Hash hash, int slot, byte[] header, long recordAt, long prefix, long size) {
+  CxlReservation(CxlLayer layer, ArtifactId id, CxlHash hash, int slot, byte[] header, long recordAt, long prefix, long size) {
     this.layer = layer;
     this.id = id;
     this.hash = hash;
