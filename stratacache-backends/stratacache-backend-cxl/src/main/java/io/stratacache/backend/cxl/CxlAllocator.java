@@ -64,10 +64,10 @@ final class CxlAllocator {
       return -1;
     }
     setBlocks(start, blocks, true);
-    region.setVolatile(CxlLayout.USED_BLOCKS_OFFSET, usedBlocks() + blocks);
+    region.getAndAdd(CxlLayout.USED_BLOCKS_OFFSET, blocks);
     region.setLong(CxlLayout.BLOCK_ROVER_OFFSET, start + blocks);
     slots.claim(s, owner, h, start * g.blockBytes(), recordLength);
-    region.setVolatile(CxlLayout.FREE_SLOTS_OFFSET, freeSlots() - 1);
+    region.getAndAdd(CxlLayout.FREE_SLOTS_OFFSET, -1);
     region.setLong(CxlLayout.SLOT_ROVER_OFFSET, s + 1);
     return s;
   }
@@ -75,7 +75,7 @@ final class CxlAllocator {
   /** Makes slot {@code s} invisible, freeing it now if nobody holds it. */
   void retireLocked(int s) {
     slots.setState(s, CxlLayout.RETIRED);
-    region.setVolatile(CxlLayout.RETIRED_SLOTS_OFFSET, retiredSlots() + 1);
+    region.getAndAdd(CxlLayout.RETIRED_SLOTS_OFFSET, 1);
     if (!holds.heldAnywhere(s)) {
       freeLocked(s);
     }
@@ -84,14 +84,14 @@ final class CxlAllocator {
   /** Frees slot {@code s} and its blocks. */
   void freeLocked(int s) {
     if (slots.state(s) == CxlLayout.RETIRED) {
-      region.setVolatile(CxlLayout.RETIRED_SLOTS_OFFSET, retiredSlots() - 1);
+      region.getAndAdd(CxlLayout.RETIRED_SLOTS_OFFSET, -1);
     }
     long blocks = g.blocksOf(slots.recordLength(s));
     setBlocks(slots.recordOffset(s) / g.blockBytes(), blocks, false);
-    region.setVolatile(CxlLayout.USED_BLOCKS_OFFSET, usedBlocks() - blocks);
+    region.getAndAdd(CxlLayout.USED_BLOCKS_OFFSET, -blocks);
     slots.setOwner(s, 0);
     slots.setState(s, CxlLayout.FREE);
-    region.setVolatile(CxlLayout.FREE_SLOTS_OFFSET, freeSlots() + 1);
+    region.getAndAdd(CxlLayout.FREE_SLOTS_OFFSET, 1);
   }
 
   /** Frees slot {@code s} if it is retired and nobody holds it any more. */

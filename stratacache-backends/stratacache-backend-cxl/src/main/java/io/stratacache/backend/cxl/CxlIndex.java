@@ -85,7 +85,7 @@ final class CxlIndex {
   /** Indexes slot {@code s} for {@code h} (not indexed yet) and counts one more artifact. */
   void insertLocked(CxlHash h, int s) {
     insertBucket(h, s);
-    region.setVolatile(CxlLayout.ARTIFACTS_OFFSET, artifacts() + 1);
+    region.getAndAdd(CxlLayout.ARTIFACTS_OFFSET, 1);
   }
 
   /** Points {@code h}'s entry from slot {@code old} to slot {@code s}. */
@@ -115,7 +115,7 @@ final class CxlIndex {
     }
     region.setVolatile(g.bucket(i), 0);
     region.setVolatile(CxlLayout.INDEX_SEQ_OFFSET, seq + 2);
-    region.setVolatile(CxlLayout.ARTIFACTS_OFFSET, artifacts() - 1);
+    region.getAndAdd(CxlLayout.ARTIFACTS_OFFSET, -1);
   }
 
   /** Rebuilds the index from scratch to hold exactly {@code visible}, and the artifact count. */

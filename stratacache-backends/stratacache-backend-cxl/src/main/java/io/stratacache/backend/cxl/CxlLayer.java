@@ -25,7 +25,6 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.zip.CRC32C;
 
 /**
  * The CXL / shared-memory tier: artifacts as {@linkplain RecordLayout SCR1 records} in a mapped
@@ -49,32 +48,14 @@ import java.util.zip.CRC32C;
  * and payload CRC32C against both the record and the slot). A writer that dies before the commit
  * leaves a {@code WRITING} slot that never reads as valid, and recovery returns its blocks.
  *
- * <p><b>Allocator.</b> The data area is an array of {@code block_size} blocks with a bitmap in the
- * region. A record takes a contiguous run (a lease is one zero-copy segment), found next-fit from
- * a rover by scanning the bitmap a word at a time. Freed runs are reused by later stores of any
- * size that fits. When no run or no slot is free, retired slots that nobody holds any more are
- * reclaimed, then artifacts are evicted in the order of the eviction policy (then, for artifacts
- * this process has never seen, oldest stamp first) until a run fits; the victim is marked {@code
- * EVICTING}, the listener is called with no lock held while the victim stays loadable, and the
- * victim is freed only if the listener agreed and no process holds it. A store that cannot make
- * room fails with {@link CapacityException}. As a last resort a store may evict the older version
- * of its own id; loads then miss it until the new version commits.
- *
- * <p><b>Leases and holds.</b> A lease is a read-only view of the region bound to an arena of its
- * own (closed when the lease closes). A slot that some process leases or pins is <em>held</em>:
- * each process sets slot bits in its own hold bitmap in the region, so no process evicts or reuses
- * a held slot. Deleting or replacing a held artifact retires its slot ({@code RETIRED}: invisible,
- * blocks kept); its blocks are freed when the last hold is released. A reader sets its bit before
- * checking the slot again, and a retirer marks the slot before reading the bits, each with full
- * fences, so one of them always sees the other. Holds of a process that died are ignored and
- * cleared. This protection holds across processes.
- *
- * <p><b>Recovery.</b> At open, and whenever a dead or expired holder's region lock is broken, the
- * region is repaired under the lock: slots of dead writers are freed, dead evicters' marks undone,
- * unheld retired slots freed, slots whose extent is impossible dropped, duplicate versions of an id
- * resolved to the newest commit, and the block bitmap, the index and the counters rebuilt from the
- * slots. Live processes' slots and holds are left alone, so a process may open the region while
- * others use it.
+ * <p><b>Room, holds and recovery.</b> A record takes one contiguous run of blocks ({@link
+ * CxlAllocator}), so a lease is one zero-copy segment; a store that finds no room evicts in policy
+ * order with the listener called and no lock held, or fails with {@link CapacityException}
+ * ({@link CxlEviction}). A slot that any process leases or pins is <em>held</em> and is neither
+ * evicted nor reused by any process; deleting or replacing it retires it (invisible, blocks kept)
+ * until the last hold goes ({@link CxlHolds}). At open, and whenever a dead or expired holder's
+ * region lock is broken, the region is repaired from its slots, leaving live processes' slots and
+ * holds alone ({@link CxlFormat}).
  *
  * <p><b>Durability.</b> Survives the death of any process; a regular or {@code /dev/shm} file
  * also survives a restart of every process (not of the machine for {@code /dev/shm}). Nothing is
@@ -83,7 +64,6 @@ import java.util.zip.CRC32C;
  */
 public final class CxlLayer implements MemoryLayer {
   private static final System.Logger LOG = System.getLogger(CxlLayer.class.getName());
-  private static final long COPY_CHUNK = 4 << 20;
   private static final int PID = (int) ProcessHandle.current().pid();
 
   private final String tier;
@@ -268,7 +248,7 @@ public final class CxlLayer implements MemoryLayer {
       }
       CxlHash h = CxlHash.of(id);
       int slot = eviction.claim(id, h, recordLength);
-      long recordAt = g.dataOffset() + slots.recordOffset(slot);
+      long recordAt = g.dataAt(slots.recordOffset(slot));
       CxlReservation r = new CxlReservation(this, id, h, slot, header, recordAt, prefix, size);
       success = true;
       return r;
@@ -314,35 +294,13 @@ public final class CxlLayer implements MemoryLayer {
     });
   }
 
-  /**
-   * Copies {@code src} into the region at {@code at}, returning the CRC32C of what it copied. The
-   * copy goes in pieces of {@value #COPY_CHUNK} bytes, each checksummed right after it is copied,
-   * from the source while it is still in the cache (from the region where the source cannot be
-   * viewed as a buffer: a heap array other than {@code byte[]}). Measured on a 16 MiB store: the
-   * checksum then adds about half a copy's time, against nearly a whole copy's when it reads the
-   * region's fresh lines back in small pieces.
-   */
-  int copyChecksummed(MemorySegment src, long at) {
-    CRC32C crc = new CRC32C();
-    boolean fromSource = src.isNative() || src.heapBase().map(b -> b instanceof byte[]).orElse(false);
-    long size = src.byteSize();
-    for (long off = 0; off < size; off += COPY_CHUNK) {
-      long n = Math.min(COPY_CHUNK, size - off);
-      MemorySegment dst = region.segment().asSlice(at + off, n);
-      MemorySegment.copy(src, off, dst, 0, n);
-      crc.update((fromSource ? src.asSlice(off, n) : dst).asByteBuffer());
-    }
-    return (int) crc.getValue();
-  }
-
   /** A writable view of {@code size} bytes of the region at {@code at}, bound to {@code arena}. */
   MemorySegment view(long at, long size, Arena arena) {
     return region.view(at, size, arena);
   }
 
   private void publishLocked(ArtifactId id, CxlHash h, int s, int headerLength, long payloadLength, int crc) {
-    long seq = region.getVolatile(CxlLayout.COMMIT_SEQ_OFFSET) + 1;
-    region.setVolatile(CxlLayout.COMMIT_SEQ_OFFSET, seq);
+    long seq = region.getAndAdd(CxlLayout.COMMIT_SEQ_OFFSET, 1) + 1;
     slots.fillCommit(s, seq, payloadLength, crc, headerLength);
     int old = index.lookupLocked(h);
     slots.publishState(s, CxlLayout.COMMITTED);

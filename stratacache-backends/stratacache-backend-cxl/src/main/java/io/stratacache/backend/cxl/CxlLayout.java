@@ -282,6 +282,11 @@ public final class CxlLayout {
           processesOffset, holdsOffset, bitmapOffset, dataOffset, dataBlocks);
     }
 
+    /** Offset in the region of a record at {@code recordOffset} from the start of the data area. */
+    public long dataAt(long recordOffset) {
+      return dataOffset + recordOffset;
+    }
+
     /** Where the data area ends. */
     public long dataEnd() {
       return dataOffset + dataBlocks * blockBytes;

@@ -123,7 +123,7 @@ final class CxlSlotTable {
       return null;
     }
     try {
-      return RecordCodec.readHeader(region.segment().asSlice(g.dataOffset() + off, len)).id();
+      return RecordCodec.readHeader(region.segment().asSlice(g.dataAt(off), len)).id();
     } catch (CodecException e) {
       return null;
     }
@@ -143,7 +143,7 @@ final class CxlSlotTable {
       throw new CodecException("slot " + s + ": record at " + off + " of " + len + " bytes (expected: inside the data area of "
           + g.dataBytes() + " bytes)");
     }
-    MemorySegment record = region.segment().asSlice(g.dataOffset() + off, len);
+    MemorySegment record = region.segment().asSlice(g.dataAt(off), len);
     RecordCodec.Record rec;
     if (!verifyEveryLoad && seq > 0 && verifiedSeq[s] == seq) {
       RecordCodec.Header h = RecordCodec.readHeader(record);
