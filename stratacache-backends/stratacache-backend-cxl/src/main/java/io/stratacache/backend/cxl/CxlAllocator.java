@@ -1,6 +1,7 @@
 package io.stratacache.backend.cxl;
 
 import io.stratacache.core.codec.RecordLayout;
+import java.util.function.IntPredicate;
 
 /**
  * Room in the region: free slots of the object table and runs of free blocks of the data area,
@@ -114,21 +115,19 @@ final class CxlAllocator {
   }
 
   /**
-   * Whether a run of {@code blocks} and a slot would be free if every artifact that could be
-   * evicted now were: committed and held by no process (the older version of the id being stored
-   * counts, as a store may take its place as a last resort). Works on a scratch copy of the block
-   * bitmap, so that a store that cannot fit evicts nothing.
+   * Whether a run of {@code blocks} and a slot would be free if every visible slot that {@code
+   * reclaimable} accepts were freed. Works on a scratch copy of the block bitmap, so that a store
+   * that cannot fit evicts nothing.
    */
-  boolean fitsAfterEvictingLocked(long blocks) {
+  boolean fitsAfterEvictingLocked(long blocks, IntPredicate reclaimable) {
     long words = g.bitmapWordCount();
     long[] bits = new long[(int) words];
     for (int w = 0; w < words; w++) {
       bits[w] = region.getLong(g.bitmapOffset() + w * 8L);
     }
-    long[] held = holds.heldByLiveProcesses();
     boolean slot = freeSlots() > 0;
     for (int s = 0; s < g.slotCount(); s++) {
-      if (slots.state(s) != CxlLayout.COMMITTED || (held[s >>> 6] & (1L << (s & 63))) != 0) {
+      if (!CxlLayout.isVisible(slots.state(s)) || !reclaimable.test(s)) {
         continue;
       }
       slot = true;

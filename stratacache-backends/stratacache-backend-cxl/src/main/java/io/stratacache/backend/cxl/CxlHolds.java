@@ -162,18 +162,23 @@ final class CxlHolds {
     return false;
   }
 
-  /** The union of the hold bitmaps of live processes: bit {@code s} set if any holds slot {@code s}. */
-  long[] heldByLiveProcesses() {
-    long words = g.holdWordCount();
-    long[] held = new long[(int) words];
-    for (int p = 0; p < g.maxProcesses(); p++) {
-      if (p == myProcess || isLive(p)) {
-        for (int i = 0; i < words; i++) {
-          held[i] |= region.getVolatile(g.holdWord(p, i << 6));
-        }
+  /**
+   * Whether any live process holds slot {@code s}, not counting {@code ownHolds} holds of this
+   * process (those an eviction in progress takes).
+   */
+  boolean heldAnywhereBesides(int s, int ownHolds) {
+    synchronized (stripe(s)) {
+      if (counts[s] > ownHolds) {
+        return true;
       }
     }
-    return held;
+    long bit = 1L << (s & 63);
+    for (int p = 0; p < g.maxProcesses(); p++) {
+      if (p != myProcess && (region.getVolatile(g.holdWord(p, s)) & bit) != 0 && isLive(p)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private boolean isLive(int p) {
@@ -196,10 +201,6 @@ final class CxlHolds {
   /** Records a first pin on {@code id}, whose slot {@code s} the caller already holds. */
   void addPin(ArtifactId id, int s) {
     pins.put(id, new Pin(s));
-  }
-
-  boolean isPinned(ArtifactId id) {
-    return pins.containsKey(id);
   }
 
   /**

@@ -241,10 +241,9 @@ public final class CxlLayer implements MemoryLayer {
       long prefix = RecordLayout.payloadOffset(header.length, alignment);
       long recordLength = prefix + size;
       if (g.blocksOf(recordLength) > g.dataBlocks()) {
-        counters.rejected.increment();
-        throw new CapacityException(
+        throw eviction.refuse(new CapacityException(
             where + ": artifact " + id + " of " + size + " bytes needs a record of " + recordLength
-                + " bytes (expected: at most the tier's capacity, " + g.dataBytes() + " bytes)");
+                + " bytes (expected: at most the tier's capacity, " + g.dataBytes() + " bytes)"));
       }
       CxlHash h = CxlHash.of(id);
       int slot = eviction.claim(id, h, recordLength);
@@ -520,7 +519,7 @@ public final class CxlLayer implements MemoryLayer {
       int pinned = guard.inProcess(holds::pinCount);
       return new LayerStats(tier, g.dataBytes(), allocator.usedBlocks() * g.blockBytes(), index.artifacts(),
           counters.openLeases.get(), pinned, counters.hits.sum(), counters.misses.sum(), counters.puts.sum(),
-          counters.evictions.sum(), counters.rejected.sum(), counters.corrupt.sum());
+          eviction.evictions(), eviction.rejected(), counters.corrupt.sum());
     } finally {
       exit();
     }
@@ -550,6 +549,7 @@ public final class CxlLayer implements MemoryLayer {
       }
       closed = true;
     }
+    eviction.close();
     List<Integer> unpinned = guard.inProcess(holds::dropAllPins);
     for (int s : unpinned) {
       if (slots.state(s) == CxlLayout.RETIRED) {
