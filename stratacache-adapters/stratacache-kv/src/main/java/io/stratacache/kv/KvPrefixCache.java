@@ -5,7 +5,7 @@ import io.stratacache.config.LoggingConfig;
 import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.ConfigException;
-import io.stratacache.core.codec.TensorCodec;
+import io.stratacache.core.tensor.TensorCodec;
 import io.stratacache.engine.StorageEngine;
 import java.time.Duration;
 import java.util.ArrayList;
