@@ -53,7 +53,7 @@ final class KvChunkRetriever {
   int tierIndexOf(KvChunkKey chunk) {
     int lowest = -1;
     for (int a = 0; a < keys.artifactsPerChunk(); a++) {
-      int t = tiers.indexOf(engine.tierOf(keys.artifactId(chunk, a)));
+      int t = tiers.indexOf(engine.admin().tierOf(keys.artifactId(chunk, a)));
       if (t < 0) {
         return -1;
       }

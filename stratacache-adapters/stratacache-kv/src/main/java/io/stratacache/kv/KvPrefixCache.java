@@ -6,6 +6,7 @@ import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.ConfigException;
 import io.stratacache.core.tensor.TensorCodec;
+import io.stratacache.engine.EngineAdmin;
 import io.stratacache.engine.StorageEngine;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -53,7 +54,7 @@ public final class KvPrefixCache implements AutoCloseable {
   private final KvBatchRunner runner;
   private final Duration leaseTimeout;
   private final LoggingConfig logging;
-  private final StorageEngine.Registration evictions;
+  private final EngineAdmin.Registration evictions;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private KvPrefixCache(Builder b) {
@@ -65,7 +66,7 @@ public final class KvPrefixCache implements AutoCloseable {
     List<String> names = engine.tiers();
     List<String> providers = new ArrayList<>(names.size());
     for (String t : names) {
-      providers.add(engine.providerOf(t));
+      providers.add(engine.tier(t).provider());
     }
     this.tiers = new KvTiers(names, providers);
     this.stats = new KvStatsRecorder(tiers.names(), tiers.media());
@@ -77,7 +78,7 @@ public final class KvPrefixCache implements AutoCloseable {
     this.runner = new KvBatchRunner(b.executor);
     this.leaseTimeout = b.leaseTimeout;
     this.logging = engine.config().logging();
-    this.evictions = engine.onEviction(this::onEvicted);
+    this.evictions = engine.admin().onEviction(this::onEvicted);
   }
 
   /** Publishes a {@link KvEvent.Type#REMOVED} event when a tier evicts one of this cache's chunks. */
