@@ -1,7 +1,7 @@
 package io.stratacache.kv;
 
-import io.stratacache.core.codec.DType;
-import io.stratacache.core.codec.TensorCodec;
+import io.stratacache.core.tensor.DType;
+import io.stratacache.core.tensor.TensorCodec;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -406,8 +406,8 @@ class KvPrefixCacheTest extends KvEngineFixture {
     int[] tokens = KvTestSupport.tokens(64, random);
     storeRandom(cache, tokens);
     List<KvChunkKey> keys = cache.chunkKeys(tokens);
-    assertTrue(engine.delete(keys.get(2).id(), "hot"));
-    assertTrue(engine.delete(keys.get(3).id(), "hot"));
+    assertTrue(engine.tier("hot").delete(keys.get(2).id()));
+    assertTrue(engine.tier("hot").delete(keys.get(3).id()));
     assertEquals("hot", cache.tierOf(keys.get(1)));
     assertEquals("warm", cache.tierOf(keys.get(3)));
 
