@@ -17,6 +17,9 @@ import java.util.List;
  * @param dirtyBytes their bytes
  * @param flushed artifacts written down by the write-back worker
  * @param flushErrors failed write-back attempts (each retried)
+ * @param skippedUnavailable loads, stores, lookups and demotions that passed over a tier which
+ *     was unavailable (a remote tier that is down): a load falls through to the next tier or a
+ *     miss, a store is kept by the tiers that took it
  */
 public record EngineStats(
     List<LayerStats> tiers,
@@ -29,7 +32,8 @@ public record EngineStats(
     long dirtyArtifacts,
     long dirtyBytes,
     long flushed,
-    long flushErrors) {
+    long flushErrors,
+    long skippedUnavailable) {
   public EngineStats {
     tiers = List.copyOf(tiers);
     hitsPerTier = List.copyOf(hitsPerTier);

@@ -303,7 +303,7 @@ public final class StorageEngine implements AutoCloseable {
     }
     return new EngineStats(
         layers, hits, c.misses(), c.promotions(), c.demotions(), c.evictionWrites(), c.refusedEvictions(),
-        dirtyArtifacts, dirtyBytes, c.flushed(), c.flushErrors());
+        dirtyArtifacts, dirtyBytes, c.flushed(), c.flushErrors(), c.skippedUnavailable());
   }
 
   /**

@@ -45,6 +45,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *       fails the eviction is refused and the layer picks another victim: a dirty artifact is
  *       thus pinned until its bytes are safe below. The listener never waits for an artifact's
  *       lock (it refuses the eviction instead), so evictions cannot deadlock with stores.
+ *   <li><b>Unavailable tiers.</b> A tier that throws {@link LayerUnavailableException} (a remote
+ *       tier whose server is down) is passed over and counted: a load falls through to the next
+ *       tier or a miss, a store is kept by the tiers that took it, a clean artifact may be
+ *       evicted without its demotion; a write-back link keeps the artifact dirty and retries.
  *   <li><b>Close.</b> Drains the write-back links (bounded), then closes the layers.
  * </ul>
  */
@@ -67,6 +71,7 @@ public final class TierChain implements AutoCloseable {
   private final AtomicLong demotions = new AtomicLong();
   private final AtomicLong evictionWrites = new AtomicLong();
   private final AtomicLong refusedEvictions = new AtomicLong();
+  private final AtomicLong skippedUnavailable = new AtomicLong();
   private final List<EvictionObserver> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closed;
 
@@ -227,8 +232,28 @@ public final class TierChain implements AutoCloseable {
         }
         continue;
       }
-      tiers[j + 1].layer().put(id, meta, payload);
+      try {
+        tiers[j + 1].layer().put(id, meta, payload);
+      } catch (LayerUnavailableException e) {
+        // a remote tier that is down does not fail a store the tiers above already hold
+        skipUnavailable(j + 1, id, "store", e);
+      }
     }
+  }
+
+  /** Tier {@code index}'s lease on {@code id}; {@code null} if it has none or is unavailable. */
+  private Lease getOrSkip(int index, ArtifactId id) {
+    try {
+      return tiers[index].layer().get(id);
+    } catch (LayerUnavailableException e) {
+      skipUnavailable(index, id, "load", e);
+      return null;
+    }
+  }
+
+  private void skipUnavailable(int index, ArtifactId id, String what, LayerUnavailableException e) {
+    skippedUnavailable.incrementAndGet();
+    LOG.log(System.Logger.Level.DEBUG, () -> what + " of " + id + " skipped tier " + tiers[index].name() + ": " + e.getMessage());
   }
 
   /**
@@ -276,7 +301,7 @@ public final class TierChain implements AutoCloseable {
   /** Top-down read-through with promotion; {@code null} if no tier holds {@code id}. */
   public Lease loadChain(ArtifactId id) {
     ensureOpen();
-    Lease lease = tiers[0].layer().get(id);
+    Lease lease = getOrSkip(0, id);
     if (lease != null) {
       hits.incrementAndGet(0);
       return lease;
@@ -284,7 +309,7 @@ public final class TierChain implements AutoCloseable {
     if (tiers.length > 1) {
       try (KeyLocks.Held _ = locks.lock(id)) {
         for (int i = 0; i < tiers.length; i++) {
-          lease = tiers[i].layer().get(id);
+          lease = getOrSkip(i, id);
           if (lease != null) {
             hits.incrementAndGet(i);
             if (i > 0 && chainConfig.promoteOnHit() && lease.meta().promotable()) {
@@ -327,8 +352,12 @@ public final class TierChain implements AutoCloseable {
   public int locate(ArtifactId id) {
     ensureOpen();
     for (int i = 0; i < tiers.length; i++) {
-      if (tiers[i].layer().contains(id)) {
-        return i;
+      try {
+        if (tiers[i].layer().contains(id)) {
+          return i;
+        }
+      } catch (LayerUnavailableException e) {
+        skipUnavailable(i, id, "lookup", e);
       }
     }
     return -1;
@@ -369,15 +398,23 @@ public final class TierChain implements AutoCloseable {
     try (h) {
       boolean isDirty = dirty[index] != null && dirty[index].contains(id);
       boolean last = index == tiers.length - 1;
-      if (!isDirty && (last || !chainConfig.demoteOnEvict() || heldBelow(index, id))) {
-        return true;
-      }
-      try (Lease current = tiers[index].layer().get(id)) {
-        if (current == null) {
+      try {
+        if (!isDirty && (last || !chainConfig.demoteOnEvict() || heldBelow(index, id))) {
           return true;
         }
-        // the current bytes, not the listener's argument: a replacement may have raced the eviction
-        writeBelow(index, id, current);
+        try (Lease current = tiers[index].layer().get(id)) {
+          if (current == null) {
+            return true;
+          }
+          // the current bytes, not the listener's argument: a replacement may have raced the eviction
+          writeBelow(index, id, current);
+        }
+      } catch (LayerUnavailableException e) {
+        if (isDirty) {
+          throw e; // a dirty artifact's only copy stays until it can be written down
+        }
+        skipUnavailable(index + 1, id, "demotion", e); // a clean copy may go: the tier below is down
+        return true;
       }
       clearDirty(index, id);
       if (isDirty) {
@@ -475,7 +512,8 @@ public final class TierChain implements AutoCloseable {
       long evictionWrites,
       long refusedEvictions,
       long flushed,
-      long flushErrors) {}
+      long flushErrors,
+      long skippedUnavailable) {}
 
   public Counters counters() {
     long[] h = new long[tiers.length];
@@ -484,7 +522,7 @@ public final class TierChain implements AutoCloseable {
     }
     return new Counters(
         h, misses.get(), promotions.get(), demotions.get(), evictionWrites.get(), refusedEvictions.get(),
-        worker.flushedCount(), worker.errorCount());
+        worker.flushedCount(), worker.errorCount(), skippedUnavailable.get());
   }
 
   private void ensureOpen() {

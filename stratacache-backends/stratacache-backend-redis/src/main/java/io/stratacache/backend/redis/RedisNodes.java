@@ -232,7 +232,7 @@ final class RedisNodes implements AutoCloseable {
     return out;
   }
 
-  /** {@code CONFIG GET name} of every master; a server that refuses CONFIG yields nothing. */
+  /** {@code CONFIG GET name} of every master; a server that refuses CONFIG, or does not answer, yields nothing. */
   List<String> configOfMasters(String name) {
     List<String> out = new ArrayList<>();
     List<io.lettuce.core.api.sync.RedisServerCommands<byte[], RedisCodec.Value>> servers = new ArrayList<>();
@@ -251,8 +251,8 @@ final class RedisNodes implements AutoCloseable {
         if (v != null) {
           out.add(v);
         }
-      } catch (io.lettuce.core.RedisCommandExecutionException refused) {
-        // managed services often disable CONFIG; the caller falls back to its default
+      } catch (io.lettuce.core.RedisException refusedOrUnreachable) {
+        // managed services often disable CONFIG, and a node may be down: the caller falls back to its default
       }
     }
     return out;
