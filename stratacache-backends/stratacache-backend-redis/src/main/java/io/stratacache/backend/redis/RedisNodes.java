@@ -36,9 +36,11 @@ import java.util.stream.Collectors;
 /**
  * The connection to one Redis deployment, standalone or cluster, behind one small surface: the
  * async commands (routed by key in a cluster), the sync commands for {@code SCAN}, and per-master
- * {@code INFO}. Commands are refused at once while disconnected (the layer's circuit breaker
- * decides what that means); Lettuce reconnects in the background, and a cluster's topology is
- * refreshed periodically and on MOVED, ASK and lost nodes.
+ * {@code INFO}. A standalone connection refuses commands at once while disconnected; a cluster's
+ * node connections (opened lazily) queue them until connected or timed out; either way the
+ * layer's circuit breaker decides what that means. Lettuce reconnects in the background, and a
+ * cluster's topology is refreshed periodically and on MOVED, ASK and lost nodes. A command that
+ * timed out is never sent later.
  *
  * <p>The password is read from its environment variable or file each time a connection
  * authenticates, so it is never kept in configuration objects, never part of a URI and never in
@@ -124,7 +126,10 @@ final class RedisNodes implements AutoCloseable {
             .timeoutOptions(timeouts)
             .sslOptions(ssl)
             .autoReconnect(true)
-            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            // node connections open lazily, on a slot's first command: that command must wait for
+            // the connect, not be refused; a node that stays down shows as time-outs instead
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+            .requestQueueSize(100_000)
             .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                 .enablePeriodicRefresh(config.topologyRefresh())
                 // every adaptive trigger (MOVED, ASK, persistent reconnects, uncovered slot, unknown node) is on by default
