@@ -49,9 +49,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * leaves a {@code WRITING} slot that never reads as valid, and recovery returns its blocks.
  *
  * <p><b>Room, holds and recovery.</b> A record takes one contiguous run of blocks ({@link
- * CxlAllocator}), so a lease is one zero-copy segment; a store that finds no room evicts in policy
- * order with the listener called and no lock held, or fails with {@link CapacityException}
- * ({@link CxlEviction}). A slot that any process leases or pins is <em>held</em> and is neither
+ * CxlAllocator}), so a lease is one zero-copy segment; a store that finds no room makes it through
+ * the shared {@link io.stratacache.spi.RoomMaker} protocol, or fails with {@link
+ * CapacityException} ({@link CxlEviction}). A slot that any process leases or pins is <em>held</em> and is neither
  * evicted nor reused by any process; deleting or replacing it retires it (invisible, blocks kept)
  * until the last hold goes ({@link CxlHolds}). At open, and whenever a dead or expired holder's
  * region lock is broken, the region is repaired from its slots, leaving live processes' slots and
