@@ -19,7 +19,7 @@ import java.util.function.Consumer;
  * standard output is read line by line: each line goes to a listener, and to a queue that {@link
  * #awaitLine} reads; its standard error is passed through.
  */
-final class ChildJvm implements AutoCloseable {
+public final class ChildJvm implements AutoCloseable {
   private final Process process;
   private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
   private final PrintStream stdin;
@@ -42,7 +42,7 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** Starts {@code main} with {@code args}; {@code listener} sees every line of its output. */
-  static ChildJvm start(Class<?> main, Consumer<String> listener, String... args) throws IOException {
+  public static ChildJvm start(Class<?> main, Consumer<String> listener, String... args) throws IOException {
     String java = ProcessHandle.current().info().command()
         .orElse(System.getProperty("java.home") + "/bin/java");
     List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
@@ -52,12 +52,12 @@ final class ChildJvm implements AutoCloseable {
     return new ChildJvm(p, listener);
   }
 
-  Process process() {
+  public Process process() {
     return process;
   }
 
   /** Sends one line to the child's standard input. */
-  void send(String line) {
+  public void send(String line) {
     stdin.println(line);
   }
 
@@ -66,7 +66,7 @@ final class ChildJvm implements AutoCloseable {
    *
    * @throws AssertionError if none comes, naming whether the child is still alive
    */
-  String awaitLine(Duration timeout) throws InterruptedException {
+  public String awaitLine(Duration timeout) throws InterruptedException {
     String line = lines.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
     if (line == null) {
       throw new AssertionError("child " + process.pid() + " wrote nothing for " + timeout
@@ -76,7 +76,7 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** Kills the child with SIGKILL and waits until it is gone. */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly();
     if (!process.waitFor(60, TimeUnit.SECONDS)) {
       throw new AssertionError("child " + process.pid() + " survived SIGKILL for 60 s");
