@@ -31,7 +31,7 @@ class DeflateEngineTest {
   @Test
   void engineFromYaml_storesAndLoadsThroughTheDeflateTiers() {
     assertEquals(List.of("hot", "warm"), engine.tiers());
-    assertEquals("deflate", engine.providerOf("hot"));
+    assertEquals("deflate", engine.tier("hot").provider());
     byte[] text = "the quick brown fox jumps over the lazy dog. ".repeat(20_000).getBytes();
     ArtifactId id = ArtifactId.of("example", "text");
     engine.store(id, ArtifactMeta.of(ArtifactType.CUSTOM), MemorySegment.ofArray(text));
@@ -40,7 +40,7 @@ class DeflateEngineTest {
       assertEquals("hot", lease.tier());
       assertArrayEquals(text, lease.segment().toArray(ValueLayout.JAVA_BYTE));
     }
-    long used = engine.stats().tiers().getFirst().usedBytes();
+    long used = engine.tier("hot").stats().usedBytes();
     assertTrue(used > 0 && used < text.length / 20, "900 KB of repeated text took " + used + " compressed bytes");
   }
 }
