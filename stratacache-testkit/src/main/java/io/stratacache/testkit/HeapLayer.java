@@ -4,7 +4,7 @@ import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.CapacityException;
 import io.stratacache.core.LayerUnavailableException;
-import io.stratacache.core.LeaseClosedException;
+import io.stratacache.spi.ArenaScopedLease;
 import io.stratacache.spi.EvictionListener;
 import io.stratacache.spi.EvictionPolicy;
 import io.stratacache.spi.LayerStats;
@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The reference layer: a small, correct {@link MemoryLayer} that keeps each artifact in a {@code
@@ -28,8 +27,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * LayerFactory}).
  *
  * <p>Design: one lock guards the index, the pins, the eviction policy and the counters; no I/O
- * happens under it. Arrays are never reused, so a lease's view simply stays on the array it was
- * given. An artifact replaced or deleted while leased keeps its bytes counted in {@code usedBytes}
+ * happens under it. A lease copies the bytes into an arena of its own (one copy and one arena close
+ * per lease: simple, not fast). An artifact replaced or deleted while leased keeps its bytes counted in {@code usedBytes}
  * until its last lease closes. To make room a store picks a victim under the lock, marks it, asks
  * the {@link EvictionListener} without the lock (the victim stays loadable), then removes it if it
  * is still the same, unleased and unpinned artifact. A store that cannot fit even after evicting
@@ -292,62 +291,23 @@ public final class HeapLayer implements MemoryLayer {
     }
   }
 
-  /** A view of one entry's array; the array is never reused, so the view needs no arena. */
-  private final class HeapLease implements Lease {
-    private final ArtifactId id;
+  /**
+   * A copy of one entry's bytes in an arena of the lease's own, closed with the lease, so that a
+   * segment kept past {@link #close()} raises instead of reading on.
+   */
+  private final class HeapLease extends ArenaScopedLease {
     private final Entry entry;
-    private final MemorySegment view;
-    private final AtomicBoolean open = new AtomicBoolean(true);
 
     HeapLease(ArtifactId id, Entry entry) {
-      this.id = id;
+      super(id, name, entry.meta,
+          arena -> arena.allocate(Math.max(1, entry.bytes.length)).asSlice(0, entry.bytes.length)
+              .copyFrom(MemorySegment.ofArray(entry.bytes)));
       this.entry = entry;
-      this.view = MemorySegment.ofArray(entry.bytes).asReadOnly();
     }
 
     @Override
-    public ArtifactId id() {
-      return id;
-    }
-
-    @Override
-    public ArtifactMeta meta() {
-      checkLease();
-      return entry.meta;
-    }
-
-    @Override
-    public String tier() {
-      return name;
-    }
-
-    @Override
-    public MemorySegment segment() {
-      checkLease();
-      return view;
-    }
-
-    @Override
-    public long size() {
-      return entry.bytes.length;
-    }
-
-    @Override
-    public boolean isOpen() {
-      return open.get();
-    }
-
-    @Override
-    public void close() {
-      if (open.compareAndSet(true, false)) {
-        closeLease(entry);
-      }
-    }
-
-    private void checkLease() {
-      if (!open.get()) {
-        throw new LeaseClosedException("lease on " + id + " from tier '" + name + "' is closed");
-      }
+    protected void release() {
+      closeLease(entry);
     }
   }
 }

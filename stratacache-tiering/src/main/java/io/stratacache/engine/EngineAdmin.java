@@ -6,7 +6,6 @@ import io.stratacache.core.EvictionObserver;
 import io.stratacache.tiering.TierChain;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * Observation and inspection of a {@link StorageEngine}, from {@link StorageEngine#admin()}:
@@ -34,7 +33,7 @@ public final class EngineAdmin {
    * registration is closed.
    */
   public Registration onEviction(EvictionObserver observer) {
-    Runnable remove = chain.addObserver(Objects.requireNonNull(observer, "observer"));
+    Runnable remove = chain.addObserver(StorageEngine.notNull(observer, "observer"));
     return remove::run;
   }
 
@@ -43,7 +42,7 @@ public final class EngineAdmin {
    * {@code contains}: no lease is taken and nothing is promoted.
    */
   public String tierOf(ArtifactId id) {
-    int i = chain.locate(Objects.requireNonNull(id, "id"));
+    int i = chain.locate(StorageEngine.notNull(id, "id"));
     return i < 0 ? null : chain.tier(i).name();
   }
 
@@ -57,9 +56,9 @@ public final class EngineAdmin {
    */
   public record TierContents(String tier, String provider, LinkMode linkBelow, List<ArtifactId> ids) {
     public TierContents {
-      Objects.requireNonNull(tier, "tier");
-      Objects.requireNonNull(provider, "provider");
-      ids = List.copyOf(ids);
+      StorageEngine.notNull(tier, "tier");
+      StorageEngine.notNull(provider, "provider");
+      ids = List.copyOf(StorageEngine.notNull(ids, "ids"));
     }
   }
 

@@ -26,7 +26,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * The storage plane's API: stores, loads and deletes artifacts over an ordered chain of tiers.
@@ -52,6 +51,14 @@ public final class StorageEngine implements AutoCloseable {
     }
     this.views = List.copyOf(v);
     this.admin = new EngineAdmin(chain);
+  }
+
+  /** {@code value}, or a NullPointerException naming {@code parameter} and what was expected. */
+  static <T> T notNull(T value, String parameter) {
+    if (value == null) {
+      throw new NullPointerException(parameter + ": null (expected: a value)");
+    }
+    return value;
   }
 
   /**
@@ -177,7 +184,7 @@ public final class StorageEngine implements AutoCloseable {
   }
 
   private int index(String name) {
-    int i = chain.indexOf(Objects.requireNonNull(name, "name"));
+    int i = chain.indexOf(notNull(name, "name"));
     if (i < 0) {
       throw new IllegalArgumentException("tier \"" + name + "\" (expected one of " + tiers() + ")");
     }

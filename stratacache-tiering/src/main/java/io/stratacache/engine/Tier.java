@@ -8,7 +8,6 @@ import io.stratacache.spi.Lease;
 import io.stratacache.tiering.TierChain;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * One tier of a {@link StorageEngine}, from {@link StorageEngine#tier(String)}. Its calls act on
@@ -66,9 +65,9 @@ public final class Tier {
   }
 
   private static void checkStore(ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
-    Objects.requireNonNull(id, "id");
-    Objects.requireNonNull(meta, "meta");
-    Objects.requireNonNull(payload, "payload");
+    StorageEngine.notNull(id, "id");
+    StorageEngine.notNull(meta, "meta");
+    StorageEngine.notNull(payload, "payload");
   }
 
   // ---------------------------------------------------------------- load
@@ -88,7 +87,7 @@ public final class Tier {
 
   /** Leases {@code id} from this tier only, or returns {@code null} if this tier does not hold it. */
   public Lease tryLoad(ArtifactId id) {
-    return chain.loadExact(index, Objects.requireNonNull(id, "id"));
+    return chain.loadExact(index, StorageEngine.notNull(id, "id"));
   }
 
   /**
@@ -98,7 +97,7 @@ public final class Tier {
    * @throws ArtifactNotFoundException if no tier holds it
    */
   public Lease loadPreferred(ArtifactId id) {
-    Objects.requireNonNull(id, "id");
+    StorageEngine.notNull(id, "id");
     Lease l = chain.loadExact(index, id);
     if (l == null) {
       l = chain.loadChain(id);
@@ -113,7 +112,7 @@ public final class Tier {
 
   /** Whether this tier holds {@code id}. */
   public boolean contains(ArtifactId id) {
-    Objects.requireNonNull(id, "id");
+    StorageEngine.notNull(id, "id");
     return chain.tier(index).layer().contains(id);
   }
 
@@ -122,7 +121,7 @@ public final class Tier {
    * stay). Open leases on it stay valid. Returns whether this tier held it.
    */
   public boolean delete(ArtifactId id) {
-    return chain.deleteExact(index, Objects.requireNonNull(id, "id"));
+    return chain.deleteExact(index, StorageEngine.notNull(id, "id"));
   }
 
   /**
@@ -131,12 +130,12 @@ public final class Tier {
    * holds it.
    */
   public boolean pin(ArtifactId id) {
-    return chain.tier(index).layer().pin(Objects.requireNonNull(id, "id"));
+    return chain.tier(index).layer().pin(StorageEngine.notNull(id, "id"));
   }
 
   /** Undoes one {@link #pin}. Returns false if {@code id} was not pinned here. */
   public boolean unpin(ArtifactId id) {
-    return chain.tier(index).layer().unpin(Objects.requireNonNull(id, "id"));
+    return chain.tier(index).layer().unpin(StorageEngine.notNull(id, "id"));
   }
 
   // ---------------------------------------------------------------- inspection

@@ -1,7 +1,7 @@
 package io.stratacache.kv;
 
-import io.stratacache.core.codec.DType;
-import io.stratacache.core.codec.TensorCodec;
+import io.stratacache.core.tensor.DType;
+import io.stratacache.core.tensor.TensorCodec;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -4,7 +4,7 @@ import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.CapacityException;
 import io.stratacache.core.LayerUnavailableException;
-import io.stratacache.core.LeaseClosedException;
+import io.stratacache.spi.ArenaScopedLease;
 import io.stratacache.spi.EvictionListener;
 import io.stratacache.spi.EvictionPolicy;
 import io.stratacache.spi.LayerStats;
@@ -239,66 +239,19 @@ public final class DeflateLayer implements MemoryLayer {
     }
   }
 
-  /** A lease on its own inflated copy of the artifact. */
-  private final class InflatedLease implements Lease {
-    private final ArtifactId id;
+  /** A lease on its own inflated copy, in an arena closed with the lease (a kept segment then raises). */
+  private final class InflatedLease extends ArenaScopedLease {
     private final Entry entry;
-    private final MemorySegment bytes;
-    private boolean open = true;
 
     InflatedLease(ArtifactId id, Entry entry, byte[] plain) {
-      this.id = id;
+      super(id, name, entry.meta, arena -> arena.allocate(Math.max(1, plain.length)).asSlice(0, plain.length)
+          .copyFrom(MemorySegment.ofArray(plain)));
       this.entry = entry;
-      this.bytes = MemorySegment.ofArray(plain).asReadOnly();
     }
 
     @Override
-    public ArtifactId id() {
-      return id;
-    }
-
-    @Override
-    public String tier() {
-      return name;
-    }
-
-    @Override
-    public long size() {
-      return bytes.byteSize();
-    }
-
-    @Override
-    public synchronized boolean isOpen() {
-      return open;
-    }
-
-    @Override
-    public ArtifactMeta meta() {
-      checkOpen();
-      return entry.meta;
-    }
-
-    @Override
-    public MemorySegment segment() {
-      checkOpen();
-      return bytes;
-    }
-
-    @Override
-    public void close() {
-      synchronized (this) {
-        if (!open) {
-          return;
-        }
-        open = false;
-      }
-      release(entry);
-    }
-
-    private synchronized void checkOpen() {
-      if (!open) {
-        throw new LeaseClosedException("lease on " + id + " from tier '" + name + "' is closed");
-      }
+    protected void release() {
+      DeflateLayer.this.release(entry);
     }
   }
 }
