@@ -10,37 +10,54 @@ import io.stratacache.spi.EvictionPolicy;
 import io.stratacache.spi.LayerStats;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.MemoryLayer;
+import io.stratacache.spi.RoomMaker;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
 import java.util.zip.Inflater;
 
 /**
  * A layer that keeps each artifact deflate-compressed on the Java heap; capacity counts compressed
- * bytes. One lock guards the index; compression, inflation and the eviction listener run outside
- * it. A lease holds its own inflated copy, so it needs no care once taken, but the entry stays
- * unevictable while leased, as the contract asks.
+ * bytes. One lock guards the index; making room (victims, the eviction listener, pins, refusals)
+ * is the SPI's shared {@link RoomMaker}, to which the layer describes its index. A lease inflates
+ * into an arena of its own, so a segment kept past the lease's close raises.
  */
-public final class DeflateLayer implements MemoryLayer {
-  private record Entry(ArtifactMeta meta, byte[] packed, int size, int[] leases, boolean[] evicting) {}
+public final class DeflateLayer implements MemoryLayer, RoomMaker.Index<DeflateLayer.Entry> {
+  /** One stored version. */
+  static final class Entry {
+    final ArtifactId id;
+    final ArtifactMeta meta;
+    final byte[] packed;
+    final int size;
+    int leases;
+
+    Entry(ArtifactId id, ArtifactMeta meta, byte[] packed, int size) {
+      this.id = id;
+      this.meta = meta;
+      this.packed = packed;
+      this.size = size;
+    }
+  }
 
   private final String name;
   private final long capacity;
   private final EvictionPolicy policy;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final RoomMaker<Entry> room = new RoomMaker<>(lock, this);
   private final Map<ArtifactId, Entry> entries = new HashMap<>();
-  private final Map<ArtifactId, Integer> pins = new HashMap<>();
-  private EvictionListener listener = EvictionListener.DROP;
-  private boolean closed;
-  private long used, leases, hits, misses, puts, evictions, rejected;
+  private volatile boolean closed;
+  private long used, leases, hits, misses, puts;
 
   public DeflateLayer(String name, long capacity, EvictionPolicy policy) {
     if (capacity <= 0) {
@@ -53,63 +70,191 @@ public final class DeflateLayer implements MemoryLayer {
 
   @Override
   public void put(ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
-    Objects.requireNonNull(id, "id");
-    Objects.requireNonNull(meta, "meta");
     byte[] plain = Objects.requireNonNull(payload, "payload").toArray(ValueLayout.JAVA_BYTE);
-    Entry fresh = new Entry(meta, deflate(plain), plain.length, new int[1], new boolean[1]);
-    Set<ArtifactId> kept = new HashSet<>();
-    while (true) {
-      ArtifactId victim = null;
-      Entry v = null;
-      synchronized (this) {
+    Entry fresh = new Entry(Objects.requireNonNull(id, "id"), Objects.requireNonNull(meta, "meta"), deflate(plain),
+        plain.length);
+    long need = fresh.packed.length;
+    room.makeRoom(id, new RoomMaker.Space<>() {
+      @Override
+      public boolean tryTake() {
         check();
-        Entry old = entries.get(id);
-        long free = capacity - used + (old == null ? 0 : old.packed.length); // leases hold their own copies
-        if (free >= fresh.packed.length) {
-          if (old != null) {
-            used -= old.packed.length;
-          }
-          entries.put(id, fresh);
-          used += fresh.packed.length;
-          policy.onInsert(id, fresh.packed.length);
-          puts++;
-          return;
-        }
-        long evictable = 0;
-        for (Iterator<ArtifactId> it = policy.victims(); it.hasNext(); ) {
-          ArtifactId c = it.next();
-          Entry e = entries.get(c);
-          if (e.leases[0] == 0 && !e.evicting[0] && !pins.containsKey(c) && !c.equals(id) && !kept.contains(c)) {
-            evictable += e.packed.length;
-            if (victim == null) {
-              victim = c;
-              v = e;
-            }
-          }
-        }
-        if (free + evictable < fresh.packed.length) {
-          rejected++;
-          throw new CapacityException("tier '" + name + "': artifact " + id + " of " + plain.length + " bytes ("
-              + fresh.packed.length + " compressed) does not fit: " + free + " bytes free, the rest leased or pinned");
-        }
-        v.evicting[0] = true;
+        boolean free = capacity - used >= need;
+        used += free ? need : 0;
+        return free;
       }
-      boolean go = false;
-      try {
-        go = listener.beforeEvict(name, victim, v.meta, MemorySegment.ofArray(inflate(v)).asReadOnly());
-      } finally {
-        synchronized (this) {
-          v.evicting[0] = false;
-          if (!go) {
-            kept.add(victim);
-          } else if (entries.get(victim) == v && v.leases[0] == 0 && !pins.containsKey(victim)) {
-            entries.remove(victim);
-            policy.onRemove(victim);
-            used -= v.packed.length;
-            evictions++;
-          }
+
+      @Override
+      public boolean fitsAfterEvicting(Predicate<Entry> reclaimable) {
+        long free = capacity - used;
+        for (Entry e : entries.values()) {
+          free += reclaimable.test(e) ? e.packed.length : 0;
+        }
+        return free >= need;
+      }
+
+      @Override
+      public CapacityException noRoom(int kept, boolean evictedNothing) {
+        return new CapacityException("tier '" + name + "': artifact " + id + " of " + plain.length + " bytes (" + need
+            + " compressed) does not fit in " + capacity + " bytes (" + kept + " victims kept by the listener)");
+      }
+    });
+    locked(() -> {
+      Entry old = entries.put(id, fresh);
+      used -= old == null ? 0 : old.packed.length;
+      policy.onInsert(id, need);
+      return puts++;
+    });
+  }
+
+  @Override
+  public Lease get(ArtifactId id) {
+    Objects.requireNonNull(id, "id");
+    Entry e = locked(() -> {
+      Entry found = entries.get(id);
+      if (found == null) {
+        misses++;
+        return null;
+      }
+      hits++;
+      leases++;
+      found.leases++;
+      policy.onAccess(id);
+      return found;
+    });
+    if (e == null) {
+      return null;
+    }
+    byte[] plain = inflate(e);
+    return new ArenaScopedLease(id, name, e.meta, arena -> arena.allocate(Math.max(1, plain.length))
+        .asSlice(0, plain.length).copyFrom(MemorySegment.ofArray(plain))) {
+      @Override
+      protected void release() {
+        lock.lock();
+        try {
+          leases--;
+          e.leases--;
+        } finally {
+          lock.unlock();
         }
       }
+    };
+  }
+
+  @Override
+  public boolean contains(ArtifactId id) {
+    Objects.requireNonNull(id, "id");
+    return locked(() -> entries.containsKey(id));
+  }
+
+  @Override
+  public boolean delete(ArtifactId id) {
+    Objects.requireNonNull(id, "id");
+    return locked(() -> entries.containsKey(id) && drop(entries.get(id)));
+  }
+
+  private boolean drop(Entry e) {
+    entries.remove(e.id);
+    policy.onRemove(e.id);
+    room.unpinAllLocked(e.id);
+    used -= e.packed.length;
+    return true;
+  }
+
+  @Override
+  public boolean pin(ArtifactId id) {
+    check();
+    return room.pin(id);
+  }
+
+  @Override
+  public boolean unpin(ArtifactId id) {
+    check();
+    return room.unpin(id);
+  }
+
+  @Override
+  public List<ArtifactId> ids() {
+    return locked(() -> List.copyOf(entries.keySet()));
+  }
+
+  @Override
+  public LayerStats stats() {
+    return locked(() -> new LayerStats(name, capacity, used, entries.size(), leases, room.pinnedLocked(), hits, misses,
+        puts, room.evictions(), room.rejected(), 0));
+  }
+
+  @Override
+  public void setEvictionListener(EvictionListener listener) {
+    check();
+    room.setListener(listener);
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      closed = true;
+      entries.clear();
+    } finally {
+      lock.unlock();
+    }
+    room.close();
+  }
+
+  // RoomMaker.Index: how the shared protocol sees this layer's index (lock held unless noted)
+
+  @Override
+  public ArtifactId id(Entry e) {
+    return e.id;
+  }
+
+  @Override
+  public Entry current(ArtifactId id) {
+    return entries.get(id);
+  }
+
+  @Override
+  public Iterator<Entry> candidates() {
+    List<Entry> order = new ArrayList<>();
+    policy.victims().forEachRemaining(id -> order.add(entries.get(id)));
+    return order.iterator();
+  }
+
+  @Override
+  public boolean leased(Entry e) {
+    return e.leases > 0;
+  }
+
+  /** Called without the lock. */
+  @Override
+  public boolean offer(Entry victim, EvictionListener listener) {
+    return listener.beforeEvict(name, victim.id, victim.meta, MemorySegment.ofArray(inflate(victim)).asReadOnly());
+  }
+
+  /** Called without the lock. */
+  @Override
+  public boolean remove(Entry victim) {
+    return locked(() -> room.removableLocked(victim) && drop(victim));
+  }
+
+  private <T> T locked(Supplier<T> action) {
+    lock.lock();
+    try {
+      check();
+      return action.get();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void check() {
+    if (closed) {
+      throw new LayerUnavailableException("tier '" + name + "' is closed");
     }
   }
 
@@ -133,125 +278,14 @@ public final class DeflateLayer implements MemoryLayer {
     try {
       for (int n = 0; n < plain.length; n += i.inflate(plain, n, plain.length - n)) {
         if (i.finished()) {
-          throw new IllegalStateException("record shorter than " + e.size + " bytes");
+          throw new IllegalStateException("record of " + e.id + " shorter than " + e.size + " bytes");
         }
       }
       return plain;
     } catch (DataFormatException ex) {
-      throw new IllegalStateException("damaged record", ex);
+      throw new IllegalStateException("damaged record of " + e.id, ex);
     } finally {
       i.end();
-    }
-  }
-
-  @Override
-  public Lease get(ArtifactId id) {
-    Entry e;
-    synchronized (this) {
-      check();
-      e = entries.get(Objects.requireNonNull(id, "id"));
-      if (e == null) {
-        misses++;
-        return null;
-      }
-      hits++;
-      leases++;
-      e.leases[0]++;
-      policy.onAccess(id);
-    }
-    return new InflatedLease(id, e, inflate(e));
-  }
-
-  private synchronized void release(Entry e) {
-    leases--;
-    e.leases[0]--;
-  }
-
-  @Override
-  public synchronized boolean contains(ArtifactId id) {
-    check();
-    return entries.containsKey(Objects.requireNonNull(id, "id"));
-  }
-
-  @Override
-  public synchronized boolean delete(ArtifactId id) {
-    check();
-    Entry e = entries.remove(Objects.requireNonNull(id, "id"));
-    if (e != null) {
-      policy.onRemove(id);
-      pins.remove(id);
-      used -= e.packed.length;
-    }
-    return e != null;
-  }
-
-  @Override
-  public synchronized boolean pin(ArtifactId id) {
-    check();
-    return entries.containsKey(Objects.requireNonNull(id, "id")) && pins.merge(id, 1, Integer::sum) > 0;
-  }
-
-  @Override
-  public synchronized boolean unpin(ArtifactId id) {
-    check();
-    Integer n = pins.get(Objects.requireNonNull(id, "id"));
-    if (n != null && n > 1) {
-      pins.put(id, n - 1);
-    } else if (n != null) {
-      pins.remove(id);
-    }
-    return n != null;
-  }
-
-  @Override
-  public synchronized List<ArtifactId> ids() {
-    check();
-    return List.copyOf(entries.keySet());
-  }
-
-  @Override
-  public synchronized LayerStats stats() {
-    check();
-    return new LayerStats(name, capacity, used, entries.size(), leases, pins.size(), hits, misses, puts, evictions,
-        rejected, 0);
-  }
-
-  @Override
-  public synchronized void setEvictionListener(EvictionListener listener) {
-    check();
-    this.listener = Objects.requireNonNull(listener, "listener");
-  }
-
-  @Override
-  public String name() {
-    return name;
-  }
-
-  @Override
-  public synchronized void close() {
-    closed = true;
-    entries.clear();
-  }
-
-  private void check() {
-    if (closed) {
-      throw new LayerUnavailableException("tier '" + name + "' is closed");
-    }
-  }
-
-  /** A lease on its own inflated copy, in an arena closed with the lease (a kept segment then raises). */
-  private final class InflatedLease extends ArenaScopedLease {
-    private final Entry entry;
-
-    InflatedLease(ArtifactId id, Entry entry, byte[] plain) {
-      super(id, name, entry.meta, arena -> arena.allocate(Math.max(1, plain.length)).asSlice(0, plain.length)
-          .copyFrom(MemorySegment.ofArray(plain)));
-      this.entry = entry;
-    }
-
-    @Override
-    protected void release() {
-      DeflateLayer.this.release(entry);
     }
   }
 }
