@@ -10,15 +10,17 @@ import io.stratacache.spi.EvictionPolicy;
 import io.stratacache.spi.LayerStats;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.MemoryLayer;
+import io.stratacache.spi.RoomMaker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 
 /**
  * The reference layer: a small, correct {@link MemoryLayer} that keeps each artifact in a {@code
@@ -26,13 +28,13 @@ import java.util.Set;
  * read beside the kit and to stand in for a real tier in tests ({@code HeapLayer::new} is a {@link
  * LayerFactory}).
  *
- * <p>Design: one lock guards the index, the pins, the eviction policy and the counters; no I/O
- * happens under it. A lease copies the bytes into an arena of its own (one copy and one arena close
- * per lease: simple, not fast). An artifact replaced or deleted while leased keeps its bytes counted in {@code usedBytes}
- * until its last lease closes. To make room a store picks a victim under the lock, marks it, asks
- * the {@link EvictionListener} without the lock (the victim stays loadable), then removes it if it
- * is still the same, unleased and unpinned artifact. A store that cannot fit even after evicting
- * everything evictable is refused before anything is evicted.
+ * <p>Design: one lock guards the index, the eviction policy and the counters; no I/O happens under
+ * it. Making room (victims in policy order, the eviction listener asked without the lock, pins,
+ * refusal before anything is evicted, the replaced-version rule) is the SPI's shared {@link
+ * RoomMaker}, to which the layer describes its index. A lease copies the bytes into an arena of
+ * its own, closed with the lease, so a segment kept past the lease's close raises (one copy and one
+ * arena close per lease: simple, not fast). An artifact replaced or deleted while leased keeps its
+ * bytes counted in {@code usedBytes} until its last lease closes.
  */
 public final class HeapLayer implements MemoryLayer {
   private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
@@ -40,27 +42,26 @@ public final class HeapLayer implements MemoryLayer {
   private final String name;
   private final long capacity;
   private final EvictionPolicy policy;
+  private final ReentrantLock lock = new ReentrantLock();
   private final Map<ArtifactId, Entry> entries = new HashMap<>();
-  private final Map<ArtifactId, Integer> pins = new HashMap<>();
-  private volatile EvictionListener listener = EvictionListener.DROP;
+  private final RoomMaker<Entry> room = new RoomMaker<>(lock, new RoomIndex());
   private volatile boolean closed;
   private long used;
   private long openLeases;
   private long hits;
   private long misses;
   private long puts;
-  private long evictions;
-  private long rejected;
 
-  /** One stored version of an artifact. */
+  /** One stored version of an artifact. Guarded by the lock. */
   private static final class Entry {
+    final ArtifactId id;
     final ArtifactMeta meta;
     final byte[] bytes;
     int leases;
-    boolean evicting;
     boolean retired;
 
-    Entry(ArtifactMeta meta, byte[] bytes) {
+    Entry(ArtifactId id, ArtifactMeta meta, byte[] bytes) {
+      this.id = id;
       this.meta = meta;
       this.bytes = bytes;
     }
@@ -89,89 +90,117 @@ public final class HeapLayer implements MemoryLayer {
   public void put(ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(meta, "meta");
-    Objects.requireNonNull(payload, "payload");
-    long size = payload.byteSize();
-    synchronized (this) {
+    long size = Objects.requireNonNull(payload, "payload").byteSize();
+    checkOpen();
+    if (size > MAX_ARRAY) {
+      throw room.refuse(new CapacityException("tier '" + name + "': artifact " + id + " of " + size
+          + " bytes (expected: at most " + MAX_ARRAY + " bytes, the largest Java array)"));
+    }
+    Entry fresh = new Entry(id, meta, payload.toArray(ValueLayout.JAVA_BYTE));
+    room.makeRoom(id, new Room(fresh));
+    lock.lock();
+    try {
       checkOpen();
-      if (size > capacity || size > MAX_ARRAY) {
-        rejected++;
-        throw new CapacityException("tier '" + name + "': artifact " + id + " of " + size
-            + " bytes (expected: at most the tier's capacity, " + Math.min(capacity, MAX_ARRAY) + " bytes)");
+      Entry old = entries.put(id, fresh);
+      if (old != null) {
+        release(old);
       }
+      policy.onInsert(id, size);
+      puts++;
+    } finally {
+      lock.unlock();
     }
-    Entry fresh = new Entry(meta, payload.toArray(ValueLayout.JAVA_BYTE));
-    Set<ArtifactId> refused = new HashSet<>();
-    while (true) {
-      ArtifactId victim;
-      Entry chosen;
-      synchronized (this) {
-        checkOpen();
-        Entry old = entries.get(id);
-        long free = capacity - used + (old != null && old.leases == 0 ? old.bytes.length : 0);
-        if (free >= size) {
-          install(id, fresh);
-          return;
-        }
-        if (free + evictable(id, refused) < size) {
-          rejected++;
-          throw new CapacityException("tier '" + name + "': artifact " + id + " of " + size + " bytes does not fit: "
-              + free + " bytes free and the rest leased, pinned or kept by the eviction listener");
-        }
-        victim = null;
-        chosen = null;
-        for (Iterator<ArtifactId> it = policy.victims(); it.hasNext(); ) {
-          ArtifactId candidate = it.next();
-          Entry e = entries.get(candidate);
-          if (isEvictable(candidate, e, id, refused)) {
-            victim = candidate;
-            chosen = e;
-            break;
-          }
-        }
-        chosen.evicting = true;
+  }
+
+  /** The space one store needs: its array's length, counted in {@code used} once taken. */
+  private final class Room implements RoomMaker.Space<Entry> {
+    private final Entry fresh;
+
+    Room(Entry fresh) {
+      this.fresh = fresh;
+    }
+
+    @Override
+    public boolean tryTake() {
+      checkOpen();
+      if (capacity - used < fresh.bytes.length) {
+        return false;
       }
-      boolean go = false;
+      used += fresh.bytes.length;
+      return true;
+    }
+
+    @Override
+    public boolean fitsAfterEvicting(Predicate<Entry> reclaimable) {
+      long free = capacity - used;
+      for (Entry e : entries.values()) {
+        if (reclaimable.test(e)) {
+          free += e.bytes.length;
+        }
+      }
+      return free >= fresh.bytes.length;
+    }
+
+    @Override
+    public CapacityException noRoom(int kept, boolean evictedNothing) {
+      return new CapacityException("tier '" + name + "': artifact " + fresh.id + " of " + fresh.bytes.length
+          + " bytes does not fit in " + capacity + " bytes (" + (capacity - used) + " free; the rest leased, pinned"
+          + (kept > 0 ? " or kept by the eviction listener (" + kept + ")" : "") + ")");
+    }
+  }
+
+  /** How {@link RoomMaker} sees the index; called with the lock held except where noted. */
+  private final class RoomIndex implements RoomMaker.Index<Entry> {
+    @Override
+    public ArtifactId id(Entry e) {
+      return e.id;
+    }
+
+    @Override
+    public Entry current(ArtifactId id) {
+      return entries.get(id);
+    }
+
+    @Override
+    public Iterator<Entry> candidates() {
+      List<Entry> order = new ArrayList<>();
+      policy.victims().forEachRemaining(id -> order.add(entries.get(id)));
+      return order.iterator();
+    }
+
+    @Override
+    public boolean leased(Entry e) {
+      return e.leases > 0;
+    }
+
+    /** Called without the lock; the victim's array is never written, so it may be shown as is. */
+    @Override
+    public boolean offer(Entry victim, EvictionListener listener) {
+      return listener.beforeEvict(name, victim.id, victim.meta, MemorySegment.ofArray(victim.bytes).asReadOnly());
+    }
+
+    /** Called without the lock. */
+    @Override
+    public boolean remove(Entry victim) {
+      lock.lock();
       try {
-        go = listener.beforeEvict(name, victim, chosen.meta, MemorySegment.ofArray(chosen.bytes).asReadOnly());
-      } finally {
-        synchronized (this) {
-          chosen.evicting = false;
-          if (!go) {
-            refused.add(victim);
-          } else if (entries.get(victim) == chosen && chosen.leases == 0 && !pins.containsKey(victim)) {
-            entries.remove(victim);
-            policy.onRemove(victim);
-            release(chosen);
-            evictions++;
-          }
+        if (closed || !room.removableLocked(victim)) {
+          return false;
         }
+        drop(victim);
+        return true;
+      } finally {
+        lock.unlock();
       }
     }
   }
 
-  private boolean isEvictable(ArtifactId candidate, Entry e, ArtifactId storing, Set<ArtifactId> refused) {
-    return e != null && e.leases == 0 && !e.evicting && !pins.containsKey(candidate) && !candidate.equals(storing)
-        && !refused.contains(candidate);
-  }
-
-  private long evictable(ArtifactId storing, Set<ArtifactId> refused) {
-    long sum = 0;
-    for (Map.Entry<ArtifactId, Entry> e : entries.entrySet()) {
-      if (isEvictable(e.getKey(), e.getValue(), storing, refused)) {
-        sum += e.getValue().bytes.length;
-      }
-    }
-    return sum;
-  }
-
-  private void install(ArtifactId id, Entry fresh) {
-    Entry old = entries.put(id, fresh);
-    if (old != null) {
-      release(old);
-    }
-    used += fresh.bytes.length;
-    policy.onInsert(id, fresh.bytes.length);
-    puts++;
+  /** Removes {@code e}, current, from the index. Lock held. */
+  private void drop(Entry e) {
+    entries.remove(e.id);
+    policy.onRemove(e.id);
+    room.unpinAllLocked(e.id);
+    release(e);
   }
 
   /** {@code e} left the index: its bytes stop counting now, or when its last lease closes. */
@@ -184,105 +213,108 @@ public final class HeapLayer implements MemoryLayer {
   }
 
   @Override
-  public synchronized Lease get(ArtifactId id) {
+  public Lease get(ArtifactId id) {
     Objects.requireNonNull(id, "id");
-    checkOpen();
-    Entry e = entries.get(id);
-    if (e == null) {
-      misses++;
-      return null;
+    Entry e;
+    lock.lock();
+    try {
+      checkOpen();
+      e = entries.get(id);
+      if (e == null) {
+        misses++;
+        return null;
+      }
+      hits++;
+      e.leases++;
+      openLeases++;
+      policy.onAccess(id);
+    } finally {
+      lock.unlock();
     }
-    hits++;
-    e.leases++;
-    openLeases++;
-    policy.onAccess(id);
-    return new HeapLease(id, e);
-  }
-
-  private synchronized void closeLease(Entry e) {
-    openLeases--;
-    if (--e.leases == 0 && e.retired) {
-      used -= e.bytes.length;
-    }
+    return new HeapLease(e);
   }
 
   @Override
-  public synchronized boolean contains(ArtifactId id) {
+  public boolean contains(ArtifactId id) {
     Objects.requireNonNull(id, "id");
-    checkOpen();
-    return entries.containsKey(id);
+    lock.lock();
+    try {
+      checkOpen();
+      return entries.containsKey(id);
+    } finally {
+      lock.unlock();
+    }
   }
 
   @Override
-  public synchronized boolean delete(ArtifactId id) {
+  public boolean delete(ArtifactId id) {
     Objects.requireNonNull(id, "id");
-    checkOpen();
-    Entry e = entries.remove(id);
-    if (e == null) {
-      return false;
+    lock.lock();
+    try {
+      checkOpen();
+      Entry e = entries.get(id);
+      if (e == null) {
+        return false;
+      }
+      drop(e);
+      return true;
+    } finally {
+      lock.unlock();
     }
-    policy.onRemove(id);
-    pins.remove(id);
-    release(e);
-    return true;
   }
 
   @Override
-  public synchronized boolean pin(ArtifactId id) {
-    Objects.requireNonNull(id, "id");
+  public boolean pin(ArtifactId id) {
     checkOpen();
-    if (!entries.containsKey(id)) {
-      return false;
-    }
-    pins.merge(id, 1, Integer::sum);
-    return true;
+    return room.pin(id);
   }
 
   @Override
-  public synchronized boolean unpin(ArtifactId id) {
-    Objects.requireNonNull(id, "id");
+  public boolean unpin(ArtifactId id) {
     checkOpen();
-    Integer n = pins.get(id);
-    if (n == null) {
-      return false;
-    }
-    if (n == 1) {
-      pins.remove(id);
-    } else {
-      pins.put(id, n - 1);
-    }
-    return true;
+    return room.unpin(id);
   }
 
   @Override
-  public synchronized List<ArtifactId> ids() {
-    checkOpen();
-    return List.copyOf(entries.keySet());
+  public List<ArtifactId> ids() {
+    lock.lock();
+    try {
+      checkOpen();
+      return List.copyOf(entries.keySet());
+    } finally {
+      lock.unlock();
+    }
   }
 
   @Override
-  public synchronized LayerStats stats() {
-    checkOpen();
-    return new LayerStats(name, capacity, used, entries.size(), openLeases, pins.size(), hits, misses, puts, evictions,
-        rejected, 0);
+  public LayerStats stats() {
+    lock.lock();
+    try {
+      checkOpen();
+      return new LayerStats(name, capacity, used, entries.size(), openLeases, room.pinnedLocked(), hits, misses, puts,
+          room.evictions(), room.rejected(), 0);
+    } finally {
+      lock.unlock();
+    }
   }
 
   @Override
   public void setEvictionListener(EvictionListener listener) {
     Objects.requireNonNull(listener, "listener");
-    synchronized (this) {
-      checkOpen();
-      this.listener = listener;
-    }
+    checkOpen();
+    room.setListener(listener);
   }
 
   @Override
-  public synchronized void close() {
-    if (!closed) {
+  public void close() {
+    lock.lock();
+    try {
       closed = true;
       entries.clear();
-      pins.clear();
+    } finally {
+      lock.unlock();
     }
+    room.close();
   }
 
   private void checkOpen() {
@@ -298,8 +330,8 @@ public final class HeapLayer implements MemoryLayer {
   private final class HeapLease extends ArenaScopedLease {
     private final Entry entry;
 
-    HeapLease(ArtifactId id, Entry entry) {
-      super(id, name, entry.meta,
+    HeapLease(Entry entry) {
+      super(entry.id, name, entry.meta,
           arena -> arena.allocate(Math.max(1, entry.bytes.length)).asSlice(0, entry.bytes.length)
               .copyFrom(MemorySegment.ofArray(entry.bytes)));
       this.entry = entry;
@@ -307,7 +339,15 @@ public final class HeapLayer implements MemoryLayer {
 
     @Override
     protected void release() {
-      closeLease(entry);
+      lock.lock();
+      try {
+        openLeases--;
+        if (--entry.leases == 0 && entry.retired) {
+          used -= entry.bytes.length;
+        }
+      } finally {
+        lock.unlock();
+      }
     }
   }
 }
