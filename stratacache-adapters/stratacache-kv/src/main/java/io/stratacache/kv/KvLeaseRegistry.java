@@ -54,11 +54,6 @@ final class KvLeaseRegistry {
     leased.remove(prefix);
   }
 
-  /** Prefixes still held. */
-  int held() {
-    return leased.size();
-  }
-
   /** Releases every prefix still held and stops the timers. */
   void close() {
     for (KvLeasedPrefix p : List.copyOf(leased)) {

@@ -19,8 +19,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,7 +28,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Predicate;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -97,15 +94,10 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
   /** Every allocated block (linked, unlinked but leased, or being written), by offset. */
   private final TreeMap<Long, Entry> blocks = new TreeMap<>();
   private final LongAdder openLeases = new LongAdder();
-  /** Groups no lease may join any more, whose own reference is given back with no lock held. */
-  private final ConcurrentLinkedQueue<LeaseGroup> retiring = new ConcurrentLinkedQueue<>();
+  private final LeaseGroups groups = new LeaseGroups(lock, this::releaseLocked);
   private volatile boolean closed;
 
   // Guarded by lock.
-  /** The group new leases join, or null. */
-  private LeaseGroup current;
-  /** Groups whose arena is open. */
-  private final Set<LeaseGroup> groups = Collections.newSetFromMap(new IdentityHashMap<>());
   private long usedBytes;
   private long hits;
   private long misses;
@@ -230,7 +222,7 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
       Entry old = index.put(e.id, e);
       if (old != null) {
         old.linked = false;
-        leftIndexLocked(old);
+        groups.leftIndexLocked(old);
         releaseLocked(old);
       }
       policy.onInsert(e.id, e.blockSize);
@@ -238,7 +230,7 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
     } finally {
       lock.unlock();
     }
-    drainRetiring();
+    groups.drain();
   }
 
   /** Gives back the block of an entry that was never published. */
@@ -415,7 +407,7 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
       } finally {
         lock.unlock();
       }
-      drainRetiring();
+      groups.drain();
       return true;
     }
   }
@@ -431,11 +423,11 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
     try {
       ensureOpen();
       lease = leaseLocked(id);
-      endFullGroupLocked();
+      groups.endFullLocked();
     } finally {
       lock.unlock();
     }
-    drainRetiring();
+    groups.drain();
     return lease;
   }
 
@@ -460,14 +452,14 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
           }
         }
       }
-      endFullGroupLocked();
+      groups.endFullLocked();
     } catch (RuntimeException e) {
       out.values().forEach(Lease::close);
       throw e;
     } finally {
       lock.unlock();
     }
-    drainRetiring();
+    groups.drain();
     return out;
   }
 
@@ -477,66 +469,13 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
       misses++;
       return null;
     }
-    LeaseGroup g = current;
-    if (g == null) {
-      g = new LeaseGroup(this::groupClosed);
-      current = g;
-      groups.add(g);
-    }
-    g.arena.acquire(); // cannot fail: the current group holds a reference of its own
-    g.entries.add(e);
+    LeaseGroup g = groups.joinLocked(e);
     REFS.getAndAdd(e, 1); // dropped when the group's arena closes
     LEASES.getAndAdd(e, 1);
-    e.group = g;
     hits++;
     policy.onAccess(id);
     openLeases.increment();
     return new CpuLease(this, e, g);
-  }
-
-  /** Ends the current group once it has taken {@link LeaseGroup#SIZE} leases. */
-  private void endFullGroupLocked() {
-    if (current != null && current.entries.size() >= LeaseGroup.SIZE) {
-      retireLocked(current);
-    }
-  }
-
-  /** No lease joins {@code g} any more; its own reference is given back by {@link #drainRetiring}. */
-  private void retireLocked(LeaseGroup g) {
-    if (g.current) {
-      g.current = false;
-      if (current == g) {
-        current = null;
-      }
-      retiring.add(g);
-    }
-  }
-
-  /** {@code e} left the index: a group still taking leases must not hold its block back. */
-  private void leftIndexLocked(Entry e) {
-    if (e.group != null && e.group == current) {
-      retireLocked(current);
-    }
-  }
-
-  /** Gives back the own reference of retired groups; called with no lock held. */
-  private void drainRetiring() {
-    for (LeaseGroup g; (g = retiring.poll()) != null; ) {
-      g.arena.release();
-    }
-  }
-
-  /** A group's arena closed: its views fault from now on, so its entries' blocks may be reused. */
-  private void groupClosed(LeaseGroup g) {
-    lock.lock();
-    try {
-      groups.remove(g);
-      for (Entry e : g.entries) {
-        releaseLocked(e);
-      }
-    } finally {
-      lock.unlock();
-    }
   }
 
   /** A lease on {@code e} in {@code g} was closed; called once per lease, without the lock. */
@@ -575,7 +514,7 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
     } finally {
       lock.unlock();
     }
-    drainRetiring();
+    groups.drain();
     return deleted;
   }
 
@@ -593,7 +532,7 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
       return n;
     } finally {
       lock.unlock();
-      drainRetiring();
+      groups.drain();
     }
   }
 
@@ -613,7 +552,7 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
   private void unlinkLocked(Entry e) {
     e.linked = false;
     policy.onRemove(e.id);
-    leftIndexLocked(e);
+    groups.leftIndexLocked(e);
   }
 
   @Override
@@ -692,9 +631,7 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
       closed = true;
       index.clear();
       blocks.clear();
-      open = List.copyOf(groups);
-      groups.clear();
-      current = null;
+      open = groups.closeAllLocked();
     } finally {
       lock.unlock();
     }

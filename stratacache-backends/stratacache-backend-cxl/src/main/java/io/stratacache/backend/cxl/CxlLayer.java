@@ -49,11 +49,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * leaves a {@code WRITING} slot that never reads as valid, and recovery returns its blocks.
  *
  * <p><b>Room, holds and recovery.</b> A record takes one contiguous run of blocks ({@link
- * CxlAllocator}), so a lease is one zero-copy segment; a store that finds no room evicts in policy
- * order with the listener called and no lock held, or fails with {@link CapacityException}
- * ({@link CxlEviction}). A slot that any process leases or pins is <em>held</em> and is neither
+ * CxlAllocator}), so a lease is one zero-copy segment; a store that finds no room makes it through
+ * the shared {@link io.stratacache.spi.RoomMaker} protocol, or fails with {@link
+ * CapacityException} ({@link CxlEviction}). A slot that any process leases or pins is <em>held</em> and is neither
  * evicted nor reused by any process; deleting or replacing it retires it (invisible, blocks kept)
- * until the last hold goes ({@link CxlHolds}). At open, and whenever a dead or expired holder's
+ * until the last hold goes ({@link CxlHolds}). A lease is a read-only view bound to the arena of
+ * its lease group, shared by leases taken together and closed after the last of them, so that a
+ * view kept past its lease faults instead of reading the slot's next occupant ({@link
+ * CxlLeaseGroups}). At open, and whenever a dead or expired holder's
  * region lock is broken, the region is repaired from its slots, leaving live processes' slots and
  * holds alone ({@link CxlFormat}).
  *
@@ -78,6 +81,7 @@ public final class CxlLayer implements MemoryLayer {
   private final CxlAllocator allocator;
   private final CxlEviction eviction;
   private final CxlCounters counters = new CxlCounters();
+  private final CxlLeaseGroups leaseGroups;
   private final int alignment;
 
   private volatile boolean closed;
@@ -137,6 +141,7 @@ public final class CxlLayer implements MemoryLayer {
       this.abandonedWritesReclaimed = o.abandoned;
       this.generation = o.generation;
       this.alignment = g.alignment();
+      this.leaseGroups = new CxlLeaseGroups(slots, holds, allocator, guard, this::exit);
       this.eviction = new CxlEviction(tier, where, g, slots, index, allocator, holds, guard, counters, policy);
       this.recoveredArtifacts = eviction.learnStoredIds();
       if (config.capacityBytes() > 0 && config.capacityBytes() > g.dataBytes()) {
@@ -341,9 +346,11 @@ public final class CxlLayer implements MemoryLayer {
           try {
             RecordCodec.Record rec = slots.check(s, id, seq);
             slots.touch(s);
-            long payloadAt = rec.payload().address() - region.address();
-            Lease lease = new CxlLease(this, id, rec.header().meta(), s, payloadAt, rec.payload().byteSize());
+            users.incrementAndGet();
+            counters.openLeases.incrementAndGet();
+            CxlLeaseGroups.Group group = leaseGroups.join(s, users::incrementAndGet);
             leased = true;
+            Lease lease = new CxlLease(this, id, rec.header().meta(), group, leaseGroups.bind(group, rec.payload()));
             counters.hits.increment();
             eviction.loaded(id, h);
             return lease;
@@ -375,23 +382,14 @@ public final class CxlLayer implements MemoryLayer {
     });
   }
 
-  /** A lease on slot {@code s} was closed. */
-  void release(int s) {
+  /** A lease of {@code group} was closed; its slot stays held until the group's arena closes. */
+  void release(CxlLeaseGroups.Group group) {
     try {
-      holds.unhold(s);
       counters.openLeases.decrementAndGet();
-      if (slots.state(s) == CxlLayout.RETIRED) {
-        guard.run(() -> allocator.freeIfRetiredAndUnheldLocked(s));
-      }
+      leaseGroups.leave(group);
     } finally {
       exit();
     }
-  }
-
-  /** Counts a lease as a user of the layer; called while the get that makes it is in progress. */
-  void leaseOpened() {
-    users.incrementAndGet();
-    counters.openLeases.incrementAndGet();
   }
 
   @Override
