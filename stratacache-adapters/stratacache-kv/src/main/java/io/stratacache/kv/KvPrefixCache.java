@@ -1,7 +1,5 @@
 package io.stratacache.kv;
 
-import io.stratacache.config.KvConfig;
-import io.stratacache.config.LoggingConfig;
 import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.CapacityException;
@@ -126,7 +124,7 @@ public final class KvPrefixCache implements AutoCloseable {
       return t;
     });
     reaper.setRemoveOnCancelPolicy(true);
-    this.logging = engine.config().logging();
+    this.logging = LoggingConfig.from(engine.config());
     this.evictions = engine.onEviction(this::onEvicted);
   }
 
@@ -1077,14 +1075,7 @@ public final class KvPrefixCache implements AutoCloseable {
         throw new ConfigException("builder: layers is not set (expected: the model's layer count)");
       }
       if (config == null) {
-        config = engine.config().kv();
-      }
-      if (config.chunkSize() <= 0) {
-        throw new ConfigException("kv.chunk_size: " + config.chunkSize() + " (expected: > 0)");
-      }
-      if (!TensorCodec.NAME.equals(config.tensorCodec())) {
-        throw new ConfigException(
-            "kv.tensor_codec: \"" + config.tensorCodec() + "\" (expected: \"stable\"; KV chunks are raw C-order tensors)");
+        config = KvConfig.from(engine.config());
       }
       if (leaseTimeout == null) {
         leaseTimeout = Duration.ofSeconds(30);
