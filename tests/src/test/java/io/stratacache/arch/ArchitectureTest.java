@@ -81,6 +81,14 @@ class ArchitectureTest {
   }
 
   @Test
+  void tierChain_isInternalToTheEngine() {
+    check(noClasses().that().resideOutsideOfPackages(TIERING, ENGINE)
+        .should().dependOnClassesThat().resideInAPackage(TIERING));
+    check(noClasses().that().resideInAPackage(TIERING)
+        .should().dependOnClassesThat().resideInAPackage(ENGINE));
+  }
+
+  @Test
   void adapters_useOnlyCoreAndTheEngineApi() {
     check(noClasses().that().resideInAnyPackage(ADAPTERS_KV, ADAPTERS_PARAMS, ADAPTERS_DJL)
         .should().dependOnClassesThat().resideInAnyPackage(BACKENDS, TIERING, WRITEBACK, CLI, BENCH));
@@ -101,5 +109,11 @@ class ArchitectureTest {
   void kvAndParams_doNotDependOnDjl() {
     check(noClasses().that().resideInAnyPackage(ADAPTERS_KV, ADAPTERS_PARAMS)
         .should().dependOnClassesThat().resideInAPackage(ADAPTERS_DJL));
+  }
+
+  @Test
+  void cli_doesNotDependOnTheBenchmarks() {
+    check(noClasses().that().resideInAPackage(CLI)
+        .should().dependOnClassesThat().resideInAPackage(BENCH));
   }
 }

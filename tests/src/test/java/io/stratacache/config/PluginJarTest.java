@@ -158,8 +158,8 @@ class PluginJarTest {
         """);
     try (StorageEngine engine = StorageEngine.fromFile(file)) {
       assertEquals(List.of(pluginDir), engine.config().plugins());
-      assertEquals("plug", engine.providerOf("side"));
-      assertEquals(4L << 20, engine.stats().tiers().get(1).capacityBytes());
+      assertEquals("plug", engine.tier("side").provider());
+      assertEquals(4L << 20, engine.tier("side").stats().capacityBytes());
       roundTrip(engine);
     }
   }
@@ -209,7 +209,7 @@ class PluginJarTest {
     try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, getClass().getClassLoader())) {
       try (StorageEngine engine = StorageEngine.builder().classLoader(loader)
           .tier("hot", "cpu", Map.of("capacity", "2MiB")).tier("side", "plug", Map.of("slab", "2MiB")).build()) {
-        assertEquals("plug", engine.providerOf("side"));
+        assertEquals("plug", engine.tier("side").provider());
         roundTrip(engine);
       }
       ConfigException bad = assertThrows(ConfigException.class, () -> StorageEngine.builder().classLoader(loader)

@@ -361,6 +361,59 @@ public abstract class AbstractMemoryLayerTest {
     assertEquals(0, layer.stats().pinned());
   }
 
+  /**
+   * The replaced version rule of {@link io.stratacache.spi.RoomMaker}: a store never offers the
+   * version it replaces to the eviction listener, and makes room from other artifacts first.
+   */
+  @Test
+  void replace_neverOffersTheReplacedVersionToTheListener() {
+    MemoryLayer layer = open("hot", CAPACITY);
+    ArtifactId a = putThird(layer, "a", 1);
+    putThird(layer, "b", 2);
+    putThird(layer, "c", 3);
+    List<ArtifactId> asked = new ArrayList<>();
+    layer.setEvictionListener((tier, id, meta, bytes) -> asked.add(id));
+
+    layer.put(a, meta(seed + 4, THIRD), payload(THIRD, seed + 4));
+
+    assertFalse(asked.contains(a), "the listener was asked about the version being replaced: " + asked);
+    try (Lease lease = layer.get(a)) {
+      assertNotNull(lease, "the replacement is loadable");
+      assertEquals(meta(seed + 4, THIRD), lease.meta());
+      assertPayload(lease.segment(), THIRD, seed + 4, a);
+    }
+  }
+
+  /**
+   * The replaced version rule, last resort: when nothing else can go, the replaced version gives
+   * way to its replacement without the listener being asked, and nothing else is lost.
+   */
+  @Test
+  void replace_whenEverythingElseIsPinned_takesTheReplacedVersionsRoom() {
+    MemoryLayer layer = open("hot", CAPACITY);
+    ArtifactId a = putThird(layer, "a", 1);
+    ArtifactId b = putThird(layer, "b", 2);
+    ArtifactId c = putThird(layer, "c", 3);
+    assertTrue(layer.pin(b));
+    assertTrue(layer.pin(c));
+    List<ArtifactId> asked = new ArrayList<>();
+    layer.setEvictionListener((tier, id, meta, bytes) -> asked.add(id));
+
+    layer.put(a, meta(seed + 4, THIRD), payload(THIRD, seed + 4));
+
+    assertEquals(List.of(), asked, "nothing was evicted, so the listener is not asked");
+    assertEquals(Set.of(a, b, c), Set.copyOf(layer.ids()));
+    try (Lease lease = layer.get(a)) {
+      assertPayload(lease.segment(), THIRD, seed + 4, a);
+    }
+    try (Lease lease = layer.get(b)) {
+      assertPayload(lease.segment(), THIRD, seed + 2, b);
+    }
+    assertEquals(0, layer.stats().evictions(), "a replace is not an eviction");
+    assertTrue(layer.unpin(b));
+    assertTrue(layer.unpin(c));
+  }
+
   // ---------------------------------------------------------------------------------------------
   // leases
 
@@ -383,6 +436,58 @@ public abstract class AbstractMemoryLayerTest {
     assertEquals(777, lease.size());
     lease.close();
     assertEquals(0, layer.stats().openLeases(), "a second close counted twice");
+  }
+
+  /**
+   * A segment kept past its lease's close raises on access instead of reading whatever reuses the
+   * memory, once the artifact is deleted and its space refilled.
+   */
+  @Test
+  void lease_segmentKeptPastClose_raisesInsteadOfReadingReusedMemory() {
+    MemoryLayer layer = open("hot", CAPACITY);
+    ArtifactId a = putThird(layer, "a", 1);
+    Lease lease = layer.get(a);
+    MemorySegment kept = lease.segment();
+    lease.close();
+    assertTrue(layer.delete(a));
+    putThird(layer, "b", 2);
+    putThird(layer, "c", 3);
+    putThird(layer, "d", 4);
+
+    assertThrows(IllegalStateException.class, () -> kept.get(ValueLayout.JAVA_BYTE, 0), "read after close");
+    MemorySegment dst = arena.allocate(THIRD);
+    assertThrows(IllegalStateException.class, () -> MemorySegment.copy(kept, 0, dst, 0, THIRD), "copy after close");
+  }
+
+  /**
+   * Leases taken together may share the arena their views live in, so a segment kept past its
+   * own lease's close may read on while another lease of the batch is open: then it reads its own
+   * artifact's bytes, never another's, even under pressure; once every lease is closed and the
+   * artifact gone, it raises.
+   */
+  @Test
+  void leasesTakenTogether_keptSegmentReadsItsOwnBytesOrRaises_neverReusedMemory() {
+    MemoryLayer layer = open("hot", CAPACITY);
+    ArtifactId a = putThird(layer, "a", 1);
+    ArtifactId b = putThird(layer, "b", 2);
+    Map<ArtifactId, Lease> leases = BatchAccess.getAll(layer, List.of(a, b));
+    MemorySegment keptA = leases.get(a).segment();
+    leases.get(a).close();
+    assertTrue(layer.delete(a));
+    putThird(layer, "c", 3);
+    putThird(layer, "d", 4);
+
+    try {
+      assertPayload(keptA, THIRD, seed + 1, a);
+    } catch (IllegalStateException raised) {
+      // also allowed: the view was already invalidated
+    }
+    try (Lease bLease = leases.get(b)) {
+      assertPayload(bLease.segment(), THIRD, seed + 2, b);
+    }
+    putThird(layer, "e", 5);
+    putThird(layer, "f", 6);
+    assertThrows(IllegalStateException.class, () -> keptA.get(ValueLayout.JAVA_BYTE, 0), "read after every close");
   }
 
   @Test

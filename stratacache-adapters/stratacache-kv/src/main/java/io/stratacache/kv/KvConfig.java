@@ -2,7 +2,7 @@ package io.stratacache.kv;
 
 import io.stratacache.config.SectionValues;
 import io.stratacache.config.StrataConfig;
-import io.stratacache.core.codec.TensorCodec;
+import io.stratacache.core.tensor.TensorCodec;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;

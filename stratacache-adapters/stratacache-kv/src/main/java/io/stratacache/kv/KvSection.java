@@ -2,7 +2,7 @@ package io.stratacache.kv;
 
 import io.stratacache.config.ConfigSection;
 import io.stratacache.config.Setting;
-import io.stratacache.core.codec.TensorCodec;
+import io.stratacache.core.tensor.TensorCodec;
 import java.util.List;
 
 /**
