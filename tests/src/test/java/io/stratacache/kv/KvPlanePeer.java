@@ -38,7 +38,7 @@ public final class KvPlanePeer {
 
   static KvPrefixCache cache(StorageEngine engine) {
     return KvPrefixCache.builder(engine).model("llama-shared").layout(layout()).layers(LAYERS)
-        .config(new io.stratacache.config.KvConfig(CHUNK, true, true, "stable", false)).build();
+        .config(KvConfig.builder().chunkSize(CHUNK).bundleLayers(true).savePartialChunks(true).build()).build();
   }
 
   public static void main(String[] args) {
