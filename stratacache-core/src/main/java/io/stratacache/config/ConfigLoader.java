@@ -552,7 +552,8 @@ final class ConfigLoader {
           plugins,
           sections,
           source,
-          path -> origins.getOrDefault(path, Origin.of(source, path)));
+          path -> origins.getOrDefault(path, Origin.of(source, path)),
+          Set.of());
     }
 
     private Object get(ConfigKey key, Object dflt) {
