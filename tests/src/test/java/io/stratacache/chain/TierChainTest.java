@@ -78,9 +78,9 @@ class TierChainTest {
   void open() {
     // a flush interval longer than any test: write-back reaches lower tiers only through flush()
     // or eviction, so what the tests see does not depend on the worker's timing
-    StorageEngine.Builder b = StorageEngine.builder().writeback(new WritebackConfig(
-        Duration.ofHours(1), Duration.ofMillis(1), Duration.ofMillis(50), Duration.ofSeconds(10), 1L << 30,
-        WritebackConfig.Backpressure.BLOCK));
+    StorageEngine.Builder b = StorageEngine.builder().writeback(WritebackConfig.builder()
+        .flushInterval(Duration.ofHours(1)).retryBackoffMin(Duration.ofMillis(1)).retryBackoffMax(Duration.ofMillis(50))
+        .closeTimeout(Duration.ofSeconds(10)).build());
     for (int i = 0; i < tierCount; i++) {
       // room for exactly HEAD_SLOTS << i artifacts, plus slack for the allocator's alignment
       b.tier("t" + i, "cpu", Map.of("capacity", (long) (HEAD_SLOTS << i) * size + 4096));

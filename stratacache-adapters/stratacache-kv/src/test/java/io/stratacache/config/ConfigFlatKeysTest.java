@@ -1,5 +1,7 @@
 package io.stratacache.config;
 
+import io.stratacache.kv.LoggingConfig;
+import io.stratacache.kv.KvConfig;
 import static io.stratacache.config.ConfigAssertions.SRC;
 import static io.stratacache.config.ConfigAssertions.assertYamlError;
 import static io.stratacache.config.ConfigAssertions.yaml;
@@ -38,8 +40,8 @@ class ConfigFlatKeysTest {
             new TierConfig("cxl", "cxl", Map.of("device", "/dev/dax1.0", "reset_metadata", true))),
         c.tiers());
     assertEquals(List.of(new LinkConfig("hot", "cxl", LinkMode.WRITE_BACK)), c.links());
-    assertEquals(new KvConfig(16, false, false, "stable", true), c.kv());
-    assertEquals(new LoggingConfig(true, 7, 2.5, true, "log"), c.logging());
+    assertEquals(new KvConfig(16, false, false, "stable", true), KvConfig.from(c));
+    assertEquals(new LoggingConfig(true, 7, 2.5, true, "log"), LoggingConfig.from(c));
     assertEquals(512L << 20, c.tiers().getFirst().toSpec(SRC).capacityBytes());
   }
 

@@ -1,5 +1,6 @@
 package io.stratacache.config;
 
+import io.stratacache.kv.KvConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,7 +26,7 @@ class ConfigFallbackTest {
     StrataConfig c = ConfigLoader.resolve(Map.of("STRATACACHE_CHUNK_SIZE", "16"), APP_DEFAULT, "classpath:app.yaml");
     assertEquals(List.of("hot", "disk"), c.tiers().stream().map(TierConfig::name).toList());
     assertEquals("classpath:app.yaml", c.source());
-    assertEquals(16, c.kv().chunkSize());
+    assertEquals(16, KvConfig.from(c).chunkSize());
   }
 
   @Test

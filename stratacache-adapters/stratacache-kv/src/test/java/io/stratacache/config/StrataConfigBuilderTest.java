@@ -20,7 +20,7 @@ class StrataConfigBuilderTest {
         .tier("disk", "ssd", Map.of("path", "/tmp/s", "capacity", "8GiB"))
         .link("warm", "disk", LinkMode.WRITE_BACK)
         .chain(new ChainConfig(false, true))
-        .kv(new KvConfig(64, true, false, "stable", true))
+        .section("kv", Map.of("chunk_size", 64, "save_partial_chunks", false, "tensor_header_in_payload", true))
         .source("test.yaml")
         .build();
     StrataConfig read = yaml("""
@@ -39,15 +39,15 @@ class StrataConfigBuilderTest {
 
   @Test
   void eachSetting_mayBeSetOnce() {
-    StrataConfig.Builder b = StrataConfig.builder().chain(ChainConfig.DEFAULTS).kv(KvConfig.DEFAULTS).source("x");
+    StrataConfig.Builder b = StrataConfig.builder().chain(ChainConfig.DEFAULTS).section("kv", Map.of()).source("x");
     assertEquals("chain was already set to ChainConfig[promoteOnHit=true, demoteOnEvict=true]",
         assertThrows(IllegalStateException.class, () -> b.chain(new ChainConfig(false, false))).getMessage());
-    assertEquals("kv was already set to " + KvConfig.DEFAULTS,
-        assertThrows(IllegalStateException.class, () -> b.kv(KvConfig.DEFAULTS)).getMessage());
+    assertEquals("section kv was already set to {}",
+        assertThrows(IllegalStateException.class, () -> b.section("kv", Map.of("chunk_size", 8))).getMessage());
     assertEquals("source was already set to x", assertThrows(IllegalStateException.class, () -> b.source("y")).getMessage());
-    StrataConfig.Builder w = StrataConfig.builder().writeback(WritebackConfig.DEFAULTS).logging(LoggingConfig.DEFAULTS);
+    StrataConfig.Builder w = StrataConfig.builder().writeback(WritebackConfig.DEFAULTS).section("logging", Map.of());
     assertThrows(IllegalStateException.class, () -> w.writeback(WritebackConfig.DEFAULTS));
-    assertThrows(IllegalStateException.class, () -> w.logging(LoggingConfig.DEFAULTS));
+    assertThrows(IllegalStateException.class, () -> w.section("logging", Map.of()));
   }
 
   @Test
@@ -65,7 +65,7 @@ class StrataConfigBuilderTest {
         "builder: links[0].to = \"c\" (expected: \"b\", the tier directly below \"a\" (a link joins adjacent tiers))");
     assertConfigError(() -> StrataConfig.builder().tier("a", "cpu", Map.of()).link("a", "z", LinkMode.WRITE_BACK).build(),
         "builder: links[0].to = \"z\" (expected: one of the tiers [a])");
-    assertConfigError(() -> StrataConfig.builder().tier("a", "cpu", Map.of()).kv(new KvConfig(0, true, true, "stable", false))
+    assertConfigError(() -> StrataConfig.builder().tier("a", "cpu", Map.of()).section("kv", Map.of("chunk_size", 0))
             .source("app.properties").build(),
         "app.properties: kv.chunk_size = 0 (expected: a positive number of tokens, e.g. 256)");
   }
@@ -85,8 +85,8 @@ class StrataConfigBuilderTest {
         Duration.ofSeconds(-1), 1, Backpressure.BLOCK);
     assertConfigError(() -> StrataConfig.builder().tier("a", "cpu", Map.of()).writeback(noDirty).build(),
         "builder: writeback.close_timeout_ms = -1000 (expected: 0 or more milliseconds");
-    LoggingConfig logging = new LoggingConfig(true, 1, Double.NaN, false, "none");
-    assertConfigError(() -> StrataConfig.builder().tier("a", "cpu", Map.of()).logging(logging).build(),
+    assertConfigError(
+        () -> StrataConfig.builder().tier("a", "cpu", Map.of()).section("logging", Map.of("log_min_interval_s", Double.NaN)).build(),
         "builder: logging.log_min_interval_s = NaN (expected: a finite number of seconds, 0 or more)");
   }
 

@@ -1,5 +1,7 @@
 package io.stratacache.config;
 
+import io.stratacache.kv.LoggingConfig;
+import io.stratacache.kv.KvConfig;
 import static io.stratacache.config.ConfigAssertions.SRC;
 import static io.stratacache.config.ConfigAssertions.assertConfigError;
 import static io.stratacache.config.ConfigAssertions.yaml;
@@ -56,17 +58,17 @@ class ConfigEnvironmentTest {
         "STRATACACHE_TELEMETRY_EXPORT", "log",
         "STRATACACHE_DEBUG", "yes"));
     assertEquals(Map.of("capacity", "512MiB"), c.tiers().getFirst().settings());
-    assertEquals(16, c.kv().chunkSize());
+    assertEquals(16, KvConfig.from(c).chunkSize());
     assertEquals(List.of(new LinkConfig("ram", "disk", LinkMode.WRITE_BACK)), c.links());
     assertEquals(Duration.ofMillis(3), c.writeback().flushInterval());
-    assertEquals("log", c.logging().telemetryExport());
-    assertEquals(true, c.logging().debug());
+    assertEquals("log", LoggingConfig.from(c).telemetryExport());
+    assertEquals(true, LoggingConfig.from(c).debug());
   }
 
   @Test
   void overrides_replaceFlatKeysOfTheFile() {
     StrataConfig c = yaml("chunk_size: 64\ncpu_capacity_mb: 64\n", Map.of("STRATACACHE_KV_CHUNK_SIZE", "32", "STRATACACHE_CPU_CAPACITY_MB", "128"));
-    assertEquals(32, c.kv().chunkSize());
+    assertEquals(32, KvConfig.from(c).chunkSize());
     assertEquals(Map.of("capacity", "128MiB"), c.tiers().getFirst().settings());
   }
 
@@ -127,12 +129,12 @@ class ConfigEnvironmentTest {
 
     System.setProperty(ConfigLoader.PROPERTY, byProperty.toString());
     StrataConfig c = StrataConfig.resolve(env);
-    assertEquals(1, c.kv().chunkSize());
+    assertEquals(1, KvConfig.from(c).chunkSize());
     assertEquals(byProperty.toString(), c.source());
 
     System.clearProperty(ConfigLoader.PROPERTY);
     c = StrataConfig.resolve(env);
-    assertEquals(2, c.kv().chunkSize());
+    assertEquals(2, KvConfig.from(c).chunkSize());
     assertEquals(byVariable.toString(), c.source());
 
     c = StrataConfig.resolve(Map.of());
@@ -143,7 +145,7 @@ class ConfigEnvironmentTest {
   void resolve_appliesOverridesToTheFileFound() throws IOException {
     Path file = write("c.yaml", FILE);
     System.setProperty(ConfigLoader.PROPERTY, file.toString());
-    assertEquals(48, StrataConfig.resolve(Map.of("STRATACACHE_CHUNK_SIZE", "48")).kv().chunkSize());
+    assertEquals(48, KvConfig.from(StrataConfig.resolve(Map.of("STRATACACHE_CHUNK_SIZE", "48"))).chunkSize());
   }
 
   @Test

@@ -1,5 +1,7 @@
 package io.stratacache.config;
 
+import io.stratacache.kv.LoggingConfig;
+import io.stratacache.kv.KvConfig;
 import static io.stratacache.config.ConfigAssertions.SRC;
 import static io.stratacache.config.ConfigAssertions.assertConfigError;
 import static io.stratacache.config.ConfigAssertions.assertYamlError;
@@ -51,8 +53,8 @@ class ConfigYamlTest {
     assertEquals(List.of(new LinkConfig("hot", "disk", LinkMode.WRITE_BACK)), c.links());
     assertEquals(ChainConfig.DEFAULTS, c.chain());
     assertEquals(WritebackConfig.DEFAULTS, c.writeback());
-    assertEquals(KvConfig.DEFAULTS, c.kv());
-    assertEquals(LoggingConfig.DEFAULTS, c.logging());
+    assertEquals(KvConfig.DEFAULTS, KvConfig.from(c));
+    assertEquals(LoggingConfig.DEFAULTS, LoggingConfig.from(c));
     assertEquals(SRC, c.source());
     assertEquals(c.links().getFirst(), c.linkBelow("hot"));
     assertNull(c.linkBelow("disk"));
@@ -73,8 +75,8 @@ class ConfigYamlTest {
         new WritebackConfig(Duration.ofMillis(3), Duration.ofMillis(7), Duration.ofMillis(70), Duration.ZERO, 4096,
             Backpressure.WRITE_THROUGH),
         c.writeback());
-    assertEquals(new KvConfig(16, false, false, "stable", true), c.kv());
-    assertEquals(new LoggingConfig(true, 5, 0.5, true, "log"), c.logging());
+    assertEquals(new KvConfig(16, false, false, "stable", true), KvConfig.from(c));
+    assertEquals(new LoggingConfig(true, 5, 0.5, true, "log"), LoggingConfig.from(c));
   }
 
   @Test
@@ -135,7 +137,7 @@ class ConfigYamlTest {
         telemetry:
         """);
     assertEquals(StrataConfig.defaults().tiers(), c.tiers());
-    assertEquals(KvConfig.DEFAULTS, c.kv());
+    assertEquals(KvConfig.DEFAULTS, KvConfig.from(c));
     assertEquals(WritebackConfig.DEFAULTS, c.writeback());
   }
 
@@ -145,7 +147,7 @@ class ConfigYamlTest {
     StrataConfig d = StrataConfig.defaults();
     assertEquals(d.tiers(), c.tiers());
     assertEquals(d.links(), c.links());
-    assertEquals(d.kv(), c.kv());
+    assertEquals(KvConfig.from(d), KvConfig.from(c));
   }
 
   @Test
@@ -155,22 +157,23 @@ class ConfigYamlTest {
     assertEquals(List.of(), d.links());
     assertEquals(ChainConfig.DEFAULTS, d.chain());
     assertEquals(WritebackConfig.DEFAULTS, d.writeback());
-    assertEquals(KvConfig.DEFAULTS, d.kv());
-    assertEquals(LoggingConfig.DEFAULTS, d.logging());
+    assertEquals(KvConfig.DEFAULTS, KvConfig.from(d));
+    assertEquals(LoggingConfig.DEFAULTS, LoggingConfig.from(d));
     assertEquals(ConfigLoader.DEFAULT_SOURCE, d.source());
     assertEquals(1L << 30, d.tiers().getFirst().toSpec(d.source()).capacityBytes());
   }
 
-  /** The root config.yaml: the module runs its tests in stratacache-core/. */
+  /** The root config.yaml: the module runs its tests in stratacache-adapters/stratacache-kv/. */
   private static Path rootConfig() {
-    return Path.of("..", "config.yaml");
+    return Path.of("..", "..", "config.yaml");
   }
 
   @Test
   void rootConfigYaml_isTheDefault() {
     StrataConfig root = StrataConfig.load(rootConfig());
     StrataConfig d = StrataConfig.defaults();
-    assertEquals(new StrataConfig(d.tiers(), d.links(), d.chain(), d.writeback(), d.kv(), d.logging(), root.source()), root);
+    assertEquals(List.of(d.tiers(), d.links(), d.chain(), d.writeback(), d.sections()),
+        List.of(root.tiers(), root.links(), root.chain(), root.writeback(), root.sections()));
   }
 
   @Test
@@ -240,8 +243,9 @@ class ConfigYamlTest {
   void unknownTopLevelKey_listsTheKnownKeys() {
     assertYamlError("chunk_sise: 16\n", SRC + ":1: chunk_sise = 16 (expected: one of the keys [bundle_layers, chain, "
         + "chunk_size, cpu_capacity_mb, cxl_dax_device, cxl_reset_metadata, debug, kv, links, log_every, log_min_interval_s, "
-        + "log_stats, logging, save_partial_chunks, telemetry, telemetry.export, tensor_codec, tensor_header_in_payload, "
-        + "tiers, use_cxl, writeback])");
+        + "log_stats, logging, plugins, save_partial_chunks, telemetry, telemetry.export, tensor_codec, "
+        + "tensor_header_in_payload, tiers, use_cxl, writeback] (sections of other modules are known when their jar is on "
+        + "the class path or in a plugins directory))");
   }
 
   @Test

@@ -1,4 +1,4 @@
-package io.stratacache.config;
+package io.stratacache.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package io.stratacache.config;
+package io.stratacache.core;
 
 import java.util.Locale;
 import java.util.regex.Matcher;
