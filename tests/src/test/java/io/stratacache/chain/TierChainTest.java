@@ -19,6 +19,7 @@ import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.Reservation;
+import io.stratacache.testkit.EngineInvariants;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -30,6 +31,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.Arguments;
@@ -37,11 +39,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The chain's contracts over {write-through, write-back} × {2, 3 tiers} × artifact sizes, each
- * test followed by {@link EngineInvariants#check}. Tiers are {@code t0} (head), {@code t1},
+ * test followed by the {@link EngineInvariants} checks. Tiers are {@code t0} (head), {@code t1},
  * {@code t2}; each holds {@value #HEAD_SLOTS}, twice and four times as many artifacts.
  */
 @ParameterizedClass(name = "{0} x {1} tiers x {2} bytes")
 @MethodSource("chains")
+@ExtendWith(EngineInvariants.class)
 class TierChainTest {
   static final int HEAD_SLOTS = 16;
 
@@ -90,11 +93,10 @@ class TierChainTest {
   }
 
   @AfterEach
-  void checkAndClose() {
+  void close() {
     try {
-      EngineInvariants.check(engine);
-    } finally {
       engine.close();
+    } finally {
       arena.close();
     }
   }

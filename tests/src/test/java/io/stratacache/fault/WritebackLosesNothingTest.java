@@ -15,6 +15,8 @@ import io.stratacache.spi.LayerProviders;
 import io.stratacache.spi.LayerSpec;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.MemoryLayer;
+import io.stratacache.testkit.FaultyLayer;
+import io.stratacache.testkit.Seeds;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

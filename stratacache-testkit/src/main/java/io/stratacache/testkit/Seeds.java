@@ -1,4 +1,4 @@
-package io.stratacache.fault;
+package io.stratacache.testkit;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.TestWatcher;
@@ -15,8 +15,9 @@ public final class Seeds {
   public static final TestWatcher REPORTER = new TestWatcher() {
     @Override
     public void testFailed(ExtensionContext context, Throwable cause) {
+      Class<?> top = AbstractLayerTest.topLevel(context.getRequiredTestClass());
       System.err.printf("%s failed: reproduce with -Dtests.seed=%s -Dtest=%s#%s%n", context.getDisplayName(),
-          format(RUN_SEED), context.getRequiredTestClass().getSimpleName(), context.getRequiredTestMethod().getName());
+          format(RUN_SEED), top.getSimpleName(), context.getRequiredTestMethod().getName());
     }
   };
 

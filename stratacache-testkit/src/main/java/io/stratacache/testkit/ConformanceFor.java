@@ -1,4 +1,4 @@
-package io.stratacache.conformance;
+package io.stratacache.testkit;
 
 import java.lang.annotation.Documented;
 import java.lang.annotation.ElementType;
@@ -8,8 +8,8 @@ import java.lang.annotation.Target;
 
 /**
  * Marks a concrete {@link AbstractMemoryLayerTest} as the conformance run of the {@link
- * io.stratacache.spi.LayerProvider} named {@link #value()}. {@link EveryProviderHasConformanceTest}
- * fails the build for any provider on the class path that no such class names.
+ * io.stratacache.spi.LayerProvider} named {@link #value()}: the name {@link ConformanceReport}
+ * prints, and what the build's check that every provider module runs the kit looks for.
  */
 @Documented
 @Retention(RetentionPolicy.RUNTIME)

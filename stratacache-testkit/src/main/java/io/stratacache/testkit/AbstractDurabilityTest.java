@@ -1,4 +1,4 @@
-package io.stratacache.durable;
+package io.stratacache.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stratacache.core.ArtifactId;
-import io.stratacache.core.ArtifactMeta;
-import io.stratacache.core.ArtifactType;
-import io.stratacache.fault.Seeds;
+import io.stratacache.spi.Capability;
 import io.stratacache.spi.LayerStats;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.MemoryLayer;
@@ -17,94 +15,62 @@ import io.stratacache.spi.Reservation;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Contracts of layers whose artifacts outlive the layer object, stated once for every durable
- * provider: what was stored is found again, with its meta and bytes, after the layer is closed and
- * opened again over the same medium; capacity accounting, eviction and pins work on what was
- * found; a record damaged on the medium is never served. A provider runs it with a few lines that
- * say how to open its layer on a fresh medium, how to reopen it, and how to damage one stored
- * payload.
+ * Contract {@code durability}, for layers that declare {@link Capability#DURABLE}: what was stored
+ * is found again, with its meta and bytes, after the layer is closed and {@linkplain
+ * LayerFactory#reopen reopened} over the same medium; capacity accounting, eviction and pins work
+ * on what was found; a record {@linkplain LayerFactory#damagePayload damaged} on the medium is never
+ * served.
  */
-public abstract class AbstractDurableLayerTest {
-  @RegisterExtension static final org.junit.jupiter.api.extension.TestWatcher SEED = Seeds.REPORTER;
+@Contract(value = "durability", requires = Capability.DURABLE)
+public abstract class AbstractDurabilityTest extends AbstractLayerTest {
+  /** Capacity of most layers this contract opens. */
+  protected static final long DURABLE_CAPACITY = 8 << 20;
 
-  /** Capacity of most layers the suite opens. */
-  protected static final long CAPACITY = 8 << 20;
-
-  private final List<MemoryLayer> opened = new ArrayList<>();
-  protected final long seed = Seeds.seed();
-
-  /** Opens a layer named {@code tier} on a fresh, empty medium. */
-  protected abstract MemoryLayer newLayer(String tier, long capacityBytes);
-
-  /** Opens again, over the same medium, the layer last opened as {@code tier} (now closed). */
-  protected abstract MemoryLayer reopen(String tier, long capacityBytes);
-
-  /**
-   * Changes one byte of the stored payload of {@code id} on the medium of the closed layer {@code
-   * tier}, as a torn write or bit rot would.
-   */
-  protected abstract void damagePayload(String tier, ArtifactId id);
-
-  @AfterEach
-  final void closeAll() {
-    opened.forEach(MemoryLayer::close);
-    opened.clear();
-  }
-
-  private MemoryLayer track(MemoryLayer layer) {
-    opened.add(layer);
-    return layer;
-  }
-
-  protected final MemoryLayer open(String tier, long capacity) {
-    return track(newLayer(tier, capacity));
-  }
-
-  protected final MemoryLayer again(String tier, long capacity) {
-    return track(reopen(tier, capacity));
-  }
-
-  static byte[] bytes(long seed, int size) {
-    byte[] b = new byte[size];
-    new SplittableRandom(seed).nextBytes(b);
-    return b;
-  }
-
-  static ArtifactMeta meta(long seed, int size) {
-    return ArtifactMeta.builder(ArtifactType.KV_BLOCKS)
-        .hint(ArtifactMeta.HINT_PROMOTE, "false")
-        .attribute("seed", Long.toString(seed))
-        .attribute("size", Integer.toString(size))
-        .build();
-  }
-
-  static void put(MemoryLayer layer, ArtifactId id, long seed, int size) {
-    layer.put(id, meta(seed, size), java.lang.foreign.MemorySegment.ofArray(bytes(seed, size)));
+  private void put(MemoryLayer layer, ArtifactId id, long seed, long size) {
+    layer.put(id, meta(seed, size), payload(size, seed));
   }
 
   /** Fails unless {@code layer} serves {@code id} with the meta and bytes of {@code seed, size}. */
-  static void assertServes(MemoryLayer layer, ArtifactId id, long seed, int size) {
+  private void assertServes(MemoryLayer layer, ArtifactId id, long seed, long size) {
     try (Lease lease = layer.get(id)) {
       assertNotNull(lease, id + " is missing");
       assertEquals(meta(seed, size), lease.meta(), "meta of " + id);
       assertEquals(size, lease.size(), "size of " + id);
-      assertEquals(-1, java.lang.foreign.MemorySegment.ofArray(bytes(seed, size)).mismatch(lease.segment()),
-          "bytes of " + id);
+      assertPayload(bytes(lease), size, seed, id);
     }
   }
 
   @Test
-  void reopen_findsEveryArtifact_withMetaBytesAndAccounting() {
+  public void reopen_keepsArtifactsAndMeta() {
     MemoryLayer layer = open("cold", CAPACITY);
+    Map<ArtifactId, Long> sizes = new LinkedHashMap<>();
+    for (int i = 0; i < 4; i++) {
+      ArtifactId id = ArtifactId.of("d", "k" + i);
+      long size = 1 + i * 33_333L;
+      put(layer, id, seed + i, size);
+      sizes.put(id, size);
+    }
+    layer.delete(ArtifactId.of("d", "k1"));
+    sizes.remove(ArtifactId.of("d", "k1"));
+    layer.close();
+
+    MemoryLayer again = reopen("cold", CAPACITY);
+    assertEquals(sizes.keySet(), Set.copyOf(again.ids()));
+    assertEquals(sizes.size(), again.stats().artifacts());
+    sizes.forEach((id, size) -> assertServes(again, id, seed + Integer.parseInt(id.parts()[1].substring(1)), size));
+  }
+
+  @Test
+  public void reopen_findsEveryArtifact_withMetaBytesAndAccounting() {
+    MemoryLayer layer = open("cold", DURABLE_CAPACITY);
     SplittableRandom rnd = new SplittableRandom(seed);
     Map<ArtifactId, long[]> expected = new HashMap<>();
     for (int i = 0; i < 60; i++) {
@@ -122,23 +88,23 @@ public abstract class AbstractDurableLayerTest {
     LayerStats before = layer.stats();
     layer.close();
 
-    MemoryLayer reopened = again("cold", CAPACITY);
+    MemoryLayer reopened = reopen("cold", DURABLE_CAPACITY);
     assertEquals(expected.keySet(), Set.copyOf(reopened.ids()));
     LayerStats after = reopened.stats();
     assertEquals(before.artifacts(), after.artifacts());
     assertEquals(before.usedBytes(), after.usedBytes());
     assertEquals(0, after.corrupt());
-    expected.forEach((id, sv) -> assertServes(reopened, id, sv[0], (int) sv[1]));
+    expected.forEach((id, sv) -> assertServes(reopened, id, sv[0], sv[1]));
   }
 
   @Test
-  void reopen_recoversTenThousandArtifacts() {
+  public void reopen_recoversTenThousandArtifacts() {
     MemoryLayer layer = open("many", 64L << 20);
     for (int i = 0; i < 10_000; i++) {
       put(layer, ArtifactId.of("n", Integer.toString(i)), seed + i, 200 + i % 800);
     }
     layer.close();
-    MemoryLayer reopened = again("many", 64L << 20);
+    MemoryLayer reopened = reopen("many", 64L << 20);
     assertEquals(10_000, reopened.stats().artifacts());
     Set<ArtifactId> ids = new HashSet<>(reopened.ids());
     assertEquals(10_000, ids.size());
@@ -148,7 +114,8 @@ public abstract class AbstractDurableLayerTest {
   }
 
   @Test
-  void reopenedLayer_stillEvictsWithinCapacity_andSparesPins() {
+  @NotFor(Capability.SELF_EVICTING)
+  public void reopenedLayer_stillEvictsWithinCapacity_andSparesPins() {
     long capacity = 1 << 20;
     int size = 240_000;
     MemoryLayer layer = open("full", capacity);
@@ -158,7 +125,7 @@ public abstract class AbstractDurableLayerTest {
     assertEquals(4, layer.stats().artifacts());
     layer.close();
 
-    MemoryLayer reopened = again("full", capacity);
+    MemoryLayer reopened = reopen("full", capacity);
     assertTrue(reopened.pin(ArtifactId.of("f0")));
     List<ArtifactId> evicted = new ArrayList<>();
     reopened.setEvictionListener((tier, id, meta, payload) -> {
@@ -174,18 +141,19 @@ public abstract class AbstractDurableLayerTest {
     assertEquals(4, evicted.size(), "one eviction per store into the full, reopened layer");
     assertFalse(evicted.contains(ArtifactId.of("f0")), "a pinned artifact was evicted");
     assertServes(reopened, ArtifactId.of("f0"), seed, size);
+    assertTrue(reopened.unpin(ArtifactId.of("f0")));
   }
 
   @Test
-  void damagedPayload_isNeverServed_andIsCounted() {
-    MemoryLayer layer = open("rot", CAPACITY);
+  public void damagedPayload_isNeverServed_andIsCounted() {
+    MemoryLayer layer = open("rot", DURABLE_CAPACITY);
     for (int i = 0; i < 5; i++) {
       put(layer, ArtifactId.of("r" + i), seed + i, 50_000);
     }
     layer.close();
-    damagePayload("rot", ArtifactId.of("r2"));
+    layers().damagePayload("rot", ArtifactId.of("r2"));
 
-    MemoryLayer reopened = again("rot", CAPACITY);
+    MemoryLayer reopened = reopen("rot", DURABLE_CAPACITY);
     assertNull(reopened.get(ArtifactId.of("r2")), "a damaged record was served");
     assertFalse(reopened.contains(ArtifactId.of("r2")));
     assertEquals(1, reopened.stats().corrupt());
@@ -195,48 +163,48 @@ public abstract class AbstractDurableLayerTest {
       }
     }
     reopened.close();
-    MemoryLayer third = again("rot", CAPACITY);
+    MemoryLayer third = reopen("rot", DURABLE_CAPACITY);
     assertEquals(4, third.stats().artifacts(), "the damaged record stays gone");
     assertEquals(0, third.stats().corrupt());
   }
 
   @Test
-  void uncommittedReservation_isAbsentAfterReopen() {
-    MemoryLayer layer = open("res", CAPACITY);
+  public void uncommittedReservation_isAbsentAfterReopen() {
+    MemoryLayer layer = open("res", DURABLE_CAPACITY);
     put(layer, ArtifactId.of("kept"), seed, 1000);
     Reservation r = layer.reserve(ArtifactId.of("half"), meta(seed, 4096), 4096);
-    java.lang.foreign.MemorySegment.copy(java.lang.foreign.MemorySegment.ofArray(bytes(seed, 4096)), 0, r.segment(), 0, 4096);
+    fill(r.segment(), seed);
     r.close();
     layer.close();
-    MemoryLayer reopened = again("res", CAPACITY);
+    MemoryLayer reopened = reopen("res", DURABLE_CAPACITY);
     assertEquals(List.of(ArtifactId.of("kept")), reopened.ids());
     assertServes(reopened, ArtifactId.of("kept"), seed, 1000);
   }
 
   @Test
-  void leaseOpenAcrossClose_staysReadable_andReopenFindsTheArtifact() {
-    MemoryLayer layer = open("lease", CAPACITY);
+  public void leaseOpenAcrossClose_staysReadable_andReopenFindsTheArtifact() {
+    MemoryLayer layer = open("lease", DURABLE_CAPACITY);
     put(layer, ArtifactId.of("l"), seed, 70_000);
     Lease lease = layer.get(ArtifactId.of("l"));
     layer.close();
-    assertEquals(-1, java.lang.foreign.MemorySegment.ofArray(bytes(seed, 70_000)).mismatch(lease.segment()));
+    assertPayload(bytes(lease), 70_000, seed, lease.id());
     lease.close();
-    MemoryLayer reopened = again("lease", CAPACITY);
+    MemoryLayer reopened = reopen("lease", DURABLE_CAPACITY);
     assertServes(reopened, ArtifactId.of("l"), seed, 70_000);
   }
 
   @Test
-  void reopenTwice_changesNothing_andAnEmptyLayerStaysEmpty() {
-    MemoryLayer empty = open("empty", CAPACITY);
+  public void reopenTwice_changesNothing_andAnEmptyLayerStaysEmpty() {
+    MemoryLayer empty = open("empty", DURABLE_CAPACITY);
     empty.close();
-    MemoryLayer stillEmpty = again("empty", CAPACITY);
-    assertEquals(new LayerStats("empty", CAPACITY, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), stillEmpty.stats());
+    MemoryLayer stillEmpty = reopen("empty", DURABLE_CAPACITY);
+    assertEquals(new LayerStats("empty", DURABLE_CAPACITY, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), stillEmpty.stats());
 
-    MemoryLayer layer = open("twice", CAPACITY);
+    MemoryLayer layer = open("twice", DURABLE_CAPACITY);
     put(layer, ArtifactId.of("t"), seed, 12_345);
     layer.close();
-    again("twice", CAPACITY).close();
-    MemoryLayer third = again("twice", CAPACITY);
+    reopen("twice", DURABLE_CAPACITY).close();
+    MemoryLayer third = reopen("twice", DURABLE_CAPACITY);
     assertEquals(List.of(ArtifactId.of("t")), third.ids());
     assertServes(third, ArtifactId.of("t"), seed, 12_345);
   }

@@ -1,4 +1,4 @@
-package io.stratacache.fault;
+package io.stratacache.testkit;
 
 import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
@@ -299,7 +299,8 @@ public final class FaultyLayer implements MemoryLayer {
     }
   }
 
-  static long mix(long z) {
+  /** SplitMix64's finaliser: the well-mixed long every decision (and {@link Seeds}) derives from. */
+  public static long mix(long z) {
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
     z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
     return z ^ (z >>> 31);

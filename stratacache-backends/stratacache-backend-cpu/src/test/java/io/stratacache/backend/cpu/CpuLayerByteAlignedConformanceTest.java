@@ -1,5 +1,6 @@
-package io.stratacache.conformance;
+package io.stratacache.backend.cpu;
 
+import io.stratacache.testkit.ConformanceFor;
 import java.util.Map;
 
 /**
