@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -49,11 +50,15 @@ final class ConfigCheck {
       List<Path> plugins,
       ConfigSections sections,
       String source,
-      Function<String, Origin> origins) {
+      Function<String, Origin> origins,
+      Set<String> alreadyOpened) {
     ConfigCheck c = new ConfigCheck(origins);
     c.tiers(tiers);
     for (int i = 0; i < tiers.size(); i++) {
-      sections.checkTier(StrataConfig.spec(i, tiers.get(i), source, origins));
+      // a layer the application opened itself was checked by its provider when it opened
+      if (!alreadyOpened.contains(tiers.get(i).name())) {
+        sections.checkTier(StrataConfig.spec(i, tiers.get(i), source, origins));
+      }
     }
     List<LinkConfig> all = c.links(tiers, links, defaultMode);
     c.writeback(writeback);

@@ -74,45 +74,12 @@ final class ConfigLoader {
    */
   static StrataConfig parse(String text, String source, Map<String, String> env, Path baseDir) {
     MapNode root = YamlTree.read(text, source);
-    List<Path> plugins = plugins(root.entries().get("plugins"), baseDir);
+    List<Path> plugins = PluginDirs.read(root.entries().get("plugins"), baseDir);
     ConfigSections sections = ConfigSections.in(Plugins.of(plugins, null));
     Draft d = new Draft(source, sections, plugins);
     root.entries().forEach(d::top);
     d.environment(env);
     return d.build();
-  }
-
-  /** The directories of {@code plugins: [dir, ...]}, each checked to be a directory. */
-  private static List<Path> plugins(Node node, Path baseDir) {
-    if (node == null || node instanceof Scalar s && s.value() == null) {
-      return List.of();
-    }
-    String expected = "a list of directories holding provider jars, e.g. [plugins, /opt/stratacache/plugins]";
-    if (!(node instanceof ListNode list)) {
-      throw node.origin().error(node.plain(), expected);
-    }
-    List<Path> dirs = new ArrayList<>();
-    for (Node item : list.items()) {
-      if (!(item instanceof Scalar s && s.value() instanceof String text) || text.isBlank()) {
-        throw item.origin().error(item.plain(), "a directory holding provider jars");
-      }
-      Path dir;
-      try {
-        dir = Path.of(text.equals("~") || text.startsWith("~/") ? System.getProperty("user.home") + text.substring(1) : text);
-      } catch (InvalidPathException e) {
-        throw item.origin().error(text, "a directory holding provider jars (" + e.getReason() + ")");
-      }
-      if (!dir.isAbsolute() && baseDir != null) {
-        dir = baseDir.resolve(dir);
-      }
-      dir = dir.normalize();
-      if (!Files.isDirectory(dir)) {
-        throw item.origin().error(text, "a directory holding provider jars; " + dir
-            + (Files.exists(dir) ? " is not a directory" : " does not exist"));
-      }
-      dirs.add(dir);
-    }
-    return List.copyOf(dirs);
   }
 
   /** The packaged default, with the overrides in {@code env}. */
@@ -186,48 +153,6 @@ final class ConfigLoader {
   /** A setting's value as found ({@code raw}), converted ({@code value}), and where it came from. */
   private record Value(Object raw, Object value, Origin origin, boolean fromEnv) {}
 
-  /**
-   * A scalar setting outside {@code tiers:} and {@code links:}: one of the core's {@link
-   * ConfigKey}s, or a {@link Setting} of a {@link ConfigSection}.
-   *
-   * @param section the section, or {@code null} for a flat-only core key
-   * @param key the key inside the section, or {@code null}
-   * @param flat the flat top-level name, or {@code null}
-   */
-  private record Key(String section, String key, String flat, ConfigKey core, Setting<?> setting) {
-    static Key of(ConfigKey k) {
-      return new Key(k.section(), k.key(), k.flat(), k, null);
-    }
-
-    static Key of(String section, Setting<?> s) {
-      return new Key(section, s.key(), s.flatName(), null, s);
-    }
-
-    String path() {
-      return section == null ? flat : section + "." + key;
-    }
-
-    Object fromYaml(Object raw, Origin origin) {
-      return core != null ? core.kind().convert(raw, origin) : setting.fromYaml(raw, origin);
-    }
-
-    Object fromText(String text, Origin origin) {
-      return core != null ? core.kind().convertText(text, origin) : setting.fromText(text, origin);
-    }
-
-    /** The environment variables that override this key: from the flat key and from the path. */
-    List<String> envNames() {
-      List<String> names = new ArrayList<>(2);
-      if (flat != null) {
-        names.add(ConfigKey.envName(flat));
-      }
-      if (section != null && !names.contains(ConfigKey.envName(path()))) {
-        names.add(ConfigKey.envName(path()));
-      }
-      return names;
-    }
-  }
-
   /** A tier as read, with the origin of each of its keys ({@code name}, {@code provider}, settings). */
   private static final class TierDraft {
     final Origin origin;
@@ -265,7 +190,7 @@ final class ConfigLoader {
     private final String source;
     private final ConfigSections sections;
     private final List<Path> plugins;
-    private final List<Key> keys = new ArrayList<>();
+    private final List<SettingKey> keys = new ArrayList<>();
     private final Map<String, Value> values = new HashMap<>();
     private Origin tiersOrigin;
     private List<TierDraft> tiers;
@@ -276,13 +201,13 @@ final class ConfigLoader {
       this.sections = sections;
       this.plugins = plugins;
       for (ConfigKey k : ConfigKey.values()) {
-        keys.add(Key.of(k));
+        keys.add(SettingKey.of(k));
       }
-      sections.sections().forEach((name, section) -> section.settings().forEach(s -> keys.add(Key.of(name, s))));
+      sections.sections().forEach((name, section) -> section.settings().forEach(s -> keys.add(SettingKey.of(name, s))));
     }
 
-    private Key inSection(String section, String key) {
-      for (Key k : keys) {
+    private SettingKey inSection(String section, String key) {
+      for (SettingKey k : keys) {
         if (section.equals(k.section()) && key.equals(k.key())) {
           return k;
         }
@@ -292,7 +217,7 @@ final class ConfigLoader {
 
     private Set<String> keysOf(String section) {
       Set<String> names = new TreeSet<>();
-      for (Key k : keys) {
+      for (SettingKey k : keys) {
         if (section.equals(k.section())) {
           names.add(k.key());
         }
@@ -300,8 +225,8 @@ final class ConfigLoader {
       return names;
     }
 
-    private Key forFlat(String flat) {
-      for (Key k : keys) {
+    private SettingKey forFlat(String flat) {
+      for (SettingKey k : keys) {
         if (flat.equals(k.flat())) {
           return k;
         }
@@ -309,8 +234,8 @@ final class ConfigLoader {
       return null;
     }
 
-    private Key forEnv(String name) {
-      for (Key k : keys) {
+    private SettingKey forEnv(String name) {
+      for (SettingKey k : keys) {
         if (k.envNames().contains(name)) {
           return k;
         }
@@ -336,7 +261,7 @@ final class ConfigLoader {
         case "links" -> links(node);
         case "writeback" -> {
           if (node instanceof Scalar s && s.value() instanceof Boolean) {
-            set(Key.of(ConfigKey.WRITEBACK), node);
+            set(SettingKey.of(ConfigKey.WRITEBACK), node);
           } else if (node instanceof MapNode || node instanceof Scalar s && s.value() == null) {
             section(name, node);
           } else {
@@ -349,7 +274,7 @@ final class ConfigLoader {
             section(name, node);
             return;
           }
-          Key key = forFlat(name);
+          SettingKey key = forFlat(name);
           if (key == null) {
             Set<String> known = new TreeSet<>(ConfigSections.CORE_KEYS);
             known.addAll(sections.topLevelKeys());
@@ -370,7 +295,7 @@ final class ConfigLoader {
         throw node.origin().error(node.plain(), "a mapping of " + name + " settings " + keysOf(name));
       }
       map.entries().forEach((key, value) -> {
-        Key k = inSection(name, key);
+        SettingKey k = inSection(name, key);
         if (k == null) {
           throw value.origin().error(value.plain(), "one of the keys " + keysOf(name) + " of " + name);
         }
@@ -378,12 +303,12 @@ final class ConfigLoader {
       });
     }
 
-    private void set(Key key, Node node) {
+    private void set(SettingKey key, Node node) {
       Object raw = node.plain();
       put(key, new Value(raw, key.fromYaml(raw, node.origin()), node.origin(), false));
     }
 
-    private void put(Key key, Value v) {
+    private void put(SettingKey key, Value v) {
       Value old = values.get(key.path());
       if (old != null && (!v.fromEnv() || old.fromEnv())) {
         throw v.origin().error(v.raw(), key.path() + " set once; " + old.origin().where() + " already sets it to "
@@ -477,7 +402,7 @@ final class ConfigLoader {
           continue;
         }
         Origin origin = Origin.of(ENVIRONMENT, name);
-        Key key = forEnv(name);
+        SettingKey key = forEnv(name);
         if (key == null) {
           throw origin.error(e.getValue(), "a variable that names a setting: " + ENV_FILE + " or one of " + envNamesAll());
         }
@@ -552,7 +477,8 @@ final class ConfigLoader {
           plugins,
           sections,
           source,
-          path -> origins.getOrDefault(path, Origin.of(source, path)));
+          path -> origins.getOrDefault(path, Origin.of(source, path)),
+          Set.of());
     }
 
     private Object get(ConfigKey key, Object dflt) {

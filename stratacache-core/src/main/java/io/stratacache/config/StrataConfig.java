@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -292,6 +293,7 @@ public final class StrataConfig {
    */
   public static final class Builder {
     private final List<TierConfig> tiers = new ArrayList<>();
+    private final Set<String> opened = new HashSet<>();
     private final List<LinkConfig> links = new ArrayList<>();
     private final Map<String, Map<String, ?>> sections = new LinkedHashMap<>();
     private ChainConfig chain;
@@ -306,6 +308,16 @@ public final class StrataConfig {
     public Builder tier(String name, String provider, Map<String, ?> settings) {
       Objects.requireNonNull(settings, "settings");
       tiers.add(new TierConfig(name, provider, new LinkedHashMap<>(settings)));
+      return this;
+    }
+
+    /**
+     * Adds a tier whose layer the application has already opened (its provider checked its
+     * settings then), so its provider's settings are not checked again.
+     */
+    public Builder openedTier(String name, String provider) {
+      tier(name, provider, Map.of());
+      opened.add(name);
       return this;
     }
 
@@ -414,7 +426,8 @@ public final class StrataConfig {
           dirs,
           found,
           src,
-          path -> Origin.of(src, path));
+          path -> Origin.of(src, path),
+          Set.copyOf(opened));
     }
 
     /** A value as the YAML reader types it: whole numbers as {@link Long}, others as {@link Double}. */

@@ -372,7 +372,7 @@ public final class StorageEngine implements AutoCloseable {
       if (opened.putIfAbsent(layer.name(), layer) != null) {
         throw new ConfigException("builder: tier \"" + layer.name() + "\" was already added (expected: unique tier names)");
       }
-      config.tier(layer.name(), provider, Map.of());
+      config.openedTier(layer.name(), provider);
       return this;
     }
 
