@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -36,6 +37,7 @@ final class ConfigCheck {
    *
    * @param links the links given, in any order; pairs of adjacent tiers without one get {@code
    *     defaultMode}
+   * @param opened names of tiers whose layers the application opened itself (settings not checked)
    * @param origins where each key path came from
    * @throws io.stratacache.core.ConfigException for the first value that is wrong
    */
@@ -48,12 +50,15 @@ final class ConfigCheck {
       Map<String, Map<String, Object>> sectionValues,
       List<Path> plugins,
       ConfigSections sections,
+      Set<String> opened,
       String source,
       Function<String, Origin> origins) {
     ConfigCheck c = new ConfigCheck(origins);
     c.tiers(tiers);
     for (int i = 0; i < tiers.size(); i++) {
-      sections.checkTier(StrataConfig.spec(i, tiers.get(i), source, origins));
+      if (!opened.contains(tiers.get(i).name())) {
+        sections.checkTier(StrataConfig.spec(i, tiers.get(i), source, origins));
+      }
     }
     List<LinkConfig> all = c.links(tiers, links, defaultMode);
     c.writeback(writeback);

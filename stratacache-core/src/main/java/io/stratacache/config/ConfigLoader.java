@@ -476,6 +476,7 @@ final class ConfigLoader {
           sectionValues,
           plugins,
           sections,
+          Set.of(),
           source,
           path -> origins.getOrDefault(path, Origin.of(source, path)));
     }

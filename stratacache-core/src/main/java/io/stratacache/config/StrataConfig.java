@@ -294,6 +294,7 @@ public final class StrataConfig {
     private final List<TierConfig> tiers = new ArrayList<>();
     private final List<LinkConfig> links = new ArrayList<>();
     private final Map<String, Map<String, ?>> sections = new LinkedHashMap<>();
+    private final Set<String> opened = new java.util.HashSet<>();
     private ChainConfig chain;
     private WritebackConfig writeback;
     private List<Path> plugins;
@@ -306,6 +307,16 @@ public final class StrataConfig {
     public Builder tier(String name, String provider, Map<String, ?> settings) {
       Objects.requireNonNull(settings, "settings");
       tiers.add(new TierConfig(name, provider, new LinkedHashMap<>(settings)));
+      return this;
+    }
+
+    /**
+     * Adds a tier below those added before whose layer the application opens itself (e.g. one it
+     * wraps); its provider's settings are not checked, since no provider opens it.
+     */
+    public Builder openedTier(String name, String provider) {
+      tier(name, provider, Map.of());
+      opened.add(name);
       return this;
     }
 
@@ -413,6 +424,7 @@ public final class StrataConfig {
           values,
           dirs,
           found,
+          opened,
           src,
           path -> Origin.of(src, path));
     }
