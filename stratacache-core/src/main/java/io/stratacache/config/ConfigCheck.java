@@ -8,8 +8,8 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -37,7 +37,6 @@ final class ConfigCheck {
    *
    * @param links the links given, in any order; pairs of adjacent tiers without one get {@code
    *     defaultMode}
-   * @param opened names of tiers whose layers the application opened itself (settings not checked)
    * @param origins where each key path came from
    * @throws io.stratacache.core.ConfigException for the first value that is wrong
    */
@@ -50,13 +49,14 @@ final class ConfigCheck {
       Map<String, Map<String, Object>> sectionValues,
       List<Path> plugins,
       ConfigSections sections,
-      Set<String> opened,
       String source,
-      Function<String, Origin> origins) {
+      Function<String, Origin> origins,
+      Set<String> alreadyOpened) {
     ConfigCheck c = new ConfigCheck(origins);
     c.tiers(tiers);
     for (int i = 0; i < tiers.size(); i++) {
-      if (!opened.contains(tiers.get(i).name())) {
+      // a layer the application opened itself was checked by its provider when it opened
+      if (!alreadyOpened.contains(tiers.get(i).name())) {
         sections.checkTier(StrataConfig.spec(i, tiers.get(i), source, origins));
       }
     }

@@ -476,9 +476,9 @@ final class ConfigLoader {
           sectionValues,
           plugins,
           sections,
-          Set.of(),
           source,
-          path -> origins.getOrDefault(path, Origin.of(source, path)));
+          path -> origins.getOrDefault(path, Origin.of(source, path)),
+          Set.of());
     }
 
     private Object get(ConfigKey key, Object dflt) {

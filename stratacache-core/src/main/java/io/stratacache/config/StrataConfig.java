@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -292,9 +293,9 @@ public final class StrataConfig {
    */
   public static final class Builder {
     private final List<TierConfig> tiers = new ArrayList<>();
+    private final Set<String> opened = new HashSet<>();
     private final List<LinkConfig> links = new ArrayList<>();
     private final Map<String, Map<String, ?>> sections = new LinkedHashMap<>();
-    private final Set<String> opened = new java.util.HashSet<>();
     private ChainConfig chain;
     private WritebackConfig writeback;
     private List<Path> plugins;
@@ -311,8 +312,8 @@ public final class StrataConfig {
     }
 
     /**
-     * Adds a tier below those added before whose layer the application opens itself (e.g. one it
-     * wraps); its provider's settings are not checked, since no provider opens it.
+     * Adds a tier whose layer the application has already opened (its provider checked its
+     * settings then), so its provider's settings are not checked again.
      */
     public Builder openedTier(String name, String provider) {
       tier(name, provider, Map.of());
@@ -424,9 +425,9 @@ public final class StrataConfig {
           values,
           dirs,
           found,
-          opened,
           src,
-          path -> Origin.of(src, path));
+          path -> Origin.of(src, path),
+          Set.copyOf(opened));
     }
 
     /** A value as the YAML reader types it: whole numbers as {@link Long}, others as {@link Double}. */

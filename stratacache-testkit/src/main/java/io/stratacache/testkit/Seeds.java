@@ -15,9 +15,12 @@ public final class Seeds {
   public static final TestWatcher REPORTER = new TestWatcher() {
     @Override
     public void testFailed(ExtensionContext context, Throwable cause) {
-      Class<?> top = AbstractLayerTest.topLevel(context.getRequiredTestClass());
+      ExtensionContext top = context;
+      while (top.getParent().flatMap(ExtensionContext::getTestClass).isPresent()) {
+        top = top.getParent().orElseThrow();
+      }
       System.err.printf("%s failed: reproduce with -Dtests.seed=%s -Dtest=%s#%s%n", context.getDisplayName(),
-          format(RUN_SEED), top.getSimpleName(), context.getRequiredTestMethod().getName());
+          format(RUN_SEED), top.getRequiredTestClass().getSimpleName(), context.getRequiredTestMethod().getName());
     }
   };
 

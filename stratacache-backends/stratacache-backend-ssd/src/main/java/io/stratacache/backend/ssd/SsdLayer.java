@@ -6,7 +6,6 @@ import io.stratacache.core.CapacityException;
 import io.stratacache.core.CodecException;
 import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.core.StrataCacheException;
-import io.stratacache.core.codec.Crc32c;
 import io.stratacache.core.codec.RecordCodec;
 import io.stratacache.core.codec.RecordLayout;
 import io.stratacache.spi.Capability;
@@ -21,7 +20,6 @@ import io.stratacache.spi.RoomMaker;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -34,20 +32,13 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.Queue;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
@@ -61,6 +52,12 @@ import java.util.function.Predicate;
  * (see {@link SsdPaths} for the tree), crash-safe and found again after a restart.
  *
  * <h2>Design</h2>
+ *
+ * <p><b>Parts.</b> The file-system side (tree, record writes, batched syncs, quarantine) is {@link
+ * SsdRecordFiles}; the shared mappings and their idle list are {@link SsdMappings}; the byte
+ * accounting and the make-room side are {@link SsdSpace}; recovery is {@link SsdRecovery}. This
+ * class keeps the index and the store, load, delete and expiry paths, which share the stripe and
+ * state locks and their lock order; at about 850 lines it is over the usual size for that reason.
  *
  * <p><b>Index.</b> Memory holds id &rarr; {@link Entry} (file, record size, meta, last access,
  * lease and pin counts). It is rebuilt at open by {@link SsdRecovery} from the record headers.
@@ -125,9 +122,8 @@ public final class SsdLayer implements MemoryLayer {
   private final ReentrantLock state = new ReentrantLock();
   private final Map<ArtifactId, Entry> index = new HashMap<>();
   private final EvictionPolicy policy;
-  private long usedBytes;
-  private long reservedBytes;
-  private final RoomMaker<Entry> room = new RoomMaker<>(state, new RoomIndex());
+  private final SsdSpace space;
+  private final RoomMaker<Entry> room;
 
   private final ReentrantReadWriteLock[] stripes = new ReentrantReadWriteLock[STRIPES];
   private final SsdMappings mappings = new SsdMappings(state, e -> index.get(e.id) == e && !this.closed);
@@ -198,6 +194,9 @@ public final class SsdLayer implements MemoryLayer {
     this.paths = new SsdPaths(config.path().toAbsolutePath().normalize());
     this.expireNanos = config.expireAfter().toNanos();
     this.policy = EvictionPolicy.forName(config.evictionPolicy());
+    this.space = new SsdSpace(
+        state, index, policy, config.capacityBytes(), where(), this::offerVictim, this::removeVictim, this::ensureOpen);
+    this.room = space.room;
     for (int i = 0; i < STRIPES; i++) {
       stripes[i] = new ReentrantReadWriteLock();
     }
@@ -254,7 +253,7 @@ public final class SsdLayer implements MemoryLayer {
         long ageNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, wallNow - f.mtimeMillis()));
         Entry e = new Entry(f.id(), f.meta(), f.file(), f.size(), f.payloadLength(), f.alignment(), now - ageNanos);
         index.put(e.id, e);
-        usedBytes += e.size;
+        space.addedLocked(e.size, 0);
         policy.onInsert(e.id, e.size);
       }
     } finally {
@@ -370,7 +369,7 @@ public final class SsdLayer implements MemoryLayer {
           where() + ": artifact " + id + " of " + payload.byteSize() + " bytes needs a record of " + recordSize
               + " bytes (expected: at most the tier's capacity, " + config.capacityBytes() + " bytes)"));
     }
-    long reservation = reserve(id, recordSize);
+    long reservation = space.reserve(id, recordSize);
     String hash = SsdPaths.hash(id);
     Path file = paths.recordFile(hash);
     Path tmp = files.tempFile(file);
@@ -386,7 +385,7 @@ public final class SsdLayer implements MemoryLayer {
       throw ioFailure("cannot store " + id + " in " + file, e);
     } finally {
       if (!published) {
-        unreserve(reservation);
+        space.unreserve(reservation);
         SsdRecordFiles.deleteQuietly(tmp);
       }
     }
@@ -412,10 +411,9 @@ public final class SsdLayer implements MemoryLayer {
       state.lock();
       try {
         Entry old = index.put(fresh.id, fresh);
-        reservedBytes -= reservation;
-        usedBytes += fresh.size;
+        space.addedLocked(fresh.size, reservation);
         if (old != null) {
-          usedBytes -= old.size;
+          space.removedLocked(old.size);
           mappings.dropIdleLocked(old);
         }
         policy.onInsert(fresh.id, fresh.size);
@@ -428,154 +426,37 @@ public final class SsdLayer implements MemoryLayer {
     }
   }
 
-  /**
-   * Sets aside room for a record of {@code bytes}, evicting as needed; returns the bytes reserved
-   * (the record less the artifact it will replace).
-   */
-  private long reserve(ArtifactId id, long bytes) {
-    Room space = new Room(id, bytes);
-    room.makeRoom(id, space);
-    return space.reserved;
+  /** Removes an eviction victim and deletes its file if it is still removable; no lock held. */
+  private boolean removeVictim(Entry victim) {
+    return removeIfCurrent(victim.id, victim, room::removableLocked, SsdRecordFiles::deleteQuietly) != null;
   }
 
   /**
-   * The bytes one store needs, less those of the version it replaces (a record renamed over
-   * another frees the other's bytes as it lands). Called under the state lock.
+   * Maps an eviction victim's record for the listener, no lock held. A record whose file is gone
+   * lets the eviction go ahead; one that fails its checks is quarantined.
    */
-  private final class Room implements RoomMaker.Space<Entry> {
-    private final ArtifactId id;
-    private final long bytes;
-    long reserved;
-
-    Room(ArtifactId id, long bytes) {
-      this.id = id;
-      this.bytes = bytes;
-    }
-
-    private long need() {
-      Entry current = index.get(id);
-      return Math.max(0, bytes - (current == null ? 0 : current.size));
-    }
-
-    @Override
-    public boolean tryTake() {
-      ensureOpen();
-      long need = need();
-      if (usedBytes + reservedBytes + need > config.capacityBytes()) {
+  private boolean offerVictim(Entry victim, EvictionListener listener) {
+    String corruptReason = null;
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment payload;
+      try (FileChannel ch = FileChannel.open(victim.file, StandardOpenOption.READ)) {
+        MemorySegment record = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+        payload = RecordCodec.decode(record, victim.alignment).payload().asReadOnly();
+      } catch (NoSuchFileException e) {
+        return true;
+      } catch (CodecException e) {
+        corruptReason = e.getMessage();
+        payload = null;
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, where() + ": cannot read eviction victim " + victim.file, e);
         return false;
       }
-      reservedBytes += need;
-      reserved = need;
-      return true;
-    }
-
-    @Override
-    public boolean fitsAfterEvicting(Predicate<Entry> reclaimable) {
-      return stays(reclaimable) + reservedBytes + need() <= config.capacityBytes();
-    }
-
-    private long stays(Predicate<Entry> reclaimable) {
-      long stays = 0;
-      for (Entry e : index.values()) {
-        if (!reclaimable.test(e)) {
-          stays += e.size;
-        }
+      if (payload != null) {
+        return listener.beforeEvict(tier, victim.id, victim.meta, payload);
       }
-      return stays;
     }
-
-    @Override
-    public CapacityException noRoom(int kept, boolean evictedNothing) {
-      return new CapacityException(
-          where() + ": no room for " + id + " (" + bytes + " bytes): of " + config.capacityBytes() + " bytes, "
-              + stays(room::evictableLocked) + " are held by leased, pinned or replaced artifacts or artifacts being"
-              + " evicted, " + reservedBytes + " reserved by stores in progress"
-              + (kept == 0 ? "" : ", and the eviction listener kept " + kept + " artifacts")
-              + (evictedNothing ? "; nothing was evicted" : "")
-              + " (expected: room after evicting unleased, unpinned artifacts)");
-    }
-  }
-
-  /** This layer's index as the make-room protocol sees it. */
-  private final class RoomIndex implements RoomMaker.Index<Entry> {
-    @Override
-    public ArtifactId id(Entry e) {
-      return e.id;
-    }
-
-    @Override
-    public Entry current(ArtifactId id) {
-      return index.get(id);
-    }
-
-    @Override
-    public Iterator<Entry> candidates() {
-      Iterator<ArtifactId> ids = policy.victims();
-      return new Iterator<>() {
-        @Override
-        public boolean hasNext() {
-          return ids.hasNext();
-        }
-
-        @Override
-        public Entry next() {
-          return index.get(ids.next());
-        }
-      };
-    }
-
-    @Override
-    public boolean leased(Entry e) {
-      return e.leases > 0;
-    }
-
-    /**
-     * Maps the victim's record for the listener. A record whose file is gone lets the eviction go
-     * ahead; one that fails its checks is quarantined.
-     */
-    @Override
-    public boolean offer(Entry victim, EvictionListener listener) {
-      String corruptReason = null;
-      try (Arena arena = Arena.ofConfined()) {
-        MemorySegment payload;
-        try (FileChannel ch = FileChannel.open(victim.file, StandardOpenOption.READ)) {
-          MemorySegment record = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-          payload = RecordCodec.decode(record, victim.alignment).payload().asReadOnly();
-        } catch (NoSuchFileException e) {
-          return true;
-        } catch (CodecException e) {
-          corruptReason = e.getMessage();
-          payload = null;
-        } catch (IOException e) {
-          LOG.log(System.Logger.Level.WARNING, where() + ": cannot read eviction victim " + victim.file, e);
-          return false;
-        }
-        if (payload != null) {
-          return listener.beforeEvict(tier, victim.id, victim.meta, payload);
-        }
-      }
-      quarantine(victim, corruptReason);
-      return false;
-    }
-
-    @Override
-    public boolean remove(Entry victim) {
-      return removeIfCurrent(victim.id, victim, room::removableLocked, SsdRecordFiles::deleteQuietly) != null;
-    }
-
-    @Override
-    public boolean replacementReusesSpace() {
-      return true;
-    }
-  }
-
-  private void unreserve(long reservation) {
-    state.lock();
-    try {
-      reservedBytes -= reservation;
-    } finally {
-      state.unlock();
-    }
+    quarantine(victim, corruptReason);
+    return false;
   }
 
   /**
@@ -770,7 +651,7 @@ public final class SsdLayer implements MemoryLayer {
     long pinned;
     state.lock();
     try {
-      used = usedBytes;
+      used = space.usedLocked();
       artifacts = index.size();
       pinned = room.pinnedLocked();
     } finally {
@@ -922,7 +803,7 @@ public final class SsdLayer implements MemoryLayer {
   private void removeLocked(Entry e) {
     index.remove(e.id);
     mappings.dropIdleLocked(e);
-    usedBytes -= e.size;
+    space.removedLocked(e.size);
     policy.onRemove(e.id);
     room.unpinAllLocked(e.id);
   }
