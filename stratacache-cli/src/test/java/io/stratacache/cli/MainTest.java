@@ -51,23 +51,24 @@ class MainTest {
   }
 
   @Test
-  void demo_withATierThatCannotOpen_failsNamingFileLineAndKey_beforeAnyModelWork(
+  void demo_withATierThatCannotOpen_failsNamingFileAndLine_beforeAnyModelWork(
       @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-    // found only when the tier opens: the directory cannot be created below a regular file
-    java.nio.file.Path regular = java.nio.file.Files.writeString(dir.resolve("a-file"), "x").resolve("ssd");
-    java.nio.file.Path config = dir.resolve("bad-ssd.yaml");
+    // found only when the tier opens: another layer holds the directory
+    java.nio.file.Path held = dir.resolve("held");
+    java.nio.file.Path config = dir.resolve("busy-ssd.yaml");
     java.nio.file.Files.writeString(config, """
         tiers:
           - {name: hot, provider: cpu, capacity: 16MiB}
           - {name: disk, provider: ssd, path: "%s", capacity: 64MiB}
-        """.formatted(regular));
+        """.formatted(held));
     String previous = System.getProperty("stratacache.config");
     System.setProperty("stratacache.config", config.toString());
-    try {
+    try (io.stratacache.spi.MemoryLayer holder = io.stratacache.spi.LayerProviders.forName("ssd")
+        .open(io.stratacache.spi.LayerSpec.of("holder", "ssd", java.util.Map.of("path", held.toString(), "capacity", "1MiB")))) {
+      assertTrue(holder.ids().isEmpty(), "the holder keeps the directory");
       assertEquals(1, run("demo", "--quick"));
       String e = err.toString(StandardCharsets.UTF_8);
-      assertTrue(e.contains(config + ":3: tiers[1].path = \"" + regular + "\" (expected: a directory that can be created; "
-          + regular.getParent() + " is not a directory)"), e);
+      assertTrue(e.contains(config + ":3: tiers[1] (provider ssd) cannot open: ") && e.contains("already open"), e);
       assertEquals("", out.toString(StandardCharsets.UTF_8), "no model work was started");
     } finally {
       if (previous == null) {

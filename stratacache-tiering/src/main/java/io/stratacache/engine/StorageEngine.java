@@ -88,7 +88,15 @@ public final class StorageEngine implements AutoCloseable {
       List<LayerProvider> providers = providersFor(config, given, loader);
       for (int i = 0; i < providers.size(); i++) {
         MemoryLayer layer = given.get(config.tiers().get(i).name());
-        layers.add(layer != null ? layer : providers.get(i).open(config.spec(i)));
+        if (layer == null) {
+          try {
+            layer = providers.get(i).open(config.spec(i));
+          } catch (LayerUnavailableException e) {
+            throw new LayerUnavailableException(config.where("tiers[" + i + "]") + " (provider "
+                + config.tiers().get(i).provider() + ") cannot open: " + e.getMessage(), e);
+          }
+        }
+        layers.add(layer);
       }
       StorageEngine engine = assemble(config, layers);
       success = true;

@@ -2,9 +2,6 @@ package io.stratacache.backend.ssd;
 
 import io.stratacache.spi.EvictionPolicy;
 import io.stratacache.spi.LayerSpec;
-import java.io.IOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -138,36 +135,27 @@ public record SsdConfig(
   }
 
   /**
-   * Creates directory {@code path} (and its parents) if it is missing.
+   * Checks, without changing anything, that directory {@code path} exists or can be created: the
+   * path is not a file, and its nearest existing ancestor is a writable directory.
    *
    * @throws io.stratacache.core.ConfigException naming the key, the value and why it cannot be
    *     created (never a Java exception's class name)
    */
-  public static void createDirectory(LayerSpec spec, Path path) {
+  public static void checkDirectory(LayerSpec spec, Path path) {
     checkPath(spec, path);
     if (Files.isDirectory(path)) {
       return;
     }
-    Path absolute = path.toAbsolutePath().normalize();
-    for (Path p = absolute.getParent(); p != null; p = p.getParent()) {
+    for (Path p = path.toAbsolutePath().normalize().getParent(); p != null; p = p.getParent()) {
       if (Files.exists(p)) {
         if (!Files.isDirectory(p)) {
           throw spec.error("path", pathValue(spec, path), "a directory that can be created; " + p + " is not a directory");
         }
-        break;
+        if (!Files.isWritable(p)) {
+          throw spec.error("path", pathValue(spec, path), "a directory that can be created; permission denied on " + p);
+        }
+        return;
       }
-    }
-    try {
-      Files.createDirectories(absolute);
-    } catch (AccessDeniedException e) {
-      throw spec.error("path", pathValue(spec, path),
-          "a directory that can be created; permission denied on " + (e.getFile() == null ? absolute : e.getFile()));
-    } catch (FileSystemException e) {
-      String reason = e.getReason() != null ? e.getReason() : "cannot create it";
-      throw spec.error("path", pathValue(spec, path), "a directory that can be created; " + reason + " ("
-          + (e.getFile() == null ? absolute : e.getFile()) + ")");
-    } catch (IOException e) {
-      throw spec.error("path", pathValue(spec, path), "a directory that can be created; " + e.getMessage());
     }
   }
 

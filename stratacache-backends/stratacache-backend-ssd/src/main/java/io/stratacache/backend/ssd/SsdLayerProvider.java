@@ -23,15 +23,15 @@ public final class SsdLayerProvider implements LayerProvider {
 
   /**
    * Opens an {@link SsdLayer}; see {@link SsdConfig} for the settings. The directory is created
-   * first if missing.
+   * if missing.
    *
    * @throws io.stratacache.core.ConfigException naming the tier's {@code path} key if the path is
-   *     not a directory or cannot be created
+   *     not a directory and cannot be created
    */
   @Override
   public MemoryLayer open(LayerSpec spec) {
     SsdConfig config = SsdConfig.from(spec);
-    SsdConfig.createDirectory(spec, config.path());
+    SsdConfig.checkDirectory(spec, config.path());
     return SsdLayer.open(spec.tier(), config);
   }
 }

@@ -32,9 +32,9 @@ public final class SsdSection implements ConfigSection {
         Setting.choice("verify", "always", "always", "once"));
   }
 
-  /** {@link SsdConfig#from}, and that {@code path}, if it exists, is a directory. */
+  /** {@link SsdConfig#from}, and that {@code path} is a directory or can be created. */
   @Override
   public void checkTier(LayerSpec spec) {
-    SsdConfig.checkPath(spec, SsdConfig.from(spec).path());
+    SsdConfig.checkDirectory(spec, SsdConfig.from(spec).path());
   }
 }
