@@ -17,6 +17,8 @@ import java.util.List;
  * @param dirtyBytes their bytes
  * @param flushed artifacts written down by the write-back worker
  * @param flushErrors failed write-back attempts (each retried)
+ * @param failedPromotions promotions that failed for a reason other than a full tier (the load
+ *     was served by the lower tier all the same)
  */
 public record EngineStats(
     List<LayerStats> tiers,
@@ -29,7 +31,8 @@ public record EngineStats(
     long dirtyArtifacts,
     long dirtyBytes,
     long flushed,
-    long flushErrors) {
+    long flushErrors,
+    long failedPromotions) {
   public EngineStats {
     tiers = List.copyOf(tiers);
     hitsPerTier = List.copyOf(hitsPerTier);

@@ -26,7 +26,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * The storage plane's API: stores, loads and deletes artifacts over an ordered chain of tiers.
@@ -35,6 +34,9 @@ import java.util.Objects;
  *
  * <p>Loads return a {@link Lease}: close it when done (try-with-resources); until then its bytes
  * cannot be evicted or reused. {@link #loadInto} copies once into the caller's memory instead.
+ *
+ * <p>Every method refuses a null argument with a {@link NullPointerException} whose message
+ * starts with the parameter's name, before it takes a lock or touches a tier.
  */
 public final class StorageEngine implements AutoCloseable {
   private final TierChain chain;
@@ -45,6 +47,14 @@ public final class StorageEngine implements AutoCloseable {
     this.config = config;
   }
 
+  /** {@code value}, or a NullPointerException naming {@code parameter} and what was expected. */
+  static <T> T notNull(T value, String parameter) {
+    if (value == null) {
+      throw new NullPointerException(parameter + ": null (expected: a value)");
+    }
+    return value;
+  }
+
   /**
    * Opens every tier of {@code config} with its provider and wires the chain.
    *
@@ -52,7 +62,7 @@ public final class StorageEngine implements AutoCloseable {
    * @throws LayerUnavailableException if a tier's medium cannot be used here
    */
   public static StorageEngine open(StrataConfig config) {
-    return open(config, Map.of());
+    return open(notNull(config, "config"), Map.of());
   }
 
   /**
@@ -94,7 +104,7 @@ public final class StorageEngine implements AutoCloseable {
    * @throws ConfigException naming the file, the key and what was expected
    */
   public static StorageEngine fromFile(Path yaml) {
-    return open(StrataConfig.load(yaml));
+    return open(StrataConfig.load(notNull(yaml, "yaml")));
   }
 
   /**
@@ -163,7 +173,7 @@ public final class StorageEngine implements AutoCloseable {
   }
 
   private int index(String tier) {
-    int i = chain.indexOf(Objects.requireNonNull(tier, "tier"));
+    int i = chain.indexOf(notNull(tier, "tier"));
     if (i < 0) {
       throw new IllegalArgumentException("tier \"" + tier + "\" (expected one of " + tiers() + ")");
     }
@@ -174,6 +184,9 @@ public final class StorageEngine implements AutoCloseable {
 
   /** Stores a copy of {@code payload} in the head tier, then down the links. */
   public void store(ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
+    notNull(id, "id");
+    notNull(meta, "meta");
+    notNull(payload, "payload");
     chain.storeChain(0, id, meta, payload);
   }
 
@@ -183,7 +196,11 @@ public final class StorageEngine implements AutoCloseable {
    * @throws IllegalArgumentException if {@code tier} is unknown and {@code mode} is not PREFER
    */
   public void store(ArtifactId id, ArtifactMeta meta, MemorySegment payload, String tier, AccessMode mode) {
-    switch (mode) {
+    notNull(id, "id");
+    notNull(meta, "meta");
+    notNull(payload, "payload");
+    notNull(tier, "tier");
+    switch (notNull(mode, "mode")) {
       case CHAIN -> chain.storeChain(index(tier), id, meta, payload);
       case EXACT -> chain.storeExact(index(tier), id, meta, payload);
       case PREFER -> chain.storeChain(Math.max(0, chain.indexOf(tier)), id, meta, payload);
@@ -196,6 +213,8 @@ public final class StorageEngine implements AutoCloseable {
    * with one copy fewer.
    */
   public Reservation reserve(ArtifactId id, ArtifactMeta meta, long size) {
+    notNull(id, "id");
+    notNull(meta, "meta");
     return chain.reserve(0, id, meta, size);
   }
 
@@ -207,7 +226,7 @@ public final class StorageEngine implements AutoCloseable {
    * @throws ArtifactNotFoundException if no tier holds it
    */
   public Lease load(ArtifactId id) {
-    Lease l = chain.loadChain(id);
+    Lease l = chain.loadChain(notNull(id, "id"));
     if (l == null) {
       throw new ArtifactNotFoundException(id, "tiers " + tiers());
     }
@@ -220,7 +239,9 @@ public final class StorageEngine implements AutoCloseable {
    * @throws ArtifactNotFoundException if the tiers asked do not hold it
    */
   public Lease load(ArtifactId id, String tier, AccessMode mode) {
-    Lease l = switch (mode) {
+    notNull(id, "id");
+    notNull(tier, "tier");
+    Lease l = switch (notNull(mode, "mode")) {
       case CHAIN -> {
         index(tier);
         yield chain.loadChain(id);
@@ -240,14 +261,24 @@ public final class StorageEngine implements AutoCloseable {
 
   /** Loads {@code id} top-down, or returns {@code null} if no tier holds it. */
   public Lease tryLoad(ArtifactId id) {
-    return chain.loadChain(id);
+    return chain.loadChain(notNull(id, "id"));
   }
 
-  /** Leases those of {@code ids} some tier holds, in the order given. */
+  /**
+   * Leases those of {@code ids} some tier holds, in the order given. An id given more than once
+   * is loaded once: the map holds one lease per distinct id, at its first position.
+   */
   public Map<ArtifactId, Lease> loadAll(List<ArtifactId> ids) {
+    notNull(ids, "ids");
+    for (int i = 0; i < ids.size(); i++) {
+      notNull(ids.get(i), "ids[" + i + "]");
+    }
     Map<ArtifactId, Lease> out = new LinkedHashMap<>();
     try {
       for (ArtifactId id : ids) {
+        if (out.containsKey(id)) {
+          continue;
+        }
         Lease l = chain.loadChain(id);
         if (l != null) {
           out.put(id, l);
@@ -267,6 +298,8 @@ public final class StorageEngine implements AutoCloseable {
    * @throws IllegalArgumentException if {@code dst} is smaller than the payload (nothing copied)
    */
   public long loadInto(ArtifactId id, MemorySegment dst) {
+    notNull(id, "id");
+    notNull(dst, "dst");
     try (Lease l = load(id)) {
       long size = l.size();
       if (dst.byteSize() < size) {
@@ -282,12 +315,14 @@ public final class StorageEngine implements AutoCloseable {
 
   /** Whether some tier holds {@code id}. */
   public boolean contains(ArtifactId id) {
-    return chain.locate(id) >= 0;
+    return chain.locate(notNull(id, "id")) >= 0;
   }
 
   /** Whether {@code id} is held, as {@code mode} says for {@code tier}. */
   public boolean contains(ArtifactId id, String tier, AccessMode mode) {
-    return switch (mode) {
+    notNull(id, "id");
+    notNull(tier, "tier");
+    return switch (notNull(mode, "mode")) {
       case CHAIN -> {
         index(tier);
         yield contains(id);
@@ -302,17 +337,18 @@ public final class StorageEngine implements AutoCloseable {
 
   /** The first tier holding {@code id}, or {@code null}. */
   public String tierOf(ArtifactId id) {
-    int i = chain.locate(id);
+    int i = chain.locate(notNull(id, "id"));
     return i < 0 ? null : chain.tier(i).name();
   }
 
   /** Removes {@code id} from every tier, with its dirty marks. Returns whether any tier held it. */
   public boolean delete(ArtifactId id) {
-    return chain.deleteAll(id);
+    return chain.deleteAll(notNull(id, "id"));
   }
 
   /** Removes {@code id} from {@code tier} only. Returns whether that tier held it. */
   public boolean delete(ArtifactId id, String tier) {
+    notNull(id, "id");
     return chain.deleteExact(index(tier), id);
   }
 
@@ -321,11 +357,13 @@ public final class StorageEngine implements AutoCloseable {
    * whether the tier holds it.
    */
   public boolean pin(ArtifactId id, String tier) {
+    notNull(id, "id");
     return chain.tier(index(tier)).layer().pin(id);
   }
 
   /** Undoes one {@link #pin}. */
   public boolean unpin(ArtifactId id, String tier) {
+    notNull(id, "id");
     return chain.tier(index(tier)).layer().unpin(id);
   }
 
@@ -340,6 +378,7 @@ public final class StorageEngine implements AutoCloseable {
    * registration is closed.
    */
   public Registration onEviction(EvictionObserver observer) {
+    notNull(observer, "observer");
     return chain.addObserver(observer::evicted)::run;
   }
 
@@ -372,7 +411,7 @@ public final class StorageEngine implements AutoCloseable {
     }
     return new EngineStats(
         layers, hits, c.misses(), c.promotions(), c.demotions(), c.evictionWrites(), c.refusedEvictions(),
-        dirtyArtifacts, dirtyBytes, c.flushed(), c.flushErrors());
+        dirtyArtifacts, dirtyBytes, c.flushed(), c.flushErrors(), c.failedPromotions());
   }
 
   /** The chain underneath; for tests and tools that check invariants. */
@@ -405,6 +444,9 @@ public final class StorageEngine implements AutoCloseable {
 
     /** Adds a tier below those added so far, opened by {@code provider} with {@code settings}. */
     public Builder tier(String name, String provider, Map<String, ?> settings) {
+      notNull(name, "name");
+      notNull(provider, "provider");
+      notNull(settings, "settings");
       config.tier(name, provider, settings);
       return this;
     }
@@ -414,6 +456,8 @@ public final class StorageEngine implements AutoCloseable {
      * closes it); its tier name is {@link MemoryLayer#name()}.
      */
     public Builder tier(MemoryLayer layer, String provider) {
+      notNull(layer, "layer");
+      notNull(provider, "provider");
       if (opened.putIfAbsent(layer.name(), layer) != null) {
         throw new ConfigException("builder: tier \"" + layer.name() + "\" was already added (expected: unique tier names)");
       }
@@ -423,6 +467,9 @@ public final class StorageEngine implements AutoCloseable {
 
     /** Sets the link between a tier and the tier directly below it. */
     public Builder link(String from, String to, LinkMode mode) {
+      notNull(from, "from");
+      notNull(to, "to");
+      notNull(mode, "mode");
       config.link(from, to, mode);
       return this;
     }
@@ -440,11 +487,13 @@ public final class StorageEngine implements AutoCloseable {
     }
 
     public Builder writeback(WritebackConfig writeback) {
+      notNull(writeback, "writeback");
       config.writeback(writeback);
       return this;
     }
 
     public Builder kv(KvConfig kv) {
+      notNull(kv, "kv");
       config.kv(kv);
       return this;
     }

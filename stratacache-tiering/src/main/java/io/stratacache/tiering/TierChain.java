@@ -42,6 +42,18 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *       fails the eviction is refused and the layer picks another victim: a dirty artifact is
  *       thus pinned until its bytes are safe below. The listener never waits for an artifact's
  *       lock (it refuses the eviction instead), so evictions cannot deadlock with stores.
+ *   <li><b>Back-pressure.</b> A store that would take a write-back link's dirty bytes over {@code
+ *       max_dirty_bytes} waits under {@code block} for the worker to make room <i>before</i> it
+ *       takes the artifact's lock, so the worker can always flush; the room is then taken
+ *       atomically under the lock ({@link DirtySet#markIfRoom}). If another store took the room
+ *       first the store waits again; at the close time-out, or under {@code write_through}, it
+ *       writes through instead. Flushes and evictions never wait: past the limit they write
+ *       through.
+ *   <li><b>Failures below.</b> A failed promotion is counted and the load returns the lower
+ *       tier's bytes. A failed write-through keeps the new version dirty on that link (every link
+ *       has a {@link DirtySet}; a write-through link's holds only such versions), so eviction
+ *       writes it down or is refused and the worker retries it: a version once served is never
+ *       silently replaced by an older one. The store still throws, saying so.
  *   <li><b>Close.</b> Drains the write-back links (bounded), then closes the layers.
  * </ul>
  */
@@ -61,6 +73,7 @@ public final class TierChain implements AutoCloseable {
   private final AtomicLongArray hits;
   private final AtomicLong misses = new AtomicLong();
   private final AtomicLong promotions = new AtomicLong();
+  private final AtomicLong failedPromotions = new AtomicLong();
   private final AtomicLong demotions = new AtomicLong();
   private final AtomicLong evictionWrites = new AtomicLong();
   private final AtomicLong refusedEvictions = new AtomicLong();
@@ -101,7 +114,7 @@ public final class TierChain implements AutoCloseable {
         }
         return evict;
       });
-      if (i < this.links.length && this.links[i] == LinkMode.WRITE_BACK) {
+      if (i < this.links.length) {
         dirty[i] = new DirtySet(this.tiers[i].name() + "->" + this.tiers[i + 1].name());
         worker.register(dirty[i], id -> flushLink(index, id));
       }
@@ -136,13 +149,84 @@ public final class TierChain implements AutoCloseable {
 
   // ---------------------------------------------------------------- store
 
-  /** Stores at tier {@code index}, invalidates the copies above it and follows the links down. */
+  /**
+   * Stores at tier {@code index}, invalidates the copies above it and follows the links down.
+   *
+   * @throws StrataCacheException if a write-through below failed; the new version is then kept
+   *     dirty on that link and retried in the background
+   */
   public void storeChain(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
     ensureOpen();
-    try (KeyLocks.Held _ = locks.lock(id)) {
+    long stamp = DirtySet.nextStamp();
+    withRoom(index, id, payload.byteSize(), () -> {
       tiers[index].layer().put(id, meta, payload);
       invalidate(id, 0, index);
-      propagate(index, id, meta, payload);
+      throwIfFailed(index, id, propagate(index, id, meta, payload, stamp));
+    });
+  }
+
+  /**
+   * Runs {@code body}, a store of {@code size} bytes at tier {@code index}, under {@code id}'s
+   * lock. Under block back-pressure it first waits, holding no lock, until the write-back link the
+   * store will mark has room for it; the room is checked again under the lock, and if another
+   * store took it meanwhile the wait starts over, until the close time-out (after which {@link
+   * #propagate} writes through).
+   */
+  private void withRoom(int index, ArtifactId id, long size, Runnable body) {
+    int j = markedLink(index);
+    long limit = writebackConfig.maxDirtyBytes();
+    boolean block = j >= 0 && writebackConfig.backpressure() == WritebackConfig.Backpressure.BLOCK && size <= limit;
+    long deadline = System.nanoTime() + writebackConfig.closeTimeout().toNanos();
+    while (true) {
+      if (block && !awaitRoom(j, id, size, deadline)) {
+        block = false; // timed out: propagate writes through if there is still no room
+      }
+      try (KeyLocks.Held _ = locks.lock(id)) {
+        if (!block || dirty[j].bytes() - dirty[j].sizeOf(id) + size <= limit) {
+          body.run();
+          return;
+        }
+      }
+    }
+  }
+
+  /** The write-back link a store at tier {@code index} marks dirty, or -1 if every link is write-through. */
+  private int markedLink(int index) {
+    for (int j = index; j < links.length; j++) {
+      if (links[j] == LinkMode.WRITE_BACK) {
+        return j;
+      }
+    }
+    return -1;
+  }
+
+  /** Waits, holding no lock, until link {@code j} has room for {@code size} more bytes of {@code id}; false at the deadline. */
+  private boolean awaitRoom(int j, ArtifactId id, long size, long deadline) {
+    long limit = writebackConfig.maxDirtyBytes();
+    while (true) {
+      long target = limit - size + dirty[j].sizeOf(id); // a re-store replaces the dirty bytes of its old version
+      if (dirty[j].bytes() <= target) {
+        return true;
+      }
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      worker.wake();
+      try {
+        // bounded, so that a change in this artifact's own dirty bytes is seen
+        dirty[j].awaitBytesAtMost(target, Math.min(left, writebackConfig.retryBackoffMax().toNanos()));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+  }
+
+  private void throwIfFailed(int index, ArtifactId id, RuntimeException failure) {
+    if (failure != null) {
+      throw new StrataCacheException("store of " + id + ": stored in tier '" + tiers[index].name()
+          + "', but writing it through below failed; the new version is kept dirty and retried: " + failure.getMessage(), failure);
     }
   }
 
@@ -164,18 +248,20 @@ public final class TierChain implements AutoCloseable {
   public Reservation reserve(int index, ArtifactId id, ArtifactMeta meta, long size) {
     ensureOpen();
     Reservation r = tiers[index].layer().reserve(id, meta, size);
-    return new ChainReservation(r, index, meta);
+    return new ChainReservation(r, index, meta, size);
   }
 
   private final class ChainReservation implements Reservation {
     private final Reservation inner;
     private final int index;
     private final ArtifactMeta meta;
+    private final long size;
 
-    ChainReservation(Reservation inner, int index, ArtifactMeta meta) {
+    ChainReservation(Reservation inner, int index, ArtifactMeta meta, long size) {
       this.inner = inner;
       this.index = index;
       this.meta = meta;
+      this.size = size;
     }
 
     @Override
@@ -192,17 +278,18 @@ public final class TierChain implements AutoCloseable {
     public void commit() {
       ensureOpen();
       ArtifactId id = inner.id();
-      try (KeyLocks.Held _ = locks.lock(id)) {
+      long stamp = DirtySet.nextStamp();
+      withRoom(index, id, size, () -> {
         inner.commit();
         invalidate(id, 0, index);
         if (index < links.length) {
           try (Lease written = tiers[index].layer().get(id)) {
             if (written != null) {
-              propagate(index, id, meta, written.segment());
+              throwIfFailed(index, id, propagate(index, id, meta, written.segment(), stamp));
             }
           }
         }
-      }
+      });
     }
 
     @Override
@@ -211,53 +298,56 @@ public final class TierChain implements AutoCloseable {
     }
   }
 
-  /** Writes below tier {@code index} as its links say. Caller holds the artifact's lock. */
-  private void propagate(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
+  /**
+   * Writes below tier {@code index} as its links say, never waiting. Caller holds the artifact's
+   * lock. A write-through that fails leaves the version dirty on that link (stamped {@code
+   * stamp}) for the worker to retry, and is returned; otherwise returns {@code null}.
+   */
+  private RuntimeException propagate(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload, long stamp) {
+    long size = payload.byteSize();
     for (int j = index; j < links.length; j++) {
       if (links[j] == LinkMode.WRITE_BACK) {
-        if (!mustWriteThrough(j, payload.byteSize())) {
-          dirty[j].mark(id, payload.byteSize(), writebackConfig.flushInterval().toNanos());
-          return;
+        long delay = writebackConfig.flushInterval().toNanos();
+        if (dirty[j].markIfRoom(id, size, delay, stamp, writebackConfig.maxDirtyBytes())) {
+          return null;
         }
+        // back-pressure: over the limit with no room left to wait for, the store writes through
         try {
           tiers[j + 1].layer().put(id, meta, payload);
         } catch (RuntimeException e) {
-          // back-pressure asked for a write-through and it failed: keep the artifact dirty, so the
-          // worker retries it, rather than fail a store whose bytes the upper tier already holds
-          dirty[j].mark(id, payload.byteSize(), 0);
+          // keep the artifact dirty, so the worker retries it, rather than fail a store whose
+          // bytes the upper tier already holds
+          dirty[j].mark(id, size, 0, stamp);
           worker.wake();
-          return;
+          return null;
         }
+        dirty[j].clear(id);
         continue;
       }
-      tiers[j + 1].layer().put(id, meta, payload);
+      try {
+        tiers[j + 1].layer().put(id, meta, payload);
+      } catch (RuntimeException e) {
+        dirty[j].mark(id, size, 0, stamp);
+        worker.wake();
+        return e;
+      }
+      dirty[j].clear(id);
     }
+    return null;
   }
 
   /**
-   * Writes the bytes of tier {@code index} into the tier below, then follows the links from there.
-   * Caller holds the artifact's lock.
+   * Writes the bytes of tier {@code index} into the tier below, then follows the links from there
+   * (a failed write-through further down stays dirty there). Caller holds the artifact's lock.
+   *
+   * @throws RuntimeException if the tier below refused the bytes
    */
-  private void writeBelow(int index, ArtifactId id, Lease current) {
+  private void writeBelow(int index, ArtifactId id, Lease current, long stamp) {
     tiers[index + 1].layer().put(id, current.meta(), current.segment());
-    propagate(index + 1, id, current.meta(), current.segment());
-  }
-
-  /** Applies back-pressure on write-back link {@code j}; true means write this store through. */
-  private boolean mustWriteThrough(int j, long size) {
-    long limit = writebackConfig.maxDirtyBytes();
-    if (dirty[j].bytes() + size <= limit) {
-      return false;
-    }
-    if (writebackConfig.backpressure() == WritebackConfig.Backpressure.WRITE_THROUGH || size > limit) {
-      return true;
-    }
-    worker.wake();
-    try {
-      return !dirty[j].awaitBytesAtMost(limit - size, writebackConfig.closeTimeout().toNanos());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return true;
+    RuntimeException failed = propagate(index + 1, id, current.meta(), current.segment(), stamp);
+    if (failed != null) {
+      LOG.log(System.Logger.Level.DEBUG, () -> "write-through of " + id + " below " + tiers[index + 1].name()
+          + " failed, kept dirty: " + failed);
     }
   }
 
@@ -291,7 +381,15 @@ public final class TierChain implements AutoCloseable {
           if (lease != null) {
             hits.incrementAndGet(i);
             if (i > 0 && chainConfig.promoteOnHit() && lease.meta().promotable()) {
-              promote(i, id, lease);
+              boolean success = false;
+              try {
+                promote(i, id, lease);
+                success = true;
+              } finally {
+                if (!success) {
+                  lease.close();
+                }
+              }
             }
             return lease;
           }
@@ -309,6 +407,12 @@ public final class TierChain implements AutoCloseable {
         promotions.incrementAndGet();
       } catch (CapacityException e) {
         LOG.log(System.Logger.Level.DEBUG, () -> "promotion of " + id + " into " + tiers[0].name() + " skipped: " + e.getMessage());
+        return;
+      } catch (RuntimeException e) {
+        // a promotion is an optimisation: the load still returns the lower tier's bytes
+        failedPromotions.incrementAndGet();
+        int into = j;
+        LOG.log(System.Logger.Level.DEBUG, () -> "promotion of " + id + " into " + tiers[into].name() + " failed: " + e);
         return;
       }
     }
@@ -380,7 +484,7 @@ public final class TierChain implements AutoCloseable {
           return true;
         }
         // the current bytes, not the listener's argument: a replacement may have raced the eviction
-        writeBelow(index, id, current);
+        writeBelow(index, id, current, isDirty ? dirty[index].stampOf(id) : DirtySet.nextStamp());
       }
       clearDirty(index, id);
       if (isDirty) {
@@ -430,7 +534,7 @@ public final class TierChain implements AutoCloseable {
       }
       try (Lease current = tiers[index].layer().get(id)) {
         if (current != null) {
-          writeBelow(index, id, current);
+          writeBelow(index, id, current, dirty[index].stampOf(id));
         }
       }
       dirty[index].clear(id);
@@ -443,16 +547,20 @@ public final class TierChain implements AutoCloseable {
   }
 
   /**
-   * Drains every write-back link, retrying failures until the configured close time-out.
+   * Writes down what is dirty when called (following it down every link), retrying failures
+   * until the configured close time-out. Artifacts stored meanwhile are left to the worker.
    *
-   * @throws StrataCacheException naming what stayed dirty
+   * @throws StrataCacheException naming what of that could not be written before the deadline
    */
   public void flush() {
     ensureOpen();
     worker.flush();
   }
 
-  /** Dirty artifacts on the link below tier {@code index} (0 if it is not write-back). */
+  /**
+   * Dirty artifacts on the link below tier {@code index}: on a write-through link, versions whose
+   * write-through failed and is being retried.
+   */
   public int dirtyCount(int index) {
     return dirty[index] == null ? 0 : dirty[index].size();
   }
@@ -474,6 +582,7 @@ public final class TierChain implements AutoCloseable {
       long[] hitsPerTier,
       long misses,
       long promotions,
+      long failedPromotions,
       long demotions,
       long evictionWrites,
       long refusedEvictions,
@@ -486,7 +595,7 @@ public final class TierChain implements AutoCloseable {
       h[i] = hits.get(i);
     }
     return new Counters(
-        h, misses.get(), promotions.get(), demotions.get(), evictionWrites.get(), refusedEvictions.get(),
+        h, misses.get(), promotions.get(), failedPromotions.get(), demotions.get(), evictionWrites.get(), refusedEvictions.get(),
         worker.flushedCount(), worker.errorCount());
   }
 
