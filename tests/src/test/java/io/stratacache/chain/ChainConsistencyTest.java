@@ -13,6 +13,7 @@ import io.stratacache.core.ArtifactType;
 import io.stratacache.core.StrataCacheException;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.fault.FaultyLayer;
+import io.stratacache.fault.QuietLogs;
 import io.stratacache.spi.LayerProviders;
 import io.stratacache.spi.LayerSpec;
 import io.stratacache.spi.LayerStats;
@@ -23,10 +24,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 
 /** What flush() reports, and batch loads of repeated ids. */
 class ChainConsistencyTest {
+  @RegisterExtension static final QuietLogs QUIET = new QuietLogs();
+
   private final ArtifactMeta meta = ArtifactMeta.of(ArtifactType.CUSTOM);
 
   private static MemoryLayer cpu(String name, String capacity) {

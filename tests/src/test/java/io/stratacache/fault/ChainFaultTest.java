@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -34,6 +35,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * costs the load nothing, and a failed write-through is never served and then lost.
  */
 class ChainFaultTest {
+  @RegisterExtension static final QuietLogs QUIET = new QuietLogs();
+
   private static final int SIZE = 4 << 10;
   private final ArtifactMeta meta = ArtifactMeta.of(ArtifactType.CUSTOM);
 
