@@ -98,7 +98,7 @@ final class DemoCommand {
   private static String describeTiers(StorageEngine engine) {
     List<String> parts = new ArrayList<>();
     for (LayerStats s : engine.stats().tiers()) {
-      parts.add(s.tier() + " [" + engine.providerOf(s.tier()) + ", " + mib(s.capacityBytes()) + "]");
+      parts.add(s.tier() + " [" + engine.tier(s.tier()).provider() + ", " + mib(s.capacityBytes()) + "]");
     }
     return String.join(" -> ", parts);
   }

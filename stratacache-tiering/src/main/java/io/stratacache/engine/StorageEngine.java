@@ -29,22 +29,32 @@ import java.util.Map;
 
 /**
  * The storage plane's API: stores, loads and deletes artifacts over an ordered chain of tiers.
- * Thread-safe. Every call without a tier uses the whole chain; calls that name a tier take an
- * {@link AccessMode} (see its table).
+ * Thread-safe. Its own calls use the whole chain (store at the head and down the links, load
+ * top-down with promotion, delete everywhere); {@link #tier(String)} is a view that acts on one
+ * tier, and {@link #admin()} holds eviction observers and inspection.
  *
  * <p>Loads return a {@link Lease}: close it when done (try-with-resources); until then its bytes
  * cannot be evicted or reused. {@link #loadInto} copies once into the caller's memory instead.
  *
- * <p>Every method refuses a null argument with a {@link NullPointerException} whose message
- * starts with the parameter's name, before it takes a lock or touches a tier.
+ * <p>Every method (of the engine, its {@link Tier} views, its {@link EngineAdmin} and its builder)
+ * refuses a null argument with a {@link NullPointerException} whose message starts with the
+ * parameter's name, before it takes a lock or touches a tier.
  */
 public final class StorageEngine implements AutoCloseable {
   private final TierChain chain;
   private final StrataConfig config;
+  private final List<Tier> views;
+  private final EngineAdmin admin;
 
   private StorageEngine(TierChain chain, StrataConfig config) {
     this.chain = chain;
     this.config = config;
+    List<Tier> v = new ArrayList<>(chain.size());
+    for (int i = 0; i < chain.size(); i++) {
+      v.add(new Tier(chain, i, chain.tier(i).name(), chain.tier(i).provider()));
+    }
+    this.views = List.copyOf(v);
+    this.admin = new EngineAdmin(chain);
   }
 
   /** {@code value}, or a NullPointerException naming {@code parameter} and what was expected. */
@@ -159,12 +169,17 @@ public final class StorageEngine implements AutoCloseable {
   }
 
   /**
-   * The provider of tier {@code tier} (e.g. {@code cpu}, {@code ssd}).
+   * A view of the tier called {@code name}: its calls act on that tier only (see {@link Tier}).
    *
-   * @throws IllegalArgumentException if there is no such tier
+   * @throws IllegalArgumentException if there is no such tier, naming the tiers there are
    */
-  public String providerOf(String tier) {
-    return chain.tier(index(tier)).provider();
+  public Tier tier(String name) {
+    return views.get(index(name));
+  }
+
+  /** Eviction observers and inspection: where an artifact lives, what each tier holds. */
+  public EngineAdmin admin() {
+    return admin;
   }
 
   /** The configuration the engine was opened with. */
@@ -172,10 +187,10 @@ public final class StorageEngine implements AutoCloseable {
     return config;
   }
 
-  private int index(String tier) {
-    int i = chain.indexOf(notNull(tier, "tier"));
+  private int index(String name) {
+    int i = chain.indexOf(notNull(name, "name"));
     if (i < 0) {
-      throw new IllegalArgumentException("tier \"" + tier + "\" (expected one of " + tiers() + ")");
+      throw new IllegalArgumentException("tier \"" + name + "\" (expected one of " + tiers() + ")");
     }
     return i;
   }
@@ -188,23 +203,6 @@ public final class StorageEngine implements AutoCloseable {
     notNull(meta, "meta");
     notNull(payload, "payload");
     chain.storeChain(0, id, meta, payload);
-  }
-
-  /**
-   * Stores a copy of {@code payload} as {@code mode} says for {@code tier}.
-   *
-   * @throws IllegalArgumentException if {@code tier} is unknown and {@code mode} is not PREFER
-   */
-  public void store(ArtifactId id, ArtifactMeta meta, MemorySegment payload, String tier, AccessMode mode) {
-    notNull(id, "id");
-    notNull(meta, "meta");
-    notNull(payload, "payload");
-    notNull(tier, "tier");
-    switch (notNull(mode, "mode")) {
-      case CHAIN -> chain.storeChain(index(tier), id, meta, payload);
-      case EXACT -> chain.storeExact(index(tier), id, meta, payload);
-      case PREFER -> chain.storeChain(Math.max(0, chain.indexOf(tier)), id, meta, payload);
-    }
   }
 
   /**
@@ -229,32 +227,6 @@ public final class StorageEngine implements AutoCloseable {
     Lease l = chain.loadChain(notNull(id, "id"));
     if (l == null) {
       throw new ArtifactNotFoundException(id, "tiers " + tiers());
-    }
-    return l;
-  }
-
-  /**
-   * Loads {@code id} as {@code mode} says for {@code tier}.
-   *
-   * @throws ArtifactNotFoundException if the tiers asked do not hold it
-   */
-  public Lease load(ArtifactId id, String tier, AccessMode mode) {
-    notNull(id, "id");
-    notNull(tier, "tier");
-    Lease l = switch (notNull(mode, "mode")) {
-      case CHAIN -> {
-        index(tier);
-        yield chain.loadChain(id);
-      }
-      case EXACT -> chain.loadExact(index(tier), id);
-      case PREFER -> {
-        int i = chain.indexOf(tier);
-        Lease hit = i < 0 ? null : chain.loadExact(i, id);
-        yield hit != null ? hit : chain.loadChain(id);
-      }
-    };
-    if (l == null) {
-      throw new ArtifactNotFoundException(id, mode == AccessMode.EXACT ? "tier " + tier : "tiers " + tiers());
     }
     return l;
   }
@@ -318,77 +290,20 @@ public final class StorageEngine implements AutoCloseable {
     return chain.locate(notNull(id, "id")) >= 0;
   }
 
-  /** Whether {@code id} is held, as {@code mode} says for {@code tier}. */
-  public boolean contains(ArtifactId id, String tier, AccessMode mode) {
-    notNull(id, "id");
-    notNull(tier, "tier");
-    return switch (notNull(mode, "mode")) {
-      case CHAIN -> {
-        index(tier);
-        yield contains(id);
-      }
-      case EXACT -> chain.tier(index(tier)).layer().contains(id);
-      case PREFER -> {
-        int i = chain.indexOf(tier);
-        yield (i >= 0 && chain.tier(i).layer().contains(id)) || contains(id);
-      }
-    };
-  }
-
-  /** The first tier holding {@code id}, or {@code null}. */
-  public String tierOf(ArtifactId id) {
-    int i = chain.locate(notNull(id, "id"));
-    return i < 0 ? null : chain.tier(i).name();
-  }
-
   /** Removes {@code id} from every tier, with its dirty marks. Returns whether any tier held it. */
   public boolean delete(ArtifactId id) {
     return chain.deleteAll(notNull(id, "id"));
   }
 
-  /** Removes {@code id} from {@code tier} only. Returns whether that tier held it. */
-  public boolean delete(ArtifactId id, String tier) {
-    notNull(id, "id");
-    return chain.deleteExact(index(tier), id);
-  }
-
-  /**
-   * Pins {@code id} in {@code tier}: it will not be evicted from there until unpinned. Returns
-   * whether the tier holds it.
-   */
-  public boolean pin(ArtifactId id, String tier) {
-    notNull(id, "id");
-    return chain.tier(index(tier)).layer().pin(id);
-  }
-
-  /** Undoes one {@link #pin}. */
-  public boolean unpin(ArtifactId id, String tier) {
-    notNull(id, "id");
-    return chain.tier(index(tier)).layer().unpin(id);
-  }
-
-  /** Removes an {@link EvictionObserver} added with {@link #onEviction}. */
-  public interface Registration extends AutoCloseable {
-    @Override
-    void close();
-  }
-
-  /**
-   * Tells {@code observer} about every artifact a tier evicts from now on, until the returned
-   * registration is closed.
-   */
-  public Registration onEviction(EvictionObserver observer) {
-    notNull(observer, "observer");
-    return chain.addObserver(observer::evicted)::run;
-  }
-
   // ---------------------------------------------------------------- flush, stats, close
 
   /**
-   * Writes every dirty artifact down its write-back links, retrying failures, until nothing is
-   * dirty (bounded by {@code writeback.close_timeout_ms}).
+   * Writes down every link what is dirty when called, retrying failures, until none of it is
+   * dirty (bounded by {@code writeback.close_timeout_ms}); artifacts stored meanwhile are left to
+   * the write-back worker.
    *
-   * @throws io.stratacache.core.StrataCacheException naming what stayed dirty
+   * @throws io.stratacache.core.StrataCacheException naming those of them still dirty at the
+   *     deadline
    */
   public void flush() {
     chain.flush();
@@ -412,11 +327,6 @@ public final class StorageEngine implements AutoCloseable {
     return new EngineStats(
         layers, hits, c.misses(), c.promotions(), c.demotions(), c.evictionWrites(), c.refusedEvictions(),
         dirtyArtifacts, dirtyBytes, c.flushed(), c.flushErrors(), c.failedPromotions());
-  }
-
-  /** The chain underneath; for tests and tools that check invariants. */
-  public TierChain chain() {
-    return chain;
   }
 
   /**

@@ -6,6 +6,7 @@ import io.stratacache.config.WritebackConfig;
 import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.CapacityException;
+import io.stratacache.core.EvictionObserver;
 import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.core.StrataCacheException;
 import io.stratacache.spi.Lease;
@@ -22,6 +23,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * An ordered chain of memory layers, head first, with a link between each adjacent pair.
+ * Internal to the engine: {@link io.stratacache.engine.StorageEngine} is its only user and never
+ * hands it out (callers reach one tier through {@code engine.tier(name)}).
  *
  * <p>Design note. Every mutation of an artifact (store, delete, flush, demotion, promotion) holds
  * that artifact's own lock ({@link KeyLocks}); nothing holds a lock across artifacts, so I/O on
@@ -77,14 +80,8 @@ public final class TierChain implements AutoCloseable {
   private final AtomicLong demotions = new AtomicLong();
   private final AtomicLong evictionWrites = new AtomicLong();
   private final AtomicLong refusedEvictions = new AtomicLong();
-  private final List<Observer> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<EvictionObserver> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closed;
-
-  /** Told after an artifact left a tier to make room. */
-  @FunctionalInterface
-  public interface Observer {
-    void evicted(String tier, ArtifactId id, ArtifactMeta meta);
-  }
 
   /**
    * A chain over {@code tiers} (head first) with {@code links.get(i)} between tier i and i+1. The
@@ -157,8 +154,8 @@ public final class TierChain implements AutoCloseable {
    */
   public void storeChain(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
     ensureOpen();
-    long stamp = DirtySet.nextStamp();
     withRoom(index, id, payload.byteSize(), () -> {
+      long stamp = DirtySet.nextStamp(); // under the lock: a flush called before this put does not wait for it
       tiers[index].layer().put(id, meta, payload);
       invalidate(id, 0, index);
       throwIfFailed(index, id, propagate(index, id, meta, payload, stamp));
@@ -278,8 +275,8 @@ public final class TierChain implements AutoCloseable {
     public void commit() {
       ensureOpen();
       ArtifactId id = inner.id();
-      long stamp = DirtySet.nextStamp();
       withRoom(index, id, size, () -> {
+        long stamp = DirtySet.nextStamp();
         inner.commit();
         invalidate(id, 0, index);
         if (index < links.length) {
@@ -502,13 +499,13 @@ public final class TierChain implements AutoCloseable {
   }
 
   /** Adds {@code observer}; running the returned action removes it. */
-  public Runnable addObserver(Observer observer) {
+  public Runnable addObserver(EvictionObserver observer) {
     observers.add(observer);
     return () -> observers.remove(observer);
   }
 
   private void notifyEvicted(String tier, ArtifactId id, ArtifactMeta meta) {
-    for (Observer o : observers) {
+    for (EvictionObserver o : observers) {
       try {
         o.evicted(tier, id, meta);
       } catch (RuntimeException e) {

@@ -80,6 +80,14 @@ class ArchitectureTest {
   }
 
   @Test
+  void tierChain_isInternalToTheEngine() {
+    check(noClasses().that().resideOutsideOfPackages(TIERING, ENGINE)
+        .should().dependOnClassesThat().resideInAPackage(TIERING));
+    check(noClasses().that().resideInAPackage(TIERING)
+        .should().dependOnClassesThat().resideInAPackage(ENGINE));
+  }
+
+  @Test
   void adapters_useOnlyCoreAndTheEngineApi() {
     check(noClasses().that().resideInAnyPackage(ADAPTERS_KV, ADAPTERS_PARAMS, ADAPTERS_DJL)
         .should().dependOnClassesThat().resideInAnyPackage(BACKENDS, TIERING, WRITEBACK, CLI, BENCH));

@@ -9,7 +9,6 @@ import io.stratacache.config.WritebackConfig;
 import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.ArtifactType;
-import io.stratacache.engine.AccessMode;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.spi.Lease;
 import java.lang.foreign.Arena;
@@ -65,7 +64,7 @@ class BackpressureTest {
         assertEquals(3, Payloads.verify(x, l.segment()));
       }
       engine.flush();
-      try (Lease l = engine.load(x, "warm", AccessMode.EXACT)) {
+      try (Lease l = engine.tier("warm").load(x)) {
         assertEquals(3, Payloads.verify(x, l.segment()));
       }
       EngineInvariants.check(engine);
@@ -78,7 +77,7 @@ class BackpressureTest {
     int rounds = 40;
     try (StorageEngine engine = engine(); Arena arena = Arena.ofShared()) {
       ArtifactId cold = id("cold");
-      engine.store(cold, meta, Payloads.make(arena, cold, 1, 2_000), "warm", AccessMode.EXACT);
+      engine.tier("warm").store(cold, meta, Payloads.make(arena, cold, 1, 2_000));
       ExecutorService pool = Executors.newFixedThreadPool(writers + 2);
       try {
         assertTimeoutPreemptively(BOUND, () -> {
@@ -95,12 +94,12 @@ class BackpressureTest {
           }
           tasks.add(pool.submit(() -> {
             for (int i = 0; i < rounds; i++) {
-              engine.delete(cold, "hot"); // the next load misses the head and takes the artifact's lock
+              engine.tier("hot").delete(cold); // the next load misses the head and takes the artifact's lock
               try (Lease l = engine.load(cold)) {
                 assertEquals(1, Payloads.verify(cold, l.segment()));
               }
               ArtifactId gone = id("gone" + i);
-              engine.store(gone, meta, Payloads.make(arena, gone, 1, 100), "warm", AccessMode.EXACT);
+              engine.tier("warm").store(gone, meta, Payloads.make(arena, gone, 1, 100));
               assertTrue(engine.delete(gone));
             }
             return null;

@@ -60,7 +60,7 @@ class ChainConsistencyTest {
       engine.store(x, meta, Payloads.make(arena, x, 1, 1024));
       CompletableFuture<Void> flush = CompletableFuture.runAsync(engine::flush);
       // the flush holds x's lock while the slow lower tier takes it
-      while (engine.chain().heldLocks() == 0 && !flush.isDone()) {
+      while (engine.admin().lockedArtifacts() == 0 && !flush.isDone()) {
         Thread.onSpinWait();
       }
       engine.store(big, meta, Payloads.make(arena, big, 1, 100 << 10));
@@ -104,7 +104,7 @@ class ChainConsistencyTest {
       engine.store(x, meta, Payloads.make(arena, x, 1, 512));
       engine.store(y, meta, Payloads.make(arena, y, 2, 512));
       engine.flush();
-      assertTrue(engine.delete(y, "hot")); // y is served by the lower tier and promoted
+      assertTrue(engine.tier("hot").delete(y)); // y is served by the lower tier and promoted
       Map<ArtifactId, Lease> got = engine.loadAll(List.of(x, y, x, absent, y, x));
       try {
         assertEquals(List.of(x, y), List.copyOf(got.keySet()));

@@ -22,14 +22,14 @@ final class EngineInvariants {
           t.tier() + ": used " + t.usedBytes() + " of capacity " + t.capacityBytes());
       assertEquals(0, t.openLeases(), t.tier() + ": leases left open");
       assertTrue(t.artifacts() == 0 || t.usedBytes() > 0, t.tier() + ": artifacts without bytes");
-      assertEquals(engine.chain().tier(engine.tiers().indexOf(t.tier())).layer().ids().size(), t.artifacts(),
+      assertEquals(engine.tier(t.tier()).ids().size(), t.artifacts(),
           t.tier() + ": artifact count vs ids()");
     }
     // the write-back worker may still be leaving an idempotent flush it started before the drain
     long deadline = System.nanoTime() + 2_000_000_000L;
-    while (engine.chain().heldLocks() != 0 && System.nanoTime() < deadline) {
+    while (engine.admin().lockedArtifacts() != 0 && System.nanoTime() < deadline) {
       Thread.onSpinWait();
     }
-    assertEquals(0, engine.chain().heldLocks(), "per-artifact locks still held");
+    assertEquals(0, engine.admin().lockedArtifacts(), "per-artifact locks still held");
   }
 }

@@ -16,7 +16,6 @@ import io.stratacache.core.ArtifactNotFoundException;
 import io.stratacache.core.ArtifactType;
 import io.stratacache.core.CapacityException;
 import io.stratacache.core.LayerUnavailableException;
-import io.stratacache.engine.AccessMode;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.Reservation;
@@ -115,7 +114,7 @@ class TierChainTest {
   }
 
   private boolean inTier(ArtifactId id, String tier) {
-    return engine.contains(id, tier, AccessMode.EXACT);
+    return engine.tier(tier).contains(id);
   }
 
   @Test
@@ -131,7 +130,7 @@ class TierChainTest {
     engine.flush();
     for (String t : engine.tiers()) {
       assertTrue(inTier(id, t), "store missing from " + t + " after flush");
-      try (Lease l = engine.load(id, t, AccessMode.EXACT)) {
+      try (Lease l = engine.tier(t).load(id)) {
         assertEquals(1, Payloads.verify(id, l.segment()));
         assertEquals(meta, l.meta());
       }
@@ -163,13 +162,13 @@ class TierChainTest {
   @Test
   void exactStore_toLowerTier_missesInHead() {
     ArtifactId id = id(2);
-    engine.store(id, meta, payload(id, 1), "t1", AccessMode.EXACT);
+    engine.tier("t1").store(id, meta, payload(id, 1));
     assertFalse(inTier(id, "t0"));
     assertTrue(inTier(id, "t1"));
     if (tierCount == 3) {
       assertFalse(inTier(id, "t2"), "exact store must not reach the tier below");
     }
-    ArtifactNotFoundException e = assertThrows(ArtifactNotFoundException.class, () -> engine.load(id, "t0", AccessMode.EXACT));
+    ArtifactNotFoundException e = assertThrows(ArtifactNotFoundException.class, () -> engine.tier("t0").load(id));
     assertTrue(e.getMessage().contains(id.value()), e.getMessage());
   }
 
@@ -178,11 +177,11 @@ class TierChainTest {
     ArtifactId id = id(3);
     engine.store(id, meta, payload(id, 1));
     engine.flush();
-    engine.store(id, meta, payload(id, 2), last, AccessMode.EXACT);
+    engine.tier(last).store(id, meta, payload(id, 2));
     for (String t : engine.tiers()) {
       assertEquals(t.equals(last), inTier(id, t), "copy in " + t);
     }
-    try (Lease l = engine.load(id, last, AccessMode.EXACT)) {
+    try (Lease l = engine.tier(last).load(id)) {
       assertEquals(2, Payloads.verify(id, l.segment()));
     }
   }
@@ -190,17 +189,17 @@ class TierChainTest {
   @Test
   void exactLoad_reportsTheTierItHit() {
     ArtifactId id = id(4);
-    engine.store(id, meta, payload(id, 1), last, AccessMode.EXACT);
-    try (Lease l = engine.load(id, last, AccessMode.EXACT)) {
+    engine.tier(last).store(id, meta, payload(id, 1));
+    try (Lease l = engine.tier(last).load(id)) {
       assertEquals(last, l.tier());
     }
-    assertEquals(last, engine.tierOf(id));
+    assertEquals(last, engine.admin().tierOf(id));
   }
 
   @Test
   void chainLoad_promotesHitFromLowerTier() {
     ArtifactId id = id(5);
-    engine.store(id, meta, payload(id, 3), last, AccessMode.EXACT);
+    engine.tier(last).store(id, meta, payload(id, 3));
     try (Lease l = engine.load(id)) {
       assertEquals(last, l.tier(), "a chain load reports the tier it hit");
       assertEquals(3, Payloads.verify(id, l.segment()));
@@ -218,7 +217,7 @@ class TierChainTest {
   void chainLoad_doesNotPromoteWhenMetaSaysSo() {
     ArtifactId id = id(6);
     ArtifactMeta pinnedDown = ArtifactMeta.builder(ArtifactType.PARAM_CHUNK).hint(ArtifactMeta.HINT_PROMOTE, "false").build();
-    engine.store(id, pinnedDown, payload(id, 1), last, AccessMode.EXACT);
+    engine.tier(last).store(id, pinnedDown, payload(id, 1));
     try (Lease l = engine.load(id)) {
       assertEquals(last, l.tier());
       assertEquals(pinnedDown, l.meta());
@@ -229,19 +228,39 @@ class TierChainTest {
   @Test
   void prefer_usesTheTier_elseFallsBackToChain() {
     ArtifactId id = id(7);
-    engine.store(id, meta, payload(id, 1), last, AccessMode.EXACT);
-    try (Lease l = engine.load(id, last, AccessMode.PREFER)) {
+    engine.tier(last).store(id, meta, payload(id, 1));
+    try (Lease l = engine.tier(last).loadPreferred(id)) {
       assertEquals(last, l.tier());
     }
-    try (Lease l = engine.load(id, "t0", AccessMode.PREFER)) {
+    try (Lease l = engine.tier("t0").loadPreferred(id)) {
       assertEquals(last, l.tier(), "prefer falls back to the chain, which hits " + last);
     }
-    assertTrue(engine.contains(id, "t0", AccessMode.PREFER));
-    ArtifactId other = id(8);
-    engine.store(other, meta, payload(other, 1), "no-such-tier", AccessMode.PREFER);
-    assertTrue(inTier(other, "t0"), "prefer with an unknown tier stores at the head");
-    assertThrows(IllegalArgumentException.class, () -> engine.store(other, meta, payload(other, 2), "no-such-tier", AccessMode.EXACT));
-    assertLoads(other, 1);
+    engine.delete(id);
+    ArtifactNotFoundException e = assertThrows(ArtifactNotFoundException.class, () -> engine.tier("t0").loadPreferred(id));
+    assertTrue(e.getMessage().contains("every tier"), e.getMessage());
+  }
+
+  @Test
+  void storeDownward_startsAtTheTier_andFollowsTheLinksBelowIt() {
+    ArtifactId id = id(8);
+    engine.store(id, meta, payload(id, 1));
+    engine.flush();
+    String middle = engine.tiers().get(1);
+    engine.tier(middle).storeDownward(id, meta, payload(id, 2));
+    assertFalse(inTier(id, "t0"), "the stale copy above the tier is removed");
+    engine.flush();
+    for (String t : engine.tiers().subList(1, tierCount)) {
+      try (Lease l = engine.tier(t).load(id)) {
+        assertEquals(2, Payloads.verify(id, l.segment()), "version in " + t);
+      }
+    }
+    assertLoads(id, 2);
+  }
+
+  @Test
+  void unknownTier_failsNamingTheTiersThereAre() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> engine.tier("no-such-tier"));
+    assertTrue(e.getMessage().contains("no-such-tier") && e.getMessage().contains(engine.tiers().toString()), e.getMessage());
   }
 
   @Test
@@ -249,11 +268,11 @@ class TierChainTest {
     ArtifactId id = id(9);
     engine.store(id, meta, payload(id, 1));
     engine.flush();
-    assertTrue(engine.delete(id, "t0"));
+    assertTrue(engine.tier("t0").delete(id));
     assertFalse(inTier(id, "t0"));
     assertTrue(inTier(id, "t1"));
     assertTrue(engine.contains(id));
-    assertFalse(engine.delete(id, "t0"), "a second exact delete finds nothing");
+    assertFalse(engine.tier("t0").delete(id), "a second exact delete finds nothing");
   }
 
   @Test
@@ -278,7 +297,7 @@ class TierChainTest {
     engine.store(id, meta, payload(id, 2));
     engine.flush();
     for (String t : engine.tiers()) {
-      try (Lease l = engine.load(id, t, AccessMode.EXACT)) {
+      try (Lease l = engine.tier(t).load(id)) {
         assertEquals(2, Payloads.verify(id, l.segment()), "version in " + t);
       }
     }
@@ -295,7 +314,7 @@ class TierChainTest {
     }
     engine.flush();
     for (String t : engine.tiers()) {
-      try (Lease l = engine.load(big, t, AccessMode.EXACT)) {
+      try (Lease l = engine.tier(t).load(big)) {
         assertEquals(2, Payloads.verify(big, l.segment()), "version in " + t);
       }
     }
@@ -307,8 +326,8 @@ class TierChainTest {
     ArtifactId pinned = id(101);
     engine.store(leased, meta, payload(leased, 1));
     engine.store(pinned, meta, payload(pinned, 1));
-    assertTrue(engine.pin(pinned, "t0"));
-    try (Lease lease = engine.load(leased, "t0", AccessMode.EXACT)) {
+    assertTrue(engine.tier("t0").pin(pinned));
+    try (Lease lease = engine.tier("t0").load(leased)) {
       for (int i = 0; i < HEAD_SLOTS * 3; i++) {
         engine.store(id(i), meta, payload(id(i), 1));
       }
@@ -316,7 +335,7 @@ class TierChainTest {
       assertTrue(inTier(pinned, "t0"), "pinned artifact evicted");
       assertEquals(1, Payloads.verify(leased, lease.segment()), "leased bytes changed under pressure");
     } finally {
-      engine.unpin(pinned, "t0");
+      engine.tier("t0").unpin(pinned);
     }
     assertLoads(pinned, 1);
   }
@@ -332,7 +351,7 @@ class TierChainTest {
     }
     engine.flush();
     for (int i = 0; i < n; i++) {
-      assertTrue(engine.contains(id(i), last, AccessMode.EXACT), id(i) + " missing from " + last);
+      assertTrue(engine.tier(last).contains(id(i)), id(i) + " missing from " + last);
       assertLoads(id(i), i + 1);
     }
   }
@@ -340,7 +359,7 @@ class TierChainTest {
   @Test
   void evictedArtifact_isDemotedBeforeItsSpaceIsReused() {
     ArtifactId only = id(200);
-    engine.store(only, meta, payload(only, 5), "t0", AccessMode.EXACT);
+    engine.tier("t0").store(only, meta, payload(only, 5));
     for (int i = 0; i < HEAD_SLOTS + 4; i++) {
       engine.store(id(i), meta, payload(id(i), 1));
     }

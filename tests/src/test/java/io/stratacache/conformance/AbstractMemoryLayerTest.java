@@ -361,6 +361,59 @@ public abstract class AbstractMemoryLayerTest {
     assertEquals(0, layer.stats().pinned());
   }
 
+  /**
+   * The replaced version rule of {@link io.stratacache.spi.RoomMaker}: a store never offers the
+   * version it replaces to the eviction listener, and makes room from other artifacts first.
+   */
+  @Test
+  void replace_neverOffersTheReplacedVersionToTheListener() {
+    MemoryLayer layer = open("hot", CAPACITY);
+    ArtifactId a = putThird(layer, "a", 1);
+    putThird(layer, "b", 2);
+    putThird(layer, "c", 3);
+    List<ArtifactId> asked = new ArrayList<>();
+    layer.setEvictionListener((tier, id, meta, bytes) -> asked.add(id));
+
+    layer.put(a, meta(seed + 4, THIRD), payload(THIRD, seed + 4));
+
+    assertFalse(asked.contains(a), "the listener was asked about the version being replaced: " + asked);
+    try (Lease lease = layer.get(a)) {
+      assertNotNull(lease, "the replacement is loadable");
+      assertEquals(meta(seed + 4, THIRD), lease.meta());
+      assertPayload(lease.segment(), THIRD, seed + 4, a);
+    }
+  }
+
+  /**
+   * The replaced version rule, last resort: when nothing else can go, the replaced version gives
+   * way to its replacement without the listener being asked, and nothing else is lost.
+   */
+  @Test
+  void replace_whenEverythingElseIsPinned_takesTheReplacedVersionsRoom() {
+    MemoryLayer layer = open("hot", CAPACITY);
+    ArtifactId a = putThird(layer, "a", 1);
+    ArtifactId b = putThird(layer, "b", 2);
+    ArtifactId c = putThird(layer, "c", 3);
+    assertTrue(layer.pin(b));
+    assertTrue(layer.pin(c));
+    List<ArtifactId> asked = new ArrayList<>();
+    layer.setEvictionListener((tier, id, meta, bytes) -> asked.add(id));
+
+    layer.put(a, meta(seed + 4, THIRD), payload(THIRD, seed + 4));
+
+    assertEquals(List.of(), asked, "nothing was evicted, so the listener is not asked");
+    assertEquals(Set.of(a, b, c), Set.copyOf(layer.ids()));
+    try (Lease lease = layer.get(a)) {
+      assertPayload(lease.segment(), THIRD, seed + 4, a);
+    }
+    try (Lease lease = layer.get(b)) {
+      assertPayload(lease.segment(), THIRD, seed + 2, b);
+    }
+    assertEquals(0, layer.stats().evictions(), "a replace is not an eviction");
+    assertTrue(layer.unpin(b));
+    assertTrue(layer.unpin(c));
+  }
+
   // ---------------------------------------------------------------------------------------------
   // leases
 

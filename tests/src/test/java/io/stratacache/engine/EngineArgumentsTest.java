@@ -23,7 +23,7 @@ import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.function.Executable;
 
 /**
- * Every public entry point of {@link StorageEngine} refuses a null argument with an exception
+ * Every public entry point of {@link StorageEngine}, its {@link Tier} views, its admin and its builder refuses a null argument with an exception
  * naming the parameter, before it takes a lock or touches a tier: nothing stored is lost, no lock
  * or lease is left behind.
  */
@@ -64,40 +64,37 @@ class EngineArgumentsTest {
 
   private List<Call> calls() {
     MemorySegment dst = arena.allocate(64);
+    Tier hot = engine.tier("hot");
     return List.of(
         new Call("store", "id", () -> engine.store(null, META, payload)),
         new Call("store", "meta", () -> engine.store(X, null, payload)),
         new Call("store", "payload", () -> engine.store(X, META, null)),
-        new Call("store(tier)", "id", () -> engine.store(null, META, payload, "hot", AccessMode.CHAIN)),
-        new Call("store(tier)", "meta", () -> engine.store(X, null, payload, "hot", AccessMode.EXACT)),
-        new Call("store(tier)", "payload", () -> engine.store(X, META, null, "hot", AccessMode.PREFER)),
-        new Call("store(tier)", "tier", () -> engine.store(X, META, payload, null, AccessMode.PREFER)),
-        new Call("store(tier)", "mode", () -> engine.store(X, META, payload, "hot", null)),
         new Call("reserve", "id", () -> engine.reserve(null, META, 64)),
         new Call("reserve", "meta", () -> engine.reserve(X, null, 64)),
         new Call("load", "id", () -> engine.load(null)),
-        new Call("load(tier)", "id", () -> engine.load(null, "hot", AccessMode.CHAIN)),
-        new Call("load(tier)", "tier", () -> engine.load(X, null, AccessMode.PREFER)),
-        new Call("load(tier)", "mode", () -> engine.load(X, "hot", null)),
         new Call("tryLoad", "id", () -> engine.tryLoad(null)),
         new Call("loadAll", "ids", () -> engine.loadAll(null)),
         new Call("loadAll", "ids[1]", () -> engine.loadAll(Arrays.asList(X, null))),
         new Call("loadInto", "id", () -> engine.loadInto(null, dst)),
         new Call("loadInto", "dst", () -> engine.loadInto(X, null)),
         new Call("contains", "id", () -> engine.contains(null)),
-        new Call("contains(tier)", "id", () -> engine.contains(null, "hot", AccessMode.EXACT)),
-        new Call("contains(tier)", "tier", () -> engine.contains(X, null, AccessMode.PREFER)),
-        new Call("contains(tier)", "mode", () -> engine.contains(X, "hot", null)),
-        new Call("tierOf", "id", () -> engine.tierOf(null)),
         new Call("delete", "id", () -> engine.delete(null)),
-        new Call("delete(tier)", "id", () -> engine.delete(null, "hot")),
-        new Call("delete(tier)", "tier", () -> engine.delete(X, null)),
-        new Call("pin", "id", () -> engine.pin(null, "hot")),
-        new Call("pin", "tier", () -> engine.pin(X, null)),
-        new Call("unpin", "id", () -> engine.unpin(null, "hot")),
-        new Call("unpin", "tier", () -> engine.unpin(X, null)),
-        new Call("providerOf", "tier", () -> engine.providerOf(null)),
-        new Call("onEviction", "observer", () -> engine.onEviction(null)),
+        new Call("tier", "name", () -> engine.tier(null)),
+        new Call("tier.store", "id", () -> hot.store(null, META, payload)),
+        new Call("tier.store", "meta", () -> hot.store(X, null, payload)),
+        new Call("tier.store", "payload", () -> hot.store(X, META, null)),
+        new Call("tier.storeDownward", "id", () -> hot.storeDownward(null, META, payload)),
+        new Call("tier.storeDownward", "meta", () -> hot.storeDownward(X, null, payload)),
+        new Call("tier.storeDownward", "payload", () -> hot.storeDownward(X, META, null)),
+        new Call("tier.load", "id", () -> hot.load(null)),
+        new Call("tier.tryLoad", "id", () -> hot.tryLoad(null)),
+        new Call("tier.loadPreferred", "id", () -> hot.loadPreferred(null)),
+        new Call("tier.contains", "id", () -> hot.contains(null)),
+        new Call("tier.delete", "id", () -> hot.delete(null)),
+        new Call("tier.pin", "id", () -> hot.pin(null)),
+        new Call("tier.unpin", "id", () -> hot.unpin(null)),
+        new Call("admin.onEviction", "observer", () -> engine.admin().onEviction(null)),
+        new Call("admin.tierOf", "id", () -> engine.admin().tierOf(null)),
         new Call("open", "config", () -> StorageEngine.open(null)),
         new Call("fromFile", "yaml", () -> StorageEngine.fromFile(null)),
         new Call("builder.tier", "name", () -> StorageEngine.builder().tier(null, "cpu", Map.of())),
@@ -118,7 +115,7 @@ class EngineArgumentsTest {
       assertTrue(e instanceof NullPointerException || e instanceof IllegalArgumentException, c + ": " + e);
       assertTrue(e.getMessage() != null && e.getMessage().startsWith(c.parameter() + ":"),
           c + ": message should start with the parameter's name, was: " + e.getMessage());
-      assertEquals(0, engine.chain().heldLocks(), c + ": locks left held");
+      assertEquals(0, engine.admin().lockedArtifacts(), c + ": locks left held");
       try (Lease l = engine.load(X)) {
         assertEquals(-1, payload.mismatch(l.segment()), c + ": the stored artifact changed");
       }

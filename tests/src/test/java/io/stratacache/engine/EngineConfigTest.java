@@ -41,15 +41,15 @@ class EngineConfigTest {
         """);
     try (StorageEngine engine = StorageEngine.fromFile(file); Arena arena = Arena.ofConfined()) {
       assertEquals(List.of("hot", "warm"), engine.tiers());
-      assertEquals("cpu", engine.providerOf("warm"));
+      assertEquals("cpu", engine.tier("warm").provider());
       ArtifactId id = ArtifactId.of("cfg", "one");
       MemorySegment bytes = arena.allocate(1000);
       bytes.fill((byte) 7);
       engine.store(id, ArtifactMeta.of(ArtifactType.CUSTOM), bytes);
       assertEquals(1, engine.stats().dirtyArtifacts(), "write-back link from the file");
       engine.flush();
-      assertTrue(engine.contains(id, "warm", AccessMode.EXACT));
-      assertEquals(LinkMode.WRITE_BACK, engine.chain().linkBelow(0));
+      assertTrue(engine.tier("warm").contains(id));
+      assertEquals(LinkMode.WRITE_BACK, engine.admin().contents().getFirst().linkBelow());
     }
   }
 
@@ -114,7 +114,7 @@ class EngineConfigTest {
       assertThrows(io.stratacache.core.CapacityException.class,
           () -> engine.store(ArtifactId.of("too", "big"), ArtifactMeta.of(ArtifactType.CUSTOM), arena.allocate(2 << 20)));
       assertThrows(IllegalArgumentException.class, () -> engine.loadInto(id, arena.allocate(10)));
-      assertThrows(IllegalArgumentException.class, () -> engine.load(id, "nowhere", AccessMode.EXACT));
+      assertThrows(IllegalArgumentException.class, () -> engine.tier("nowhere"));
       try (Lease l = engine.load(id)) {
         assertEquals(4096, l.size());
         for (long i = 0; i < 4096; i++) {

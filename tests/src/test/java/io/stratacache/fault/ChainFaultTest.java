@@ -11,7 +11,6 @@ import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.ArtifactType;
 import io.stratacache.core.StrataCacheException;
-import io.stratacache.engine.AccessMode;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.spi.LayerProviders;
 import io.stratacache.spi.LayerSpec;
@@ -67,7 +66,7 @@ class ChainFaultTest {
     ArtifactId x = ArtifactId.of("fault", "x");
     try (StorageEngine engine = StorageEngine.builder().tier(hot, "cpu").tier(cold, "cpu").build();
         Arena arena = Arena.ofConfined()) {
-      engine.store(x, meta, payload(arena, x, 7), "cold", AccessMode.EXACT);
+      engine.tier("cold").store(x, meta, payload(arena, x, 7));
       List<Function<StorageEngine, Long>> loads = List.of(
           e -> {
             try (Lease l = e.load(x)) {
@@ -80,12 +79,7 @@ class ChainFaultTest {
             }
           },
           e -> {
-            try (Lease l = e.load(x, "hot", AccessMode.CHAIN)) {
-              return version(l.segment());
-            }
-          },
-          e -> {
-            try (Lease l = e.load(x, "hot", AccessMode.PREFER)) {
+            try (Lease l = e.tier("hot").loadPreferred(x)) {
               return version(l.segment());
             }
           },
@@ -150,12 +144,12 @@ class ChainFaultTest {
       assertEquals(failed, loadVersion(engine, x), "the version whose write-through failed");
       for (int i = 0; i < 64; i++) { // sixty-four 4 KiB artifacts through a 64 KiB head
         ArtifactId other = ArtifactId.of("fill", Integer.toString(i));
-        engine.store(other, meta, payload(arena, other, 1), "hot", AccessMode.EXACT);
+        engine.tier("hot").store(other, meta, payload(arena, other, 1));
       }
       assertTrue(engine.stats().tiers().get(0).evictions() > 0, "the head was meant to evict");
       assertEquals(failed, loadVersion(engine, x), "after the head evicted");
       engine.flush();
-      try (Lease l = engine.load(x, "cold", AccessMode.EXACT)) {
+      try (Lease l = engine.tier("cold").load(x)) {
         assertEquals(failed, version(l.segment()), "the lower tier after flush");
       }
       assertEquals(0, engine.stats().dirtyArtifacts());

@@ -167,7 +167,7 @@ class KvLeaseTest extends KvEngineFixture {
     int[] a = KvTestSupport.tokens(48, random);
     two.store(a, randomPages(LAYOUT, LAYERS), slots(48));
     List<KvChunkKey> keys = two.chunkKeys(a);
-    assertTrue(engine.delete(keys.get(2).id(), "hot"));
+    assertTrue(engine.tier("hot").delete(keys.get(2).id()));
     try (KvLeasedPrefix p = two.lookupAndLease(a)) {
       assertEquals(48, p.hitTokens());
       assertEquals(Map.of("hot", 32, "warm", 16), p.lookup().tokensByTier());

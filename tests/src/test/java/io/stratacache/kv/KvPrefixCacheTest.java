@@ -406,8 +406,8 @@ class KvPrefixCacheTest extends KvEngineFixture {
     int[] tokens = KvTestSupport.tokens(64, random);
     storeRandom(cache, tokens);
     List<KvChunkKey> keys = cache.chunkKeys(tokens);
-    assertTrue(engine.delete(keys.get(2).id(), "hot"));
-    assertTrue(engine.delete(keys.get(3).id(), "hot"));
+    assertTrue(engine.tier("hot").delete(keys.get(2).id()));
+    assertTrue(engine.tier("hot").delete(keys.get(3).id()));
     assertEquals("hot", cache.tierOf(keys.get(1)));
     assertEquals("warm", cache.tierOf(keys.get(3)));
 

@@ -23,7 +23,10 @@ final class SoakRun {
 
   /** Records the first failure and stops the run. */
   void fail(String where, Throwable cause) {
-    failure.compareAndSet(null, new AssertionError(where + ": " + cause, cause));
+    if (failure.get() == null) {
+      String threads = cause instanceof IllegalStateException && where.equals("watchdog") ? "" : "\nthreads when it failed:\n" + Watchdog.threadDump();
+      failure.compareAndSet(null, new AssertionError(where + ": " + cause + threads, cause));
+    }
     stopping = true;
   }
 

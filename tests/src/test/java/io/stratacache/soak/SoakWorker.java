@@ -6,7 +6,6 @@ import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.ArtifactNotFoundException;
 import io.stratacache.core.ArtifactType;
 import io.stratacache.core.StrataCacheException;
-import io.stratacache.engine.AccessMode;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.Reservation;
@@ -27,8 +26,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * ({@link Ledger}); it reads every artifact, owned or not, and checks that each payload is whole
  * and of its own id ({@link Payloads#verify}) and not of a version never stored. It holds up to
  * {@value #MAX_LEASES} leases across other operations and checks, when it closes one, that its
- * bytes did not change meanwhile; it pins one artifact at a time; it stores through every mode,
- * and through reserve and commit; it loads in batches with repeated ids; now and then it flushes.
+ * bytes did not change meanwhile; it pins one artifact at a time; it stores from the head, downward from
+ * any tier, exactly into one tier, and through reserve and commit; it loads in batches with repeated ids; now and then it flushes.
  */
 final class SoakWorker implements Runnable {
   static final int MAX_SIZE = 3 << 10;
@@ -106,7 +105,7 @@ final class SoakWorker implements Runnable {
     closeDueLeases();
     if (pinnedId != null && op >= unpinAt) {
       doing = "unpin " + pinnedId + " in " + pinnedTier;
-      engine.unpin(pinnedId, pinnedTier);
+      engine.tier(pinnedTier).unpin(pinnedId);
       pinnedId = null;
     }
     int dice = random.nextInt(100);
@@ -130,7 +129,11 @@ final class SoakWorker implements Runnable {
     } else if (dice < 99) {
       ArtifactId id = all[random.nextInt(all.length)];
       doing = "contains " + id;
-      engine.contains(id, tiers.get(random.nextInt(tiers.size())), AccessMode.values()[random.nextInt(3)]);
+      if (random.nextBoolean()) {
+        engine.contains(id);
+      } else {
+        engine.tier(tiers.get(random.nextInt(tiers.size()))).contains(id);
+      }
     } else {
       doing = "flush";
       engine.flush();
@@ -151,16 +154,13 @@ final class SoakWorker implements Runnable {
       if (how < 4) {
         doing = "store " + l.id + " v" + version;
         engine.store(l.id, META, payload);
-      } else if (how < 6) {
-        doing = "store " + l.id + " v" + version + " CHAIN at " + tier;
-        engine.store(l.id, META, payload, tier, AccessMode.CHAIN);
       } else if (how < 7) {
-        doing = "store " + l.id + " v" + version + " PREFER " + tier;
-        engine.store(l.id, META, payload, tier, AccessMode.PREFER);
+        doing = "store " + l.id + " v" + version + " downward from " + tier;
+        engine.tier(tier).storeDownward(l.id, META, payload);
       } else if (how < 8) {
-        doing = "store " + l.id + " v" + version + " EXACT at " + tier;
+        doing = "store " + l.id + " v" + version + " exactly in " + tier;
         survives = tier.equals(tiers.getLast());
-        engine.store(l.id, META, payload, tier, AccessMode.EXACT);
+        engine.tier(tier).store(l.id, META, payload);
       } else {
         doing = "reserve and commit " + l.id + " v" + version;
         try (Reservation r = engine.reserve(l.id, META, payload.byteSize())) {
@@ -181,7 +181,7 @@ final class SoakWorker implements Runnable {
 
   private void ownRead(int own, MemorySegment buffer) {
     Ledger l = mine[own];
-    int how = random.nextInt(4);
+    int how = random.nextInt(3);
     long version;
     String what;
     try {
@@ -196,13 +196,6 @@ final class SoakWorker implements Runnable {
         doing = what;
         try (Lease lease = engine.tryLoad(l.id)) {
           version = lease == null ? -1 : Payloads.verify(l.id, lease.segment());
-        }
-      } else if (how == 2) {
-        String tier = tiers.get(random.nextInt(tiers.size()));
-        what = "load " + l.id + " CHAIN at " + tier;
-        doing = what;
-        try (Lease lease = engine.load(l.id, tier, AccessMode.CHAIN)) {
-          version = Payloads.verify(l.id, lease.segment());
         }
       } else {
         what = "loadInto " + l.id;
@@ -224,15 +217,14 @@ final class SoakWorker implements Runnable {
   private void anyRead() {
     int i = random.nextInt(all.length);
     String tier = tiers.get(random.nextInt(tiers.size()));
-    AccessMode mode = random.nextBoolean() ? AccessMode.EXACT : AccessMode.PREFER;
-    doing = "load " + all[i] + " " + mode + " " + tier;
-    if (!engine.contains(all[i], tier, mode)) {
-      return;
-    }
-    try (Lease lease = engine.load(all[i], tier, mode)) {
-      checkAny(i, lease);
-    } catch (ArtifactNotFoundException raced) {
-      // deleted or evicted since the contains: allowed for a read that is not its owner's
+    boolean exact = random.nextBoolean();
+    doing = "load " + all[i] + (exact ? " exactly from " : " preferring ") + tier;
+    try (Lease lease = exact ? engine.tier(tier).tryLoad(all[i]) : engine.tier(tier).loadPreferred(all[i])) {
+      if (lease != null) {
+        checkAny(i, lease);
+      }
+    } catch (ArtifactNotFoundException absent) {
+      // nothing holds it, or it went since: allowed for a read that is not its owner's
     }
     tally.reads.incrementAndGet();
   }
@@ -316,7 +308,7 @@ final class SoakWorker implements Runnable {
     ArtifactId id = mine[own].id;
     String tier = tiers.get(random.nextInt(tiers.size()));
     doing = "pin " + id + " in " + tier;
-    if (engine.pin(id, tier)) {
+    if (engine.tier(tier).pin(id)) {
       pinnedId = id;
       pinnedTier = tier;
       unpinAt = op + 1 + random.nextInt(30);
@@ -328,7 +320,7 @@ final class SoakWorker implements Runnable {
       leases.poll().lease().close();
     }
     if (pinnedId != null) {
-      engine.unpin(pinnedId, pinnedTier);
+      engine.tier(pinnedTier).unpin(pinnedId);
       pinnedId = null;
     }
   }

@@ -9,6 +9,7 @@ import io.stratacache.core.CodecException;
 import io.stratacache.core.ConfigException;
 import io.stratacache.core.StrataCacheException;
 import io.stratacache.core.codec.TensorCodec;
+import io.stratacache.engine.EngineAdmin;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.Reservation;
@@ -71,7 +72,7 @@ public final class KvPrefixCache implements AutoCloseable {
   private final boolean bundled;
   private final byte[] seed;
   private final String idPrefix;
-  private final StorageEngine.Registration evictions;
+  private final EngineAdmin.Registration evictions;
   private final KvChunkMeta chunkMeta;
   private final ArtifactMeta[] fullChunkMetas;
   private final List<String> tiers;
@@ -111,7 +112,7 @@ public final class KvPrefixCache implements AutoCloseable {
     List<KvMedium> m = new ArrayList<>();
     for (int i = 0; i < tiers.size(); i++) {
       tierIndex.put(tiers.get(i), i);
-      m.add(KvMedium.ofProvider(engine.providerOf(tiers.get(i))));
+      m.add(KvMedium.ofProvider(engine.tier(tiers.get(i)).provider()));
     }
     this.media = List.copyOf(m);
     this.headTier = tiers.getFirst();
@@ -127,7 +128,7 @@ public final class KvPrefixCache implements AutoCloseable {
     });
     reaper.setRemoveOnCancelPolicy(true);
     this.logging = engine.config().logging();
-    this.evictions = engine.onEviction(this::onEvicted);
+    this.evictions = engine.admin().onEviction(this::onEvicted);
   }
 
   /** Publishes a {@link KvEvent.Type#REMOVED} event when a tier evicts one of this cache's chunks. */
@@ -215,11 +216,11 @@ public final class KvPrefixCache implements AutoCloseable {
 
   private int tierIndexOf(KvChunkKey chunk) {
     if (bundled) {
-      return indexOf(engine.tierOf(chunk.id()));
+      return indexOf(engine.admin().tierOf(chunk.id()));
     }
     int lowest = -1;
     for (int l = 0; l < layers; l++) {
-      int t = indexOf(engine.tierOf(layerId(chunk, l)));
+      int t = indexOf(engine.admin().tierOf(layerId(chunk, l)));
       if (t < 0) {
         return -1;
       }

@@ -102,7 +102,7 @@ public final class ParamClient {
 
   /** The first tier holding chunk {@code key}, or {@code null}. */
   public String tierOf(ParamKey key) {
-    return engine.tierOf(key.id());
+    return engine.admin().tierOf(key.id());
   }
 
   /** Deletes chunk {@code key} from every tier; whether some tier held it. */

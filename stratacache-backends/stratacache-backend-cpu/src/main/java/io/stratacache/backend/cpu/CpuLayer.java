@@ -12,13 +12,13 @@ import io.stratacache.spi.LayerStats;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.MemoryLayer;
 import io.stratacache.spi.Reservation;
+import io.stratacache.spi.RoomMaker;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,8 +26,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -48,19 +48,16 @@ import java.util.concurrent.atomic.LongAdder;
  *       so a delete or replace of a leased artifact only unlinks it. New references are taken only
  *       under the lock while the entry is linked, so a count that reached zero stays there; leases
  *       are closed without the lock.
- *   <li><b>Making room.</b> When a block does not fit, the layer first checks (scanning blocks by
- *       offset, stopping at the first success) that evicting could free a large enough run of
- *       adjacent blocks; if not, the put is refused before anything is evicted. Otherwise it
- *       evicts in the policy's order, skipping pinned, leased and already-evicting entries, until
- *       the block fits. For each victim it marks the entry as evicting under the lock, releases
- *       the lock, asks the {@link EvictionListener} (the entry stays loadable and its bytes
- *       intact), takes the lock again and either unlinks it (listener said yes) or skips it for the
- *       rest of this call (no). A call that finds no victim while other threads are evicting waits
- *       for them and looks again. A listener must not store into the layer that called it. When
- *       free space is scattered, eviction in policy order can take more artifacts than the bytes
- *       asked for, until adjacent blocks coalesce into a hole that fits (see {@link SlabAllocator}
- *       for why such a hole always forms). A put that replaces an id may be offered its own
- *       previous version as a victim, like any other artifact.
+ *   <li><b>Making room.</b> A put whose block does not fit goes through the shared {@link
+ *       RoomMaker} protocol (see its note for the order of victims, the listener, refusal and the
+ *       rule for the version being replaced). This layer supplies the geometry: a block fits when
+ *       the {@link SlabAllocator} can place it, and the check made before evicting anything scans
+ *       blocks by offset (stopping at the first success) for a run of adjacent free or reclaimable
+ *       space large enough. An eviction holds a reference on its victim so that its bytes stay
+ *       intact for the listener even if the victim is deleted meanwhile. When free space is
+ *       scattered, eviction in policy order can take more artifacts than the bytes asked for,
+ *       until adjacent blocks coalesce into a hole that fits (see {@link SlabAllocator} for why
+ *       such a hole always forms). A listener must not store into the layer that called it.
  *   <li><b>Locking.</b> One {@link ReentrantLock} guards the index, the policy, the allocator and
  *       the counters; nothing slow runs under it (no copy, no listener). {@link #contains} reads a
  *       concurrent index without it.
@@ -86,23 +83,18 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
   private final EvictionPolicy policy;
 
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition evictionDone = lock.newCondition();
+  private final RoomMaker<Entry> room = new RoomMaker<>(lock, new RoomIndex());
   private final ConcurrentHashMap<ArtifactId, Entry> index = new ConcurrentHashMap<>();
   /** Every allocated block (linked, unlinked but leased, or being written), by offset. */
   private final TreeMap<Long, Entry> blocks = new TreeMap<>();
   private final LongAdder openLeases = new LongAdder();
   private volatile boolean closed;
-  private volatile EvictionListener listener = EvictionListener.DROP;
 
   // Guarded by lock.
   private long usedBytes;
-  private long pinnedArtifacts;
-  private int evicting;
   private long hits;
   private long misses;
   private long puts;
-  private long evictions;
-  private long rejected;
 
   private CpuLayer(String tier, long capacity, long alignment, EvictionPolicy policy, Arena arena, MemorySegment slab) {
     this.tier = tier;
@@ -222,8 +214,6 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
       e.linked = true;
       Entry old = index.put(e.id, e);
       if (old != null) {
-        e.pins = old.pins;
-        old.pins = 0;
         old.linked = false;
         releaseLocked(old);
       }
@@ -250,118 +240,90 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
   private Entry allocate(ArtifactId id, ArtifactMeta meta, long size) {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(meta, "meta");
-    lock.lock();
-    try {
+    ensureOpen();
+    if (size > allocator.size()) {
+      throw room.refuse(new CapacityException(
+          "tier '" + tier + "' (cpu): artifact " + id + " of " + size + " bytes is larger than the tier (expected: at most "
+              + allocator.size() + " bytes, the capacity of " + capacity + " bytes in " + alignment + "-byte units)"));
+    }
+    Block space = new Block(id, meta, size);
+    room.makeRoom(id, space);
+    return space.taken;
+  }
+
+  /** The block one put needs; see {@link RoomMaker.Space}. */
+  private final class Block implements RoomMaker.Space<Entry> {
+    private final ArtifactId id;
+    private final ArtifactMeta meta;
+    private final long size;
+    private final long block;
+    Entry taken;
+
+    Block(ArtifactId id, ArtifactMeta meta, long size) {
+      this.id = id;
+      this.meta = meta;
+      this.size = size;
+      this.block = allocator.blockSize(size);
+    }
+
+    @Override
+    public boolean tryTake() {
       ensureOpen();
-      if (size > allocator.size()) {
-        rejected++;
-        throw new CapacityException(
-            "tier '" + tier + "' (cpu): artifact " + id + " of " + size + " bytes is larger than the tier (expected: at most "
-                + allocator.size() + " bytes, the capacity of " + capacity + " bytes in " + alignment + "-byte units)");
+      long offset = allocator.allocate(block);
+      if (offset < 0) {
+        return false;
       }
-      long block = allocator.blockSize(size);
-      Set<Entry> refused = null;
-      boolean canMakeRoom = false;
-      while (true) {
-        ensureOpen();
-        long offset = allocator.allocate(block);
-        if (offset >= 0) {
-          Entry e = new Entry(id, meta, offset, block, size, slab.asSlice(offset, size).asReadOnly());
-          blocks.put(offset, e);
-          usedBytes += block;
-          return e;
-        }
-        if (!canMakeRoom) {
-          long run = reclaimableRun(block, refused);
-          if (run < block) {
-            rejected++;
-            throw noRoom(id, size, run, refused);
-          }
-          canMakeRoom = true;
-        }
-        Entry victim = nextVictim(refused);
-        if (victim == null) {
-          if (evicting > 0) {
-            evictionDone.awaitUninterruptibly();
-            canMakeRoom = false;
-            continue;
-          }
-          rejected++;
-          throw noRoom(id, size, reclaimableRun(block, refused), refused);
-        }
-        if (!evict(victim)) {
-          if (refused == null) {
-            refused = new HashSet<>();
-          }
-          refused.add(victim);
-          canMakeRoom = false;
-        }
-      }
-    } finally {
-      lock.unlock();
+      taken = new Entry(id, meta, offset, block, size, slab.asSlice(offset, size).asReadOnly());
+      blocks.put(offset, taken);
+      usedBytes += block;
+      return true;
     }
-  }
 
-  /**
-   * Asks the listener about {@code victim} with the lock released, then unlinks it if the listener
-   * agreed. Called and returns with the lock held.
-   *
-   * @return false if the listener refused (the entry stays)
-   */
-  private boolean evict(Entry victim) {
-    victim.evicting = true;
-    REFS.getAndAdd(victim, 1);
-    evicting++;
-    EvictionListener l = listener;
-    boolean agreed = false;
-    lock.unlock();
-    try {
-      agreed = l.beforeEvict(tier, victim.id, victim.meta, victim.view);
-    } finally {
-      lock.lock();
-      victim.evicting = false;
-      evicting--;
-      if (agreed && victim.linked && !closed) {
-        index.remove(victim.id, victim);
-        unlinkLocked(victim);
-        releaseLocked(victim); // the index's reference
-        evictions++;
-      }
-      releaseLocked(victim); // this eviction's hold
-      evictionDone.signalAll();
+    @Override
+    public boolean fitsAfterEvicting(Predicate<Entry> reclaimable) {
+      return reclaimableRun(block, reclaimable) >= block;
     }
-    return agreed || !victim.linked;
-  }
 
-  /** The first entry in policy order that may be evicted now. */
-  private Entry nextVictim(Set<Entry> refused) {
-    for (Iterator<ArtifactId> it = policy.victims(); it.hasNext(); ) {
-      Entry e = index.get(it.next());
-      if (e != null && evictable(e) && (refused == null || !refused.contains(e))) {
-        return e;
+    @Override
+    public CapacityException noRoom(int kept, boolean evictedNothing) {
+      long leased = 0;
+      long pinned = 0;
+      long writing = 0;
+      for (Entry e : blocks.values()) {
+        if (!e.linked) {
+          if (e.refs == 0) {
+            writing++;
+          } else {
+            leased++;
+          }
+        } else if (room.isPinnedLocked(e.id)) {
+          pinned++;
+        } else if (e.refs > 1) {
+          leased++;
+        }
       }
+      return new CapacityException(
+          "tier '" + tier + "' (cpu): no room for artifact " + id + " of " + size + " bytes: evicting could free at most "
+              + reclaimableRun(block, room::evictableLocked) + " adjacent bytes; the rest of the " + capacity
+              + " bytes is held by " + leased + " leased, " + pinned + " pinned and " + writing + " unfinished artifacts"
+              + (kept == 0 ? "" : " and " + kept + " the eviction listener kept")
+              + (evictedNothing ? "; nothing was evicted" : "")
+              + " (expected: close leases or unpin artifacts first, or a larger capacity)");
     }
-    return null;
-  }
-
-  private static boolean evictable(Entry e) {
-    return e.linked && !e.evicting && e.pins == 0 && e.refs == 1;
   }
 
   /**
    * The longest run of adjacent free or reclaimable space, scanning by offset and stopping as
-   * soon as one of {@code need} bytes is found. Entries being evicted by other calls count as
-   * reclaimable.
+   * soon as one of {@code need} bytes is found.
    */
-  private long reclaimableRun(long need, Set<Entry> refused) {
+  private long reclaimableRun(long need, Predicate<Entry> reclaimable) {
     long longest = 0;
     long run = 0;
     long end = 0;
     for (Entry e : blocks.values()) {
       run += e.offset - end;
       end = e.offset + e.blockSize;
-      boolean reclaimable = (evictable(e) && (refused == null || !refused.contains(e))) || (e.linked && e.evicting);
-      if (reclaimable) {
+      if (reclaimable.test(e)) {
         run += e.blockSize;
       } else {
         longest = Math.max(longest, run);
@@ -375,29 +337,70 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
     return Math.max(longest, run);
   }
 
-  private CapacityException noRoom(ArtifactId id, long size, long run, Set<Entry> refused) {
-    long leased = 0;
-    long pinned = 0;
-    long writing = 0;
-    for (Entry e : blocks.values()) {
-      if (!e.linked) {
-        if (e.refs == 0) {
-          writing++;
-        } else {
-          leased++;
+  /** This layer's index as the make-room protocol sees it. */
+  private final class RoomIndex implements RoomMaker.Index<Entry> {
+    @Override
+    public ArtifactId id(Entry e) {
+      return e.id;
+    }
+
+    @Override
+    public Entry current(ArtifactId id) {
+      return index.get(id);
+    }
+
+    @Override
+    public Iterator<Entry> candidates() {
+      Iterator<ArtifactId> ids = policy.victims();
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return ids.hasNext();
         }
-      } else if (e.pins > 0) {
-        pinned++;
-      } else if (e.refs > 1) {
-        leased++;
+
+        @Override
+        public Entry next() {
+          return index.get(ids.next());
+        }
+      };
+    }
+
+    /** References beyond the index's and an eviction's hold are leases. */
+    @Override
+    public boolean leased(Entry e) {
+      return e.refs > (room.isEvictingLocked(e) ? 2 : 1);
+    }
+
+    @Override
+    public void markEvicting(Entry e) {
+      REFS.getAndAdd(e, 1);
+    }
+
+    @Override
+    public void unmarkEvicting(Entry e) {
+      releaseLocked(e);
+    }
+
+    @Override
+    public boolean offer(Entry victim, EvictionListener listener) {
+      return listener.beforeEvict(tier, victim.id, victim.meta, victim.view);
+    }
+
+    @Override
+    public boolean remove(Entry victim) {
+      lock.lock();
+      try {
+        if (closed || !room.removableLocked(victim)) {
+          return false;
+        }
+        index.remove(victim.id, victim);
+        unlinkLocked(victim);
+        releaseLocked(victim); // the index's reference
+        return true;
+      } finally {
+        lock.unlock();
       }
     }
-    return new CapacityException(
-        "tier '" + tier + "' (cpu): no room for artifact " + id + " of " + size + " bytes: evicting could free at most "
-            + run + " adjacent bytes; the rest of the " + capacity + " bytes is held by " + leased + " leased, " + pinned
-            + " pinned and " + writing + " unfinished artifacts"
-            + (refused == null ? "" : " and " + refused.size() + " the eviction listener kept")
-            + " (expected: close leases or unpin artifacts first, or a larger capacity)");
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -511,6 +514,7 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
     if (e == null) {
       return false;
     }
+    room.unpinAllLocked(id);
     unlinkLocked(e);
     releaseLocked(e);
     return true;
@@ -519,47 +523,19 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
   /** Unlinks an entry already removed from the index; the caller then drops the index's reference. */
   private void unlinkLocked(Entry e) {
     e.linked = false;
-    if (e.pins > 0) {
-      e.pins = 0;
-      pinnedArtifacts--;
-    }
     policy.onRemove(e.id);
   }
 
   @Override
   public boolean pin(ArtifactId id) {
-    lock.lock();
-    try {
-      ensureOpen();
-      Entry e = index.get(id);
-      if (e == null) {
-        return false;
-      }
-      if (e.pins++ == 0) {
-        pinnedArtifacts++;
-      }
-      return true;
-    } finally {
-      lock.unlock();
-    }
+    ensureOpen();
+    return room.pin(id);
   }
 
   @Override
   public boolean unpin(ArtifactId id) {
-    lock.lock();
-    try {
-      ensureOpen();
-      Entry e = index.get(id);
-      if (e == null || e.pins == 0) {
-        return false;
-      }
-      if (--e.pins == 0) {
-        pinnedArtifacts--;
-      }
-      return true;
-    } finally {
-      lock.unlock();
-    }
+    ensureOpen();
+    return room.unpin(id);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -600,8 +576,8 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
     try {
       ensureOpen();
       return new LayerStats(
-          tier, capacity, usedBytes, index.size(), openLeases.sum(), pinnedArtifacts, hits, misses, puts, evictions,
-          rejected, 0);
+          tier, capacity, usedBytes, index.size(), openLeases.sum(), room.pinnedLocked(), hits, misses, puts,
+          room.evictions(), room.rejected(), 0);
     } finally {
       lock.unlock();
     }
@@ -611,7 +587,7 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
   public void setEvictionListener(EvictionListener listener) {
     Objects.requireNonNull(listener, "listener");
     ensureOpen();
-    this.listener = listener;
+    room.setListener(listener);
   }
 
   /** Frees the slab at once; see the class note for what happens to open leases. */
@@ -625,10 +601,10 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
       closed = true;
       index.clear();
       blocks.clear();
-      evictionDone.signalAll();
     } finally {
       lock.unlock();
     }
+    room.close();
     arena.close();
   }
 
@@ -668,9 +644,7 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
     final MemorySegment view;
     /** References: the index's while linked, one per lease, one per eviction in progress. */
     volatile int refs;
-    int pins;
     boolean linked;
-    boolean evicting;
 
     Entry(ArtifactId id, ArtifactMeta meta, long offset, long blockSize, long size, MemorySegment view) {
       this.id = id;
