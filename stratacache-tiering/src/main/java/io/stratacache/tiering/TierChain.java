@@ -48,7 +48,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *   <li><b>Back-pressure.</b> A store that would take a write-back link's dirty bytes over {@code
  *       max_dirty_bytes} waits under {@code block} for the worker to make room <i>before</i> it
  *       takes the artifact's lock, so the worker can always flush; the room is then taken
- *       atomically under the lock ({@link DirtySet#markIfRoom}). If another store took the room
+ *       atomically under the lock ({@link DirtySet#markIfRoom}; see {@link Backpressure}). If another store took the room
  *       first the store waits again; at the close time-out, or under {@code write_through}, it
  *       writes through instead. Flushes and evictions never wait: past the limit they write
  *       through.
@@ -73,6 +73,7 @@ public final class TierChain implements AutoCloseable {
   private final WritebackConfig writebackConfig;
   private final WritebackWorker worker;
   private final KeyLocks locks = new KeyLocks();
+  private final Backpressure backpressure;
   private final AtomicLongArray hits;
   private final AtomicLong misses = new AtomicLong();
   private final AtomicLong promotions = new AtomicLong();
@@ -116,6 +117,7 @@ public final class TierChain implements AutoCloseable {
         worker.register(dirty[i], id -> flushLink(index, id));
       }
     }
+    this.backpressure = new Backpressure(this.links, dirty, writebackConfig, worker, locks);
     worker.start();
   }
 
@@ -154,70 +156,12 @@ public final class TierChain implements AutoCloseable {
    */
   public void storeChain(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
     ensureOpen();
-    withRoom(index, id, payload.byteSize(), () -> {
+    backpressure.withRoom(index, id, payload.byteSize(), () -> {
       long stamp = DirtySet.nextStamp(); // under the lock: a flush called before this put does not wait for it
       tiers[index].layer().put(id, meta, payload);
       invalidate(id, 0, index);
       throwIfFailed(index, id, propagate(index, id, meta, payload, stamp));
     });
-  }
-
-  /**
-   * Runs {@code body}, a store of {@code size} bytes at tier {@code index}, under {@code id}'s
-   * lock. Under block back-pressure it first waits, holding no lock, until the write-back link the
-   * store will mark has room for it; the room is checked again under the lock, and if another
-   * store took it meanwhile the wait starts over, until the close time-out (after which {@link
-   * #propagate} writes through).
-   */
-  private void withRoom(int index, ArtifactId id, long size, Runnable body) {
-    int j = markedLink(index);
-    long limit = writebackConfig.maxDirtyBytes();
-    boolean block = j >= 0 && writebackConfig.backpressure() == WritebackConfig.Backpressure.BLOCK && size <= limit;
-    long deadline = System.nanoTime() + writebackConfig.closeTimeout().toNanos();
-    while (true) {
-      if (block && !awaitRoom(j, id, size, deadline)) {
-        block = false; // timed out: propagate writes through if there is still no room
-      }
-      try (KeyLocks.Held _ = locks.lock(id)) {
-        if (!block || dirty[j].bytes() - dirty[j].sizeOf(id) + size <= limit) {
-          body.run();
-          return;
-        }
-      }
-    }
-  }
-
-  /** The write-back link a store at tier {@code index} marks dirty, or -1 if every link is write-through. */
-  private int markedLink(int index) {
-    for (int j = index; j < links.length; j++) {
-      if (links[j] == LinkMode.WRITE_BACK) {
-        return j;
-      }
-    }
-    return -1;
-  }
-
-  /** Waits, holding no lock, until link {@code j} has room for {@code size} more bytes of {@code id}; false at the deadline. */
-  private boolean awaitRoom(int j, ArtifactId id, long size, long deadline) {
-    long limit = writebackConfig.maxDirtyBytes();
-    while (true) {
-      long target = limit - size + dirty[j].sizeOf(id); // a re-store replaces the dirty bytes of its old version
-      if (dirty[j].bytes() <= target) {
-        return true;
-      }
-      long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        return false;
-      }
-      worker.wake();
-      try {
-        // bounded, so that a change in this artifact's own dirty bytes is seen
-        dirty[j].awaitBytesAtMost(target, Math.min(left, writebackConfig.retryBackoffMax().toNanos()));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
-    }
   }
 
   private void throwIfFailed(int index, ArtifactId id, RuntimeException failure) {
@@ -275,7 +219,7 @@ public final class TierChain implements AutoCloseable {
     public void commit() {
       ensureOpen();
       ArtifactId id = inner.id();
-      withRoom(index, id, size, () -> {
+      backpressure.withRoom(index, id, size, () -> {
         long stamp = DirtySet.nextStamp();
         inner.commit();
         invalidate(id, 0, index);
