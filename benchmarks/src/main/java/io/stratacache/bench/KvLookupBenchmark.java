@@ -1,6 +1,6 @@
 package io.stratacache.bench;
 
-import io.stratacache.core.codec.DType;
+import io.stratacache.core.tensor.DType;
 import io.stratacache.config.KvConfig;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.kv.KvChunkHasher;

@@ -1,6 +1,6 @@
 package io.stratacache.cli;
 
-import io.stratacache.bench.InferenceBenchmark;
+import io.stratacache.djl.bench.InferenceBenchmark;
 import io.stratacache.core.StrataCacheException;
 import java.io.PrintStream;
 import java.util.Arrays;

@@ -1,6 +1,6 @@
 package io.stratacache.config;
 
-import io.stratacache.core.codec.TensorCodec;
+import io.stratacache.core.tensor.TensorCodec;
 import io.stratacache.spi.EvictionPolicy;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -6,7 +6,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Told about an artifact a layer wants to evict, before its space is reused. The tier chain wires
- * one per layer to demote the artifact, or to flush it if it is dirty.
+ * one per layer to demote the artifact, or to flush it if it is dirty. Layers call it; nothing
+ * else registers one (code that only wants to hear of evictions registers an {@link
+ * io.stratacache.core.EvictionObserver} with the engine).
  *
  * <p>Called without the layer's lock held; other artifacts stay usable meanwhile. The artifact
  * stays loadable until the listener returns. {@code payload} is valid only during the call.

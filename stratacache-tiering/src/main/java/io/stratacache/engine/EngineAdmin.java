@@ -58,7 +58,7 @@ public final class EngineAdmin {
     public TierContents {
       StorageEngine.notNull(tier, "tier");
       StorageEngine.notNull(provider, "provider");
-      ids = List.copyOf(ids);
+      ids = List.copyOf(StorageEngine.notNull(ids, "ids"));
     }
   }
 

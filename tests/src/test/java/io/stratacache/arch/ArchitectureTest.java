@@ -98,4 +98,10 @@ class ArchitectureTest {
     check(noClasses().that().resideInAnyPackage(ADAPTERS_KV, ADAPTERS_PARAMS)
         .should().dependOnClassesThat().resideInAPackage(ADAPTERS_DJL));
   }
+
+  @Test
+  void cli_doesNotDependOnTheBenchmarks() {
+    check(noClasses().that().resideInAPackage(CLI)
+        .should().dependOnClassesThat().resideInAPackage(BENCH));
+  }
 }

@@ -438,6 +438,58 @@ public abstract class AbstractMemoryLayerTest {
     assertEquals(0, layer.stats().openLeases(), "a second close counted twice");
   }
 
+  /**
+   * A segment kept past its lease's close raises on access instead of reading whatever reuses the
+   * memory, once the artifact is deleted and its space refilled.
+   */
+  @Test
+  void lease_segmentKeptPastClose_raisesInsteadOfReadingReusedMemory() {
+    MemoryLayer layer = open("hot", CAPACITY);
+    ArtifactId a = putThird(layer, "a", 1);
+    Lease lease = layer.get(a);
+    MemorySegment kept = lease.segment();
+    lease.close();
+    assertTrue(layer.delete(a));
+    putThird(layer, "b", 2);
+    putThird(layer, "c", 3);
+    putThird(layer, "d", 4);
+
+    assertThrows(IllegalStateException.class, () -> kept.get(ValueLayout.JAVA_BYTE, 0), "read after close");
+    MemorySegment dst = arena.allocate(THIRD);
+    assertThrows(IllegalStateException.class, () -> MemorySegment.copy(kept, 0, dst, 0, THIRD), "copy after close");
+  }
+
+  /**
+   * Leases taken together may share the arena their views live in, so a segment kept past its
+   * own lease's close may read on while another lease of the batch is open: then it reads its own
+   * artifact's bytes, never another's, even under pressure; once every lease is closed and the
+   * artifact gone, it raises.
+   */
+  @Test
+  void leasesTakenTogether_keptSegmentReadsItsOwnBytesOrRaises_neverReusedMemory() {
+    MemoryLayer layer = open("hot", CAPACITY);
+    ArtifactId a = putThird(layer, "a", 1);
+    ArtifactId b = putThird(layer, "b", 2);
+    Map<ArtifactId, Lease> leases = BatchAccess.getAll(layer, List.of(a, b));
+    MemorySegment keptA = leases.get(a).segment();
+    leases.get(a).close();
+    assertTrue(layer.delete(a));
+    putThird(layer, "c", 3);
+    putThird(layer, "d", 4);
+
+    try {
+      assertPayload(keptA, THIRD, seed + 1, a);
+    } catch (IllegalStateException raised) {
+      // also allowed: the view was already invalidated
+    }
+    try (Lease bLease = leases.get(b)) {
+      assertPayload(bLease.segment(), THIRD, seed + 2, b);
+    }
+    putThird(layer, "e", 5);
+    putThird(layer, "f", 6);
+    assertThrows(IllegalStateException.class, () -> keptA.get(ValueLayout.JAVA_BYTE, 0), "read after every close");
+  }
+
   @Test
   void lease_segmentIsReadOnly() {
     MemoryLayer layer = open("hot", CAPACITY);

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.stratacache.core.codec.DType;
+import io.stratacache.core.tensor.DType;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;

@@ -1,6 +1,6 @@
 package io.stratacache.kv;
 
-import io.stratacache.core.codec.DType;
+import io.stratacache.core.tensor.DType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -1,7 +1,7 @@
 package io.stratacache.kv;
 
-import io.stratacache.core.codec.DType;
-import io.stratacache.core.codec.TensorCodec;
+import io.stratacache.core.tensor.DType;
+import io.stratacache.core.tensor.TensorCodec;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -59,6 +59,25 @@ class KvPrefixCacheTest extends KvEngineFixture {
     assertEquals(0, r.hitChunks());
     assertEquals(Map.of("hot", 0), r.tokensByTier());
     assertFalse(r.fullHit());
+  }
+
+  @Test
+  void nullArguments_areRefusedNamingTheParameter_andLoseNothing() {
+    KvPrefixCache cache = cache();
+    int[] tokens = KvTestSupport.tokens(32, random);
+    storeRandom(cache, tokens);
+    KvPages pages = randomPages(LAYOUT, LAYERS);
+    int[] slots = slots(32);
+    assertEquals("tokens", assertThrows(NullPointerException.class, () -> cache.lookup(null)).getMessage());
+    assertEquals("tokens", assertThrows(NullPointerException.class, () -> cache.store(null, pages, slots)).getMessage());
+    assertEquals("pages", assertThrows(NullPointerException.class, () -> cache.store(tokens, null, slots)).getMessage());
+    assertEquals("slotMapping", assertThrows(NullPointerException.class, () -> cache.retrieve(tokens, pages, null)).getMessage());
+    assertEquals("pages", assertThrows(NullPointerException.class, () -> cache.retrieveLayerwise(tokens, null, slots)).getMessage());
+    assertEquals("timeout", assertThrows(NullPointerException.class, () -> cache.lookupAndLease(tokens, null)).getMessage());
+    assertEquals("prefix", assertThrows(NullPointerException.class, () -> cache.retrieve((KvLeasedPrefix) null, pages, slots)).getMessage());
+    assertEquals("chunk", assertThrows(NullPointerException.class, () -> cache.tierOf(null)).getMessage());
+    assertEquals("requests", assertThrows(NullPointerException.class, () -> cache.storeAll(null)).getMessage());
+    assertEquals(32, cache.lookup(tokens).hitTokens(), "nothing stored was lost");
   }
 
   @Test

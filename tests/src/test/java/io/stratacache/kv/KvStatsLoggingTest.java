@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stratacache.config.StrataConfig;
-import io.stratacache.core.codec.DType;
+import io.stratacache.core.tensor.DType;
 import io.stratacache.engine.StorageEngine;
 import java.util.ArrayList;
 import java.util.List;

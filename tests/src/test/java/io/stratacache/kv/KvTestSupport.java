@@ -1,6 +1,6 @@
 package io.stratacache.kv;
 
-import io.stratacache.core.codec.DType;
+import io.stratacache.core.tensor.DType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

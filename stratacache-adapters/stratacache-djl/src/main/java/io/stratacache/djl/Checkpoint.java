@@ -1,8 +1,8 @@
 package io.stratacache.djl;
 
 import io.stratacache.core.CodecException;
-import io.stratacache.djl.safetensors.SafetensorsFile;
-import io.stratacache.djl.safetensors.TensorEntry;
+import io.stratacache.core.tensor.SafetensorsFile;
+import io.stratacache.core.tensor.TensorEntry;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -1,8 +1,8 @@
 package io.stratacache.djl;
 
 import io.stratacache.core.StrataCacheException;
-import io.stratacache.djl.safetensors.SafetensorsWriter;
-import io.stratacache.djl.safetensors.TensorDType;
+import io.stratacache.core.tensor.SafetensorsWriter;
+import io.stratacache.core.tensor.DType;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -27,7 +27,7 @@ public final class CheckpointGenerator {
    * heads over 2 KV heads of 32, intermediate size 688, float32.
    */
   public static ModelConfig tinyLlama() {
-    return new ModelConfig("llama", 256, 688, 4, 8, 2, 32, 1e-5, 10000.0, ByteTokenizer.VOCAB_SIZE, false, false, TensorDType.F32);
+    return new ModelConfig("llama", 256, 688, 4, 8, 2, 32, 1e-5, 10000.0, ByteTokenizer.VOCAB_SIZE, false, false, DType.F32);
   }
 
   /**
@@ -81,7 +81,7 @@ public final class CheckpointGenerator {
     for (long i = 0; i < count; i++) {
       f32.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) (mean + std * random.nextGaussian()));
     }
-    TensorDType dtype = config.torchDtype();
+    DType dtype = config.torchDtype();
     MemorySegment encoded = arena.allocate(count * dtype.byteSize(), 64);
     dtype.encodeFromF32(f32, encoded, count);
     w.add(name, dtype, shape, encoded);

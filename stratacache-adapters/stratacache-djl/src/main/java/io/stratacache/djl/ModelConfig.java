@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.stratacache.core.ConfigException;
-import io.stratacache.djl.safetensors.TensorDType;
+import io.stratacache.core.tensor.DType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +40,7 @@ public record ModelConfig(
     int vocabSize,
     boolean tieWordEmbeddings,
     boolean attentionBias,
-    TensorDType torchDtype) {
+    DType torchDtype) {
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
   /** Name of the configuration file in a checkpoint directory. */
@@ -77,6 +77,9 @@ public record ModelConfig(
     }
     if (torchDtype == null) {
       throw new ConfigException("torch_dtype: null (expected: float32, float16 or bfloat16)");
+    }
+    if (!torchDtype.convertsToF32()) {
+      throw new ConfigException("torch_dtype: \"" + torchDtype.torchName() + "\" (expected: float32, float16 or bfloat16)");
     }
   }
 
@@ -142,12 +145,13 @@ public record ModelConfig(
     }
     int hidden = integer(root, "hidden_size", null);
     int heads = integer(root, "num_attention_heads", null);
-    TensorDType dtype;
+    DType dtype;
     try {
-      dtype = TensorDType.parse(text(root, "torch_dtype", "float32"));
+      dtype = DType.forName(text(root, "torch_dtype", "float32"));
     } catch (IllegalArgumentException e) {
       throw new ConfigException("torch_dtype: " + e.getMessage(), e);
     }
+
     return new ModelConfig(
         type,
         hidden,

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.stratacache.djl.safetensors.TensorDType;
+import io.stratacache.core.tensor.DType;
 import io.stratacache.params.ParamClient;
 import io.stratacache.params.ParamKey;
 import io.stratacache.params.ParamTensor;
@@ -32,7 +32,7 @@ import java.util.Objects;
  */
 public final class OffloadedWeights extends GlobalWeights {
   /** The dtype label of stored chunks (the model computes in float32). */
-  public static final String DTYPE = TensorDType.F32.name();
+  public static final String DTYPE = DType.F32.safetensorsName();
 
   private final Prefetcher prefetcher;
   private final List<List<ParamTensor>> plan;

@@ -1,6 +1,6 @@
 package io.stratacache.djl;
 
-import io.stratacache.core.codec.DType;
+import io.stratacache.core.tensor.DType;
 import io.stratacache.kv.KvLayout;
 import io.stratacache.kv.KvLookupResult;
 import io.stratacache.kv.KvPages;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stratacache.config.LinkMode;
 import io.stratacache.core.ArtifactNotFoundException;
-import io.stratacache.djl.safetensors.TensorDType;
+import io.stratacache.core.tensor.DType;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.params.ParamClient;
 import io.stratacache.params.ParamTensor;
@@ -27,7 +27,7 @@ class OffloadedWeightsTest {
   private static final long SEED = Long.getLong("tests.seed", 99L);
   private static final String REPRO = " (reproduce with -Dtests.seed=" + SEED + ")";
   private static final ModelConfig CONFIG =
-      new ModelConfig("qwen2", 64, 128, 6, 4, 2, 16, 1e-6, 1e6, ByteTokenizer.VOCAB_SIZE, false, true, TensorDType.BF16);
+      new ModelConfig("qwen2", 64, 128, 6, 4, 2, 16, 1e-6, 1e6, ByteTokenizer.VOCAB_SIZE, false, true, DType.BF16);
   private static final long CHUNK = 16 * 1024;
 
   @TempDir static Path dir;

@@ -1,6 +1,6 @@
 package io.stratacache.djl;
 
-import io.stratacache.djl.safetensors.TensorDType;
+import io.stratacache.core.tensor.DType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -24,7 +24,7 @@ final class ReferenceModel {
   /** A tiny shape for scalar reference runs; with {@code qwen} biases and tied embeddings. */
   static ModelConfig tinyConfig(boolean qwen) {
     return new ModelConfig(qwen ? "qwen2" : "llama", 64, 128, 2, 4, 2, 16, 1e-6, qwen ? 1e6 : 10000.0,
-        ByteTokenizer.VOCAB_SIZE, qwen, qwen, qwen ? TensorDType.BF16 : TensorDType.F32);
+        ByteTokenizer.VOCAB_SIZE, qwen, qwen, qwen ? DType.BF16 : DType.F32);
   }
 
   ReferenceModel(Checkpoint ck) {

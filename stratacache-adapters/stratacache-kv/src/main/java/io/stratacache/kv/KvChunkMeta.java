@@ -3,7 +3,7 @@ package io.stratacache.kv;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.ArtifactType;
 import io.stratacache.core.CodecException;
-import io.stratacache.core.codec.TensorCodec;
+import io.stratacache.core.tensor.TensorCodec;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 

@@ -1,6 +1,6 @@
 package io.stratacache.kv;
 
-import io.stratacache.core.codec.DType;
+import io.stratacache.core.tensor.DType;
 import java.util.Objects;
 
 /**

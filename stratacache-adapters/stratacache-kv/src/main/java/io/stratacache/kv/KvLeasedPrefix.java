@@ -12,11 +12,11 @@ import java.util.concurrent.ScheduledFuture;
 public final class KvLeasedPrefix implements AutoCloseable {
   private final KvLookupResult lookup;
   private final List<KvChunkKey> chunks;
-  private final KvPrefixCache owner;
+  private final KvLeaseRegistry owner;
   private List<LoadedChunk> leases;
   private ScheduledFuture<?> expiry;
 
-  KvLeasedPrefix(KvPrefixCache owner, KvLookupResult lookup, List<KvChunkKey> chunks, List<LoadedChunk> leases) {
+  KvLeasedPrefix(KvLeaseRegistry owner, KvLookupResult lookup, List<KvChunkKey> chunks, List<LoadedChunk> leases) {
     this.owner = owner;
     this.lookup = lookup;
     this.chunks = List.copyOf(chunks);
@@ -57,7 +57,7 @@ public final class KvLeasedPrefix implements AutoCloseable {
     release();
   }
 
-  KvPrefixCache owner() {
+  KvLeaseRegistry owner() {
     return owner;
   }
 

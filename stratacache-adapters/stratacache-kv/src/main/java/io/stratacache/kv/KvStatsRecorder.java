@@ -1,9 +1,11 @@
 package io.stratacache.kv;
 
+import io.stratacache.config.LoggingConfig;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /** The live counters behind {@link KvStats}; contention-free ({@link LongAdder}s). */
@@ -28,6 +30,9 @@ final class KvStatsRecorder {
   final LongAdder leasedPrefixes = new LongAdder();
   final LongAdder expiredLeases = new LongAdder();
   final LongAdder removedChunks = new LongAdder();
+  private static final System.Logger LOG = System.getLogger(KvPrefixCache.class.getName());
+  /** When the last statistics line was logged; {@link Long#MIN_VALUE} before the first. */
+  private final AtomicLong lastLogNanos = new AtomicLong(Long.MIN_VALUE);
 
   KvStatsRecorder(List<String> tiers, List<KvMedium> media) {
     this.tiers = List.copyOf(tiers);
@@ -65,5 +70,31 @@ final class KvStatsRecorder {
         storeRequests.sum(), storedChunks.sum(), storedBytes.sum(), dedupedChunks.sum(), refusedStores.sum(),
         retrieveRequests.sum(), loadedTokens.sum(), loadedChunks.sum(), loadedBytes.sum(),
         missingChunks.sum(), corruptChunks.sum(), leasedPrefixes.sum(), expiredLeases.sum(), removedChunks.sum());
+  }
+
+  /**
+   * With {@code logging.log_stats}, logs a statistics line (INFO) for the cache of {@code model}
+   * every {@code log_every} lookups, at most one per {@code log_min_interval_s}.
+   */
+  void maybeLog(LoggingConfig logging, String model) {
+    if (!logging.logStats()) {
+      return;
+    }
+    long n = lookups.sum();
+    if (n % logging.logEvery() != 0) {
+      return;
+    }
+    long now = System.nanoTime();
+    long last = lastLogNanos.get();
+    boolean tooSoon = last != Long.MIN_VALUE && now - last < (long) (logging.logMinIntervalS() * 1e9);
+    if (tooSoon || !lastLogNanos.compareAndSet(last, now)) {
+      return;
+    }
+    KvStats s = snapshot();
+    LOG.log(System.Logger.Level.INFO, () -> String.format(
+        "kv %s: %d lookups, hit rate %.3f (%d of %d prompt tokens; by tier %s), stored %d chunks / %d bytes "
+            + "(%d deduplicated), loaded %d chunks / %d bytes, %d corrupt",
+        model, s.lookups(), s.hitRate(), s.hitTokens(), s.promptTokens(), s.hitTokensByTier(),
+        s.storedChunks(), s.storedBytes(), s.dedupedChunks(), s.loadedChunks(), s.loadedBytes(), s.corruptChunks()));
   }
 }

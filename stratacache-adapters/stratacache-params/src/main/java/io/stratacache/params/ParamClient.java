@@ -4,33 +4,30 @@ import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.ArtifactNotFoundException;
 import io.stratacache.core.ArtifactType;
 import io.stratacache.core.CodecException;
+import io.stratacache.core.tensor.DType;
+import io.stratacache.core.tensor.TensorCodec;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.spi.Lease;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 import java.util.Objects;
-import java.util.stream.Collectors;
 
 /**
  * Model-parameter chunks on the storage plane: {@code putChunk}, {@code getChunk},
  * {@code hasChunk}. A chunk is an artifact of type {@link ArtifactType#PARAM_CHUNK} whose payload
- * is raw C-order bytes, with its key and tensor meta as attributes ({@value #CODEC} =
- * {@value #STABLE}, {@value #DTYPE}, {@value #SHAPE}, the chunk's element range, and the key's
- * parts), so a chunk found in any tier is fully typed.
+ * is a {@code stable} tensor ({@link TensorCodec}: raw C-order bytes, with {@value
+ * TensorCodec#ATTR_CODEC}, {@value TensorCodec#ATTR_DTYPE} (the safetensors name, e.g. {@code F32})
+ * and {@value TensorCodec#ATTR_SHAPE} (the chunk's own shape, e.g. {@code [32,32]}) in its meta),
+ * plus the key's parts ({@value #NAME}) and, for a chunk of a tensor split by {@link #putTensor},
+ * its byte range ({@value #RANGE}) and the whole tensor's shape ({@value #TENSOR_SHAPE}, same
+ * form). So a chunk found in any tier is fully typed, and decodes as any other tensor.
  *
- * <p>Reads check a found chunk's meta against the key before handing out its bytes: a chunk of
- * another type or dtype is refused with a {@link CodecException}, never returned. Thread-safe;
- * uses only the engine API.
+ * <p>Reads check a found chunk's meta and size against the key before handing out its bytes: a
+ * chunk of another type or dtype, or whose size disagrees with its shape, is refused with a
+ * {@link CodecException}, never returned. Thread-safe; uses only the engine API.
  */
 public final class ParamClient {
-  /** Attribute: how the payload is encoded. */
-  public static final String CODEC = "tensor_codec";
-  /** Attribute value: raw C-order bytes. */
-  public static final String STABLE = "stable";
-  /** Attribute: element type label. */
-  public static final String DTYPE = "tensor_dtype";
-  /** Attribute: the chunk's shape, comma-separated. */
-  public static final String SHAPE = "tensor_shape";
+  /** Attribute of a chunk of a split tensor: the whole tensor's shape, as {@link TensorCodec#formatShape}. */
+  public static final String TENSOR_SHAPE = "param_tensor_shape";
   /** Attribute: the chunk's position in its tensor, {@code byteOffset:tensorBytes}. */
   public static final String RANGE = "param_range";
   /** Attribute: the parts of the key, {@code model/revision/layer/unit}. */
@@ -55,9 +52,23 @@ public final class ParamClient {
    * Stores one chunk (a copy of {@code bytes}) in the head tier and down the links.
    *
    * @param shape the chunk's shape, recorded in its meta
+   * @throws IllegalArgumentException if {@code bytes} is not the size {@code shape} and the key's
+   *     dtype give, or the shape has a negative dimension
    */
   public void putChunk(ParamKey key, long[] shape, MemorySegment bytes) {
-    engine.store(key.id(), meta(key, shape, 0, bytes.byteSize()), bytes);
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(shape, "shape");
+    Objects.requireNonNull(bytes, "bytes");
+    requireSize(key, shape, bytes.byteSize());
+    engine.store(key.id(), describe(key, shape).build(), bytes);
+  }
+
+  private static void requireSize(ParamKey key, long[] shape, long bytes) {
+    long expected = TensorCodec.dataSize(key.elementType(), shape);
+    if (bytes != expected) {
+      throw new IllegalArgumentException("bytes: " + bytes + " for " + key.id() + " (expected: " + expected + " for "
+          + key.elementType() + " " + TensorCodec.formatShape(shape) + ")");
+    }
   }
 
   /**
@@ -117,20 +128,31 @@ public final class ParamClient {
    *
    * @return the tensor's chunk keys, for {@link Prefetcher} plans
    * @throws IllegalArgumentException if {@code chunkBytes} is not a positive multiple of
-   *     {@value #CHUNK_ALIGNMENT}, or {@code bytes} is empty
+   *     {@value #CHUNK_ALIGNMENT}, {@code bytes} is empty, or its size is not the one {@code shape}
+   *     and the key's dtype give
    */
   public ParamTensor putTensor(ParamKey first, long[] shape, MemorySegment bytes, long chunkBytes) {
+    Objects.requireNonNull(first, "first");
+    Objects.requireNonNull(shape, "shape");
+    Objects.requireNonNull(bytes, "bytes");
     checkChunkBytes(chunkBytes);
     long total = bytes.byteSize();
     if (total == 0) {
       throw new IllegalArgumentException("bytes: empty tensor " + first.unit() + " (expected: at least one byte)");
     }
+    requireSize(first, shape, total);
+    String tensorShape = TensorCodec.formatShape(shape);
+    int elementBytes = first.elementType().byteSize();
     ParamTensor tensor = ParamTensor.of(first.withChunk(0), total, chunkBytes);
     for (int i = 0; i < tensor.chunks().size(); i++) {
       long off = i * chunkBytes;
       long len = Math.min(chunkBytes, total - off);
       ParamKey key = tensor.chunks().get(i);
-      engine.store(key.id(), meta(key, shape, off, total), bytes.asSlice(off, len));
+      ArtifactMeta meta = describe(key, len / elementBytes)
+          .attribute(RANGE, off + ":" + total)
+          .attribute(TENSOR_SHAPE, tensorShape)
+          .build();
+      engine.store(key.id(), meta, bytes.asSlice(off, len));
     }
     return tensor;
   }
@@ -164,14 +186,10 @@ public final class ParamClient {
     }
   }
 
-  private static ArtifactMeta meta(ParamKey key, long[] shape, long offset, long tensorBytes) {
-    return ArtifactMeta.builder(ArtifactType.PARAM_CHUNK)
-        .attribute(CODEC, STABLE)
-        .attribute(DTYPE, key.dtype())
-        .attribute(SHAPE, Arrays.stream(shape).mapToObj(Long::toString).collect(Collectors.joining(",")))
-        .attribute(RANGE, offset + ":" + tensorBytes)
-        .attribute(NAME, key.model() + "/" + key.revision() + "/" + key.layer() + "/" + key.unit())
-        .build();
+  /** The meta of a chunk of {@code key} whose own shape is {@code shape}, without the tensor's range. */
+  private static ArtifactMeta.Builder describe(ParamKey key, long... shape) {
+    return TensorCodec.RAW.describe(ArtifactMeta.builder(ArtifactType.PARAM_CHUNK), key.elementType(), shape)
+        .attribute(NAME, key.model() + "/" + key.revision() + "/" + key.layer() + "/" + key.unit());
   }
 
   private static void check(ParamKey key, Lease lease) {
@@ -179,11 +197,16 @@ public final class ParamClient {
     if (m.type() != ArtifactType.PARAM_CHUNK) {
       throw new CodecException(key.id() + ": type " + m.type() + " in tier " + lease.tier() + " (expected: " + ArtifactType.PARAM_CHUNK + ")");
     }
-    if (!key.dtype().equals(m.attribute(DTYPE))) {
-      throw new CodecException(key.id() + ": " + DTYPE + " " + m.attribute(DTYPE) + " in tier " + lease.tier() + " (expected: " + key.dtype() + ")");
+    TensorCodec.Tensor tensor;
+    try {
+      tensor = TensorCodec.decode(m, lease.segment());
+    } catch (CodecException e) {
+      throw new CodecException(key.id() + " in tier " + lease.tier() + ": " + e.getMessage(), e);
     }
-    if (!STABLE.equals(m.attribute(CODEC))) {
-      throw new CodecException(key.id() + ": " + CODEC + " " + m.attribute(CODEC) + " (expected: " + STABLE + ")");
+    DType want = key.elementType();
+    if (tensor.dtype() != want) {
+      throw new CodecException(key.id() + ": " + TensorCodec.ATTR_DTYPE + " " + tensor.dtype() + " in tier " + lease.tier()
+          + " (expected: " + want + ")");
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.stratacache.params;
 
 import io.stratacache.core.ArtifactId;
+import io.stratacache.core.tensor.DType;
 import java.util.Objects;
 
 /**
@@ -19,7 +20,7 @@ import java.util.Objects;
  * @param revision checkpoint revision, e.g. a commit hash or {@code main}
  * @param layer decoder layer, {@code >= 0}
  * @param unit the tensor within the layer
- * @param dtype element type label, e.g. {@code F32} or {@code BF16}
+ * @param dtype element type, a name {@link DType#forName} reads, e.g. {@code F32} or {@code BF16}
  * @param chunk chunk index within the tensor, {@code >= 0}
  */
 public record ParamKey(String model, String revision, int layer, String unit, String dtype, int chunk) {
@@ -36,6 +37,11 @@ public record ParamKey(String model, String revision, int layer, String unit, St
     part("revision", revision);
     part("unit", unit);
     part("dtype", dtype);
+    try {
+      DType.forName(dtype);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("dtype: " + e.getMessage(), e);
+    }
     if (layer < 0) {
       throw new IllegalArgumentException("layer: " + layer + " (expected: >= 0)");
     }
@@ -49,6 +55,11 @@ public record ParamKey(String model, String revision, int layer, String unit, St
     if (value.isEmpty() || value.indexOf(ArtifactId.SEPARATOR) >= 0) {
       throw new IllegalArgumentException(what + ": \"" + value + "\" (expected: non-empty, without '/')");
     }
+  }
+
+  /** The element type {@link #dtype} names. */
+  public DType elementType() {
+    return DType.forName(dtype);
   }
 
   /** The same tensor's chunk {@code index}. */

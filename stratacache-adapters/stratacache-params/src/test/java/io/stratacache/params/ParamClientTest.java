@@ -11,6 +11,7 @@ import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.ArtifactNotFoundException;
 import io.stratacache.core.ArtifactType;
 import io.stratacache.core.CodecException;
+import io.stratacache.core.tensor.TensorCodec;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.spi.Lease;
 import java.lang.foreign.Arena;
@@ -67,8 +68,9 @@ class ParamClientTest {
     try (Lease l = client.getChunk(KEY)) {
       assertEquals(-1, l.segment().mismatch(bytes), REPRO);
       assertEquals(ArtifactType.PARAM_CHUNK, l.meta().type());
-      assertEquals("32,32", l.meta().attribute(ParamClient.SHAPE));
-      assertEquals("F32", l.meta().attribute(ParamClient.DTYPE));
+      assertEquals("[32,32]", l.meta().attribute(TensorCodec.ATTR_SHAPE));
+      assertEquals("F32", l.meta().attribute(TensorCodec.ATTR_DTYPE));
+      assertEquals("stable", l.meta().attribute(TensorCodec.ATTR_CODEC));
       assertEquals("m/r1/0/mlp.up_proj.weight", l.meta().attribute(ParamClient.NAME));
     }
     MemorySegment dst = arena.allocate(4096);
@@ -98,7 +100,7 @@ class ParamClientTest {
       bf16Meta = l.meta();
     }
     engine.store(KEY.id(), bf16Meta, random(arena, 64, 4));
-    assertTrue(assertThrows(CodecException.class, () -> client.getChunkInto(KEY, arena.allocate(64))).getMessage().contains("tensor_dtype BF16"));
+    assertTrue(assertThrows(CodecException.class, () -> client.getChunkInto(KEY, arena.allocate(64))).getMessage().contains("tensor_dtype BF16 in tier hot (expected: F32)"));
     assertEquals(0, engine.stats().tier("hot").openLeases(), "refused leases are closed");
   }
 
@@ -106,7 +108,7 @@ class ParamClientTest {
   void putTensor_splitsIntoChunksThatSpillToTheLowerTier() {
     long size = 3 * 1024 * 1024 + 100;   // larger than the hot tier: chunks spill to warm
     MemorySegment bytes = random(arena, size, 5);
-    ParamTensor t = client.putTensor(KEY, new long[] {size / 4, 4}, bytes, 256 * 1024);
+    ParamTensor t = client.putTensor(KEY, new long[] {size / 4}, bytes, 256 * 1024);
     assertEquals(13, t.chunks().size());
     assertEquals(ParamTensor.of(KEY, size, 256 * 1024), t);
     for (ParamKey k : t.chunks()) {
@@ -120,5 +122,36 @@ class ParamClientTest {
     client.deleteChunk(t.chunks().get(7));
     assertThrows(ArtifactNotFoundException.class, () -> client.getTensorInto(t, back));
     assertThrows(IllegalArgumentException.class, () -> client.putTensor(KEY, new long[] {1}, bytes, 100));
+  }
+
+  @Test
+  void chunks_carryTheOneTensorMetaForm_andDecodeAsTensors() {
+    long size = 64 * 1024 + 64;
+    MemorySegment bytes = random(arena, size, 6);
+    ParamTensor t = client.putTensor(KEY, new long[] {size / 4 / 16, 16}, bytes, 32 * 1024);
+    long[] chunkBytes = {32 * 1024, 32 * 1024, 64};
+    for (int i = 0; i < t.chunks().size(); i++) {
+      try (Lease l = client.getChunk(t.chunks().get(i))) {
+        assertEquals("[" + chunkBytes[i] / 4 + "]", l.meta().attribute(TensorCodec.ATTR_SHAPE), "chunk " + i);
+        assertEquals("[" + size / 4 / 16 + ",16]", l.meta().attribute(ParamClient.TENSOR_SHAPE), "chunk " + i);
+        assertEquals(i * 32 * 1024 + ":" + size, l.meta().attribute(ParamClient.RANGE));
+        TensorCodec.Tensor tensor = TensorCodec.decode(l.meta(), l.segment());
+        assertEquals(io.stratacache.core.tensor.DType.F32, tensor.dtype());
+        assertEquals(chunkBytes[i], tensor.data().byteSize());
+      }
+    }
+  }
+
+  @Test
+  void put_refusesBytesThatDisagreeWithShapeAndDtype_andStoresNothing() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> client.putChunk(KEY, new long[] {32, 31}, random(arena, 4096, 7)));
+    assertEquals("bytes: 4096 for " + KEY.id() + " (expected: 3968 for F32 [32,31])", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> client.putTensor(KEY, new long[] {10}, random(arena, 64, 8), 64));
+    assertEquals("bytes: 64 for " + KEY.id() + " (expected: 40 for F32 [10])", e.getMessage());
+    assertFalse(client.hasChunk(KEY));
+    assertEquals("key", assertThrows(NullPointerException.class, () -> client.putChunk(null, new long[] {1}, random(arena, 4, 9))).getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> new ParamKey("m", "r", 0, "u", "Q4", 0));
+    assertTrue(e.getMessage().startsWith("dtype: dtype \"Q4\" (expected: one of [F32,"), e.getMessage());
   }
 }

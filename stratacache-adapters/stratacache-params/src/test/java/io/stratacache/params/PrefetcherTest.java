@@ -39,7 +39,7 @@ class PrefetcherTest {
       List<MemorySegment> bytes = new ArrayList<>();
       for (int t = 0; t < TENSOR_BYTES.length; t++) {
         MemorySegment b = ParamClientTest.random(arena, TENSOR_BYTES[t], l * 10L + t);
-        group.add(client.putTensor(new ParamKey("m", "r", l, "u" + t, "F32", 0), new long[] {TENSOR_BYTES[t]}, b, 16384));
+        group.add(client.putTensor(new ParamKey("m", "r", l, "u" + t, "F32", 0), new long[] {TENSOR_BYTES[t] / 4}, b, 16384));
         bytes.add(b);
       }
       order.add(group);

@@ -8,11 +8,11 @@ import java.util.function.Consumer;
  * Seeded randomness for tests: the seed is {@code -Dtests.seed=HEX} or a fresh one, and a failure
  * names it ("reproduce with -Dtests.seed=...").
  */
-final class TestSeed {
+public final class TestSeed {
   private TestSeed() {}
 
   /** Runs {@code body} with a {@link Random} from the seed; a failure is rethrown naming the seed. */
-  static void run(Consumer<Random> body) {
+  public static void run(Consumer<Random> body) {
     String given = System.getProperty("tests.seed");
     long seed = given != null ? Long.parseUnsignedLong(given, 16) : ThreadLocalRandom.current().nextLong();
     try {

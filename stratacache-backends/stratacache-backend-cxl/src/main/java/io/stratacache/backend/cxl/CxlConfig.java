@@ -18,8 +18,9 @@ import java.util.Set;
  *   <tr><td>{@code path} (alias {@code device})</td><td>required</td><td>a DAX character device
  *       ({@code /dev/daxX.Y}), a file on an fsdax mount, or a regular or {@code /dev/shm} file
  *       (created if missing)</td></tr>
- *   <tr><td>{@code capacity}</td><td>from {@code size}</td><td>bytes of the data area; a region
- *       created for it is this plus the metadata</td></tr>
+ *   <tr><td>{@code capacity}</td><td>from {@code size}</td><td>bytes of the data area, in whole
+ *       blocks; a region created for it is exactly this plus the metadata, and a larger region
+ *       formatted with it uses only this much</td></tr>
  *   <tr><td>{@code size}</td><td>from {@code capacity}</td><td>bytes of the whole region, when
  *       creating one (a device's own size otherwise)</td></tr>
  *   <tr><td>{@code reset_metadata}</td><td>false</td><td>format the region at open, dropping

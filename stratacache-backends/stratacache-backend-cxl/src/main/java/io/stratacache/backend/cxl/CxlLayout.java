@@ -1,5 +1,9 @@
 package io.stratacache.backend.cxl;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
 /**
  * The layout of a CXL / shared-memory region. Every piece of the tier's state lives in the region,
  * so another process mapping it, or the next run, finds what was stored.
@@ -55,6 +59,10 @@ public final class CxlLayout {
   public static final long MAGIC = 0x314745524C584353L;
 
   public static final int VERSION = 1;
+
+  private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
+  private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
+  private static final long PAGE = 4096;
 
   // Header
   public static final int HEADER_BYTES = 4096;
@@ -120,8 +128,18 @@ public final class CxlLayout {
   }
 
   /**
-   * Where each area of a region starts, derived from its size and the settings it was formatted
-   * with.
+   * Where each area of a region starts, derived from the settings it was formatted with and the
+   * number of data blocks. Every offset is computed here and nowhere else:
+   *
+   * <pre>
+   *  slotsOffset     = HEADER_BYTES
+   *  indexOffset     = slotsOffset + slotCount x SLOT_BYTES
+   *  processesOffset = indexOffset + buckets x 8            buckets = 2^k &gt;= 2 x slotCount
+   *  holdsOffset     = processesOffset + maxProcesses x PROCESS_BYTES
+   *  bitmapOffset    = holdsOffset + maxProcesses x ceil(slotCount / 64) x 8
+   *  dataOffset      = bitmapOffset + ceil(dataBlocks / 64) x 8, rounded up to max(blockBytes, 4 KiB)
+   *  data end        = dataOffset + dataBlocks x blockBytes  &lt;= regionBytes
+   * </pre>
    *
    * @param regionBytes size of the whole region
    * @param slotCount object table slots
@@ -153,29 +171,125 @@ public final class CxlLayout {
       long dataBlocks) {
 
     /**
-     * The geometry of a region of {@code regionBytes}; {@code dataBlocks} is what is left after the
-     * metadata, and may be zero or less if the region is too small.
+     * The layout of a region with exactly {@code dataBlocks} data blocks; its {@code regionBytes}
+     * is the least size that holds it in whole 4 KiB pages ({@link #forCapacity}).
      */
+    public static Geometry withBlocks(int slotCount, int blockBytes, int alignment, int maxProcesses, long dataBlocks) {
+      Geometry g = build(0, slotCount, blockBytes, alignment, maxProcesses, dataBlocks);
+      return g.resized(alignUp(g.dataEnd(), PAGE));
+    }
+
+    /**
+     * The layout that a region of {@code regionBytes} formatted with these settings has: as many
+     * data blocks as fit beside the metadata (their own bitmap included), and at most {@code
+     * maxBlocks}. {@code dataBlocks} is zero if not even one block fits.
+     */
+    public static Geometry fitting(
+        long regionBytes, int slotCount, int blockBytes, int alignment, int maxProcesses, long maxBlocks) {
+      long lo = 0;
+      long hi = Math.max(0, Math.min(maxBlocks, regionBytes / blockBytes));
+      while (lo < hi) {
+        long mid = lo + (hi - lo + 1) / 2;
+        if (build(regionBytes, slotCount, blockBytes, alignment, maxProcesses, mid).dataEnd() <= regionBytes) {
+          lo = mid;
+        } else {
+          hi = mid - 1;
+        }
+      }
+      return build(regionBytes, slotCount, blockBytes, alignment, maxProcesses, lo);
+    }
+
+    /** {@link #fitting} with no limit on the data blocks: the whole region is used. */
     public static Geometry of(long regionBytes, int slotCount, int blockBytes, int alignment, int maxProcesses) {
+      return fitting(regionBytes, slotCount, blockBytes, alignment, maxProcesses, Long.MAX_VALUE);
+    }
+
+    /**
+     * The least region (whole 4 KiB pages) whose data area holds {@code capacity} bytes, rounded
+     * up to whole blocks.
+     */
+    public static Geometry forCapacity(long capacity, int slotCount, int blockBytes, int alignment, int maxProcesses) {
+      return withBlocks(slotCount, blockBytes, alignment, maxProcesses, blocksFor(capacity, blockBytes));
+    }
+
+    /**
+     * The layout a region's header describes: the fixed areas follow from the settings, the data
+     * area is where the header says (regions formatted by earlier releases may keep a page of
+     * slack before it). Check it with {@link #isConsistent()}.
+     */
+    public static Geometry read(MemorySegment region) {
+      Geometry g = build(region.get(LONG, REGION_BYTES_OFFSET), region.get(INT, SLOT_COUNT_OFFSET),
+          region.get(INT, BLOCK_BYTES_OFFSET), region.get(INT, ALIGNMENT_OFFSET), region.get(INT, MAX_PROCESSES_OFFSET),
+          region.get(LONG, DATA_BLOCKS_OFFSET));
+      return new Geometry(g.regionBytes, g.slotCount, g.blockBytes, g.alignment, g.maxProcesses, g.buckets,
+          g.slotsOffset, g.indexOffset, g.processesOffset, g.holdsOffset, g.bitmapOffset,
+          region.get(LONG, DATA_AREA_OFFSET), g.dataBlocks);
+    }
+
+    /** Writes the settings and offsets of this layout into the header of {@code region}. */
+    public void write(MemorySegment region) {
+      region.set(INT, VERSION_OFFSET, VERSION);
+      region.set(INT, HEADER_BYTES_OFFSET, HEADER_BYTES);
+      region.set(LONG, REGION_BYTES_OFFSET, regionBytes);
+      region.set(INT, SLOT_COUNT_OFFSET, slotCount);
+      region.set(INT, SLOT_BYTES_OFFSET, SLOT_BYTES);
+      region.set(INT, BLOCK_BYTES_OFFSET, blockBytes);
+      region.set(INT, ALIGNMENT_OFFSET, alignment);
+      region.set(INT, MAX_PROCESSES_OFFSET, maxProcesses);
+      region.set(LONG, INDEX_BUCKETS_OFFSET, buckets);
+      region.set(LONG, SLOTS_AREA_OFFSET, slotsOffset);
+      region.set(LONG, INDEX_AREA_OFFSET, indexOffset);
+      region.set(LONG, PROCESSES_AREA_OFFSET, processesOffset);
+      region.set(LONG, HOLDS_AREA_OFFSET, holdsOffset);
+      region.set(LONG, BITMAP_AREA_OFFSET, bitmapOffset);
+      region.set(LONG, DATA_AREA_OFFSET, dataOffset);
+      region.set(LONG, DATA_BLOCKS_OFFSET, dataBlocks);
+    }
+
+    /**
+     * Whether the settings are sane and the areas follow one another inside the region, the data
+     * area aligned and after a bitmap large enough for it; {@code header} is the region the
+     * layout was {@linkplain #read read} from, whose stored offsets must agree.
+     */
+    public boolean isConsistent(MemorySegment header) {
+      return slotCount > 0 && blockBytes >= 64 && Long.bitCount(blockBytes) == 1 && alignment > 0
+          && alignment <= blockBytes && Long.bitCount(alignment) == 1 && maxProcesses > 0
+          && header.get(INT, SLOT_BYTES_OFFSET) == SLOT_BYTES && header.get(INT, HEADER_BYTES_OFFSET) == HEADER_BYTES
+          && header.get(LONG, INDEX_BUCKETS_OFFSET) == buckets && header.get(LONG, SLOTS_AREA_OFFSET) == slotsOffset
+          && header.get(LONG, INDEX_AREA_OFFSET) == indexOffset
+          && header.get(LONG, PROCESSES_AREA_OFFSET) == processesOffset
+          && header.get(LONG, HOLDS_AREA_OFFSET) == holdsOffset && header.get(LONG, BITMAP_AREA_OFFSET) == bitmapOffset
+          && dataBlocks > 0 && dataOffset % dataAlignment(blockBytes) == 0
+          && dataOffset >= bitmapOffset + bitmapWords(dataBlocks) * 8 && dataEnd() <= regionBytes
+          && regionBytes == header.byteSize();
+    }
+
+    private static Geometry build(
+        long regionBytes, int slotCount, int blockBytes, int alignment, int maxProcesses, long dataBlocks) {
       long buckets = Long.highestOneBit(Math.max(2L * slotCount - 1, 1)) << 1;
       long slots = HEADER_BYTES;
       long index = slots + (long) slotCount * SLOT_BYTES;
       long processes = index + buckets * 8;
       long holds = processes + (long) maxProcesses * PROCESS_BYTES;
       long bitmap = holds + (long) maxProcesses * holdWords(slotCount) * 8;
-      long maxBlocks = Math.max(0, (regionBytes - bitmap) / blockBytes);
-      long data = alignUp(bitmap + bitmapWords(maxBlocks) * 8, Math.max(blockBytes, 4096));
-      long blocks = regionBytes >= data ? (regionBytes - data) / blockBytes : -1;
+      long data = alignUp(bitmap + bitmapWords(dataBlocks) * 8, dataAlignment(blockBytes));
       return new Geometry(regionBytes, slotCount, blockBytes, alignment, maxProcesses, buckets, slots, index, processes,
-          holds, bitmap, data, blocks);
+          holds, bitmap, data, dataBlocks);
     }
 
-    /** The smallest region whose data area holds {@code capacity} bytes, rounded up to 4 KiB. */
-    public static long regionBytesFor(long capacity, int slotCount, int blockBytes, int maxProcesses) {
-      long blocks = (capacity + blockBytes - 1) / blockBytes;
-      long bitmap = of(0, slotCount, blockBytes, 1, maxProcesses).bitmapOffset();
-      long data = alignUp(bitmap + bitmapWords(blocks) * 8, Math.max(blockBytes, 4096));
-      return alignUp(data + blocks * blockBytes, 4096);
+    private Geometry resized(long bytes) {
+      return new Geometry(bytes, slotCount, blockBytes, alignment, maxProcesses, buckets, slotsOffset, indexOffset,
+          processesOffset, holdsOffset, bitmapOffset, dataOffset, dataBlocks);
+    }
+
+    /** Offset in the region of a record at {@code recordOffset} from the start of the data area. */
+    public long dataAt(long recordOffset) {
+      return dataOffset + recordOffset;
+    }
+
+    /** Where the data area ends. */
+    public long dataEnd() {
+      return dataOffset + dataBlocks * blockBytes;
     }
 
     /** Bytes of the data area. */
@@ -203,6 +317,11 @@ public final class CxlLayout {
       return holdsOffset + ((long) p * holdWords(slotCount) + (s >>> 6)) * 8;
     }
 
+    /** Words of one process's hold bitmap. */
+    public long holdWordCount() {
+      return holdWords(slotCount);
+    }
+
     /** Offset of the block bitmap word that holds block {@code b}'s bit. */
     public long bitmapWord(long b) {
       return bitmapOffset + (b >>> 6) * 8;
@@ -212,6 +331,24 @@ public final class CxlLayout {
     public long bitmapWordCount() {
       return bitmapWords(dataBlocks);
     }
+
+    /** Blocks that a record of {@code bytes} takes. */
+    public long blocksOf(long bytes) {
+      return blocksFor(bytes, blockBytes);
+    }
+  }
+
+  /** The word of process table entry {@code p}, read through the header's offsets (before a geometry is checked). */
+  static long processWord(MemorySegment region, int p) {
+    return region.get(LONG, region.get(LONG, PROCESSES_AREA_OFFSET) + (long) p * PROCESS_BYTES + PROCESS_WORD);
+  }
+
+  static long blocksFor(long bytes, long blockBytes) {
+    return (bytes + blockBytes - 1) / blockBytes;
+  }
+
+  static long dataAlignment(long blockBytes) {
+    return Math.max(blockBytes, PAGE);
   }
 
   static long holdWords(int slotCount) {

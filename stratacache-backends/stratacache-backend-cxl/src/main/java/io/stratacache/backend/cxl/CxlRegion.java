@@ -181,6 +181,11 @@ final class CxlRegion implements AutoCloseable {
     return LONG_HANDLE.compareAndSet(segment, offset, expected, value);
   }
 
+  /** Atomically adds {@code delta} (a full fence, as a volatile write); returns the old value. */
+  long getAndAdd(long offset, long delta) {
+    return (long) LONG_HANDLE.getAndAdd(segment, offset, delta);
+  }
+
   /** Atomically ORs {@code bits} in (a full fence, as a volatile write). */
   long getAndOr(long offset, long bits) {
     return (long) LONG_HANDLE.getAndBitwiseOr(segment, offset, bits);

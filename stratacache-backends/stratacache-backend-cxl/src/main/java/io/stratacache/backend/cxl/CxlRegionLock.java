@@ -68,7 +68,7 @@ final class CxlRegionLock {
       }
       if (isStale(w, now) && region.compareAndSet(CxlLayout.LOCK_OFFSET, w, mine)) {
         held = mine;
-        region.setVolatile(CxlLayout.LOCK_BREAKS_OFFSET, region.getVolatile(CxlLayout.LOCK_BREAKS_OFFSET) + 1);
+        region.getAndAdd(CxlLayout.LOCK_BREAKS_OFFSET, 1);
         return true;
       }
       if (spins < 200) {

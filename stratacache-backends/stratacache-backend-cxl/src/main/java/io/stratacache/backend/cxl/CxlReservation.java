@@ -5,6 +5,7 @@ import io.stratacache.core.codec.Crc32c;
 import io.stratacache.spi.Reservation;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.zip.CRC32C;
 
 /**
  * Room claimed in the region for one record: {@link #segment()} is the payload's place in the
@@ -14,9 +15,11 @@ import java.lang.foreign.MemorySegment;
  * process dies first, recovery reclaims the room.
  */
 public final class CxlReservation implements Reservation {
+  private static final long COPY_CHUNK = 4 << 20;
+
   private final CxlLayer layer;
   final ArtifactId id;
-  final CxlLayer.Hash hash;
+  final CxlHash hash;
   final int slot;
   final byte[] header;
   final long recordAt;
@@ -28,7 +31,7 @@ public final class CxlReservation implements Reservation {
   private int crc;
   private boolean done;
 
-  CxlReservation(CxlLayer layer, ArtifactId id, CxlLayer.Hash hash, int slot, byte[] header, long recordAt, long prefix, long size) {
+  CxlReservation(CxlLayer layer, ArtifactId id, CxlHash hash, int slot, byte[] header, long recordAt, long prefix, long size) {
     this.layer = layer;
     this.id = id;
     this.hash = hash;
@@ -66,7 +69,7 @@ public final class CxlReservation implements Reservation {
     if (payload.byteSize() != size) {
       throw new IllegalArgumentException("payload of " + payload.byteSize() + " bytes (expected: " + size + ")");
     }
-    crc = layer.copyChecksummed(payload, payloadAt);
+    crc = copyChecksummed(payload, layer.view(payloadAt, size, Arena.global()));
     checksummed = true;
   }
 
@@ -90,6 +93,26 @@ public final class CxlReservation implements Reservation {
       }
       layer.abandon(this);
     }
+  }
+
+  /**
+   * Copies {@code src} into {@code dst} (of the same size), returning the CRC32C of what it
+   * copied. The copy goes in pieces of {@value #COPY_CHUNK} bytes, each checksummed right after
+   * it is copied, from the source while it is still in the cache (from the destination where the
+   * source cannot be viewed as a buffer: a heap array other than {@code byte[]}). Measured on a 16
+   * MiB store: the checksum then adds about half a copy's time, against nearly a whole copy's when
+   * it reads the region's fresh lines back in small pieces.
+   */
+  static int copyChecksummed(MemorySegment src, MemorySegment dst) {
+    CRC32C crc = new CRC32C();
+    boolean fromSource = src.isNative() || src.heapBase().map(b -> b instanceof byte[]).orElse(false);
+    long size = src.byteSize();
+    for (long off = 0; off < size; off += COPY_CHUNK) {
+      long n = Math.min(COPY_CHUNK, size - off);
+      MemorySegment.copy(src, off, dst, off, n);
+      crc.update((fromSource ? src : dst).asSlice(off, n).asByteBuffer());
+    }
+    return (int) crc.getValue();
   }
 
   private void checkNotDone() {

@@ -394,7 +394,7 @@ class CxlLayerTest {
   @Test
   void pinByOneAttachment_protectsFromEvictionByAnother() {
     CxlLayer a = open("capacity", "128KiB");
-    CxlLayer b = open();
+    CxlLayer b = open("capacity", "128KiB");
     a.put(id("pinned"), ArtifactMeta.custom(), bytes(1, 60 * KIB));
     assertTrue(a.pin(id("pinned")));
     b.put(id("x"), ArtifactMeta.custom(), bytes(2, 60 * KIB));
@@ -406,7 +406,7 @@ class CxlLayerTest {
   @Test
   void eviction_listenerRunsWithoutLocks_victimStaysLoadable() throws Exception {
     CxlLayer layer = open("capacity", "128KiB");
-    CxlLayer other = open();
+    CxlLayer other = open("capacity", "128KiB");
     layer.put(id("victim"), ArtifactMeta.custom(), bytes(1, 60 * KIB));
     layer.put(id("keep"), ArtifactMeta.custom(), bytes(2, 60 * KIB));
     CountDownLatch inListener = new CountDownLatch(1);

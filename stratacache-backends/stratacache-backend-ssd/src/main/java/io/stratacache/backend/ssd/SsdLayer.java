@@ -17,6 +17,7 @@ import io.stratacache.spi.LayerStats;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.MemoryLayer;
 import io.stratacache.spi.Reservation;
+import io.stratacache.spi.RoomMaker;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -79,8 +80,10 @@ import java.util.function.Predicate;
  * either the old record, the new one, or a temporary file that the next open deletes.
  *
  * <p><b>Loads.</b> A record file is mapped read-only once and the mapping shared: each lease takes
- * a reference and a view of the payload in an arena of its own, so a segment kept past its lease's
- * close fails instead of reading anything; the mapping outlives its last lease (up to {@value
+ * a reference, and its view is the mapping's own payload segment, whose shared arena is closed
+ * when the mapping is unmapped: one arena close per mapping, none per lease. A segment kept past
+ * its lease's close reads the record's own bytes (a record file is never written in place) until
+ * the mapping is unmapped, and faults from then on; the mapping outlives its last lease (up to {@value
  * #IDLE_MAPPINGS} idle ones, least recently used unmapped first) so that the next load of the
  * record skips the open, the mapping and its page faults. Mapping rather than reading into memory
  * the lease owns is a measured choice ({@code SsdLeaseStrategyBenchmark}): from 4 MiB up it is
@@ -95,12 +98,12 @@ import java.util.function.Predicate;
  * absent.
  *
  * <p><b>Capacity.</b> Record bytes (prefix, header, padding, payload) count against {@code
- * capacity}. A store first reserves its bytes (less those of the artifact it replaces), evicting
- * in policy order: the victim is marked under the state lock, the listener is called with no lock
- * held while the victim stays loadable, and the victim is unlinked only if the listener agreed
- * and nobody leased or pinned it meanwhile; a refused victim is passed over, and a listener that
- * throws keeps its victim and fails the store with its exception. A store that cannot
- * find room among unleased, unpinned artifacts fails with {@link CapacityException}.
+ * capacity}. A store first reserves its bytes (less those of the artifact it replaces: the new
+ * record is renamed over the old one, so the old version is never evicted to make room for its
+ * replacement) through the shared {@link RoomMaker} protocol, which evicts in policy order and
+ * asks the listener with no lock held. A victim whose file is gone lets the eviction go ahead; one
+ * whose record fails its checks is quarantined. A store that cannot find room among unleased,
+ * unpinned artifacts fails with {@link CapacityException}.
  *
  * <p><b>Expiry.</b> With {@code kv_expire_time} &gt; 0 an artifact that has gone that long without
  * a store or load, and is neither pinned nor leased, is removed by a daemon sweep every {@code
@@ -128,9 +131,7 @@ public final class SsdLayer implements MemoryLayer {
   private final EvictionPolicy policy;
   private long usedBytes;
   private long reservedBytes;
-  /** Bytes of indexed records that no eviction can free now: leased, pinned or being evicted. */
-  private long heldBytes;
-  private int pinnedArtifacts;
+  private final RoomMaker<Entry> room = new RoomMaker<>(state, new RoomIndex());
 
   private final ReentrantReadWriteLock[] stripes = new ReentrantReadWriteLock[STRIPES];
   /** Entries whose mapping no lease uses, least recently released first; guarded by the state lock. */
@@ -141,15 +142,12 @@ public final class SsdLayer implements MemoryLayer {
   private final Set<Path> unsyncedDirs = ConcurrentHashMap.newKeySet();
   private final AtomicIntegerArray leafDirs = new AtomicIntegerArray(256);
   private final ScheduledExecutorService background;
-  private volatile EvictionListener listener = EvictionListener.DROP;
   private volatile boolean closed;
   private final Object closeLock = new Object();
 
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
   private final LongAdder puts = new LongAdder();
-  private final LongAdder evictions = new LongAdder();
-  private final LongAdder rejected = new LongAdder();
   private final LongAdder corrupt = new LongAdder();
   private final LongAdder expired = new LongAdder();
   private final AtomicLong openLeases = new AtomicLong();
@@ -157,8 +155,9 @@ public final class SsdLayer implements MemoryLayer {
   private final int recoveredTempFiles;
 
   /**
-   * A record file mapped read-only, shared by the leases on it: each lease takes a reference and
-   * a view of the payload in an arena of its own. {@code refs} is guarded by the state lock.
+   * A record file mapped read-only into a shared arena of its own, shared by the leases on it:
+   * each lease takes a reference and reads {@code payload}; the arena is closed when the mapping
+   * is unmapped, after its last reference is gone. {@code refs} is guarded by the state lock.
    */
   static final class Mapping {
     final Arena arena;
@@ -183,8 +182,6 @@ public final class SsdLayer implements MemoryLayer {
     final int alignment;
     long lastAccess;
     int leases;
-    int pins;
-    boolean evicting;
     /** The shared mapping of the file, or null; see {@link Mapping}. */
     Mapping mapping;
     /** Whether a load has checked the payload checksum (for {@code verify: once}). */
@@ -435,10 +432,9 @@ public final class SsdLayer implements MemoryLayer {
     long prefixLength = RecordLayout.payloadOffset(header.length, alignment);
     long recordSize = prefixLength + payload.byteSize();
     if (recordSize > config.capacityBytes()) {
-      rejected.increment();
-      throw new CapacityException(
+      throw room.refuse(new CapacityException(
           where() + ": artifact " + id + " of " + payload.byteSize() + " bytes needs a record of " + recordSize
-              + " bytes (expected: at most the tier's capacity, " + config.capacityBytes() + " bytes)");
+              + " bytes (expected: at most the tier's capacity, " + config.capacityBytes() + " bytes)"));
     }
     long reservation = reserve(id, recordSize);
     String hash = SsdPaths.hash(id);
@@ -512,21 +508,12 @@ public final class SsdLayer implements MemoryLayer {
       Files.move(tmp, fresh.file, StandardCopyOption.ATOMIC_MOVE);
       state.lock();
       try {
-        Entry old = index.get(fresh.id);
-        if (old != null && held(old)) {
-          heldBytes -= old.size;
-        }
-        index.put(fresh.id, fresh);
+        Entry old = index.put(fresh.id, fresh);
         reservedBytes -= reservation;
         usedBytes += fresh.size;
         if (old != null) {
           usedBytes -= old.size;
-          fresh.pins = old.pins;
-          old.pins = 0;
           dropIdleMappingLocked(old);
-        }
-        if (held(fresh)) {
-          heldBytes += fresh.size;
         }
         policy.onInsert(fresh.id, fresh.size);
         puts.increment();
@@ -543,106 +530,140 @@ public final class SsdLayer implements MemoryLayer {
    * (the record less the artifact it will replace).
    */
   private long reserve(ArtifactId id, long bytes) {
-    Set<Entry> passedOver = new HashSet<>();
-    while (true) {
-      Entry victim;
-      state.lock();
-      try {
-        ensureOpen();
-        Entry current = index.get(id);
-        long need = Math.max(0, bytes - (current == null ? 0 : current.size));
-        if (usedBytes + reservedBytes + need <= config.capacityBytes()) {
-          reservedBytes += need;
-          return need;
-        }
-        long cannotGo = heldBytes + (current != null && !held(current) ? current.size : 0);
-        if (cannotGo + reservedBytes + need > config.capacityBytes()) {
-          rejected.increment();
-          throw new CapacityException(
-              where() + ": no room for " + id + " (" + bytes + " bytes): of " + config.capacityBytes() + " bytes, "
-                  + cannotGo + " are leased, pinned or being evicted and " + reservedBytes + " reserved by stores in"
-                  + " progress (expected: room after evicting unleased, unpinned artifacts; nothing was evicted)");
-        }
-        victim = pickVictim(id, passedOver);
-        if (victim == null) {
-          rejected.increment();
-          throw new CapacityException(
-              where() + ": no room for " + id + " (" + bytes + " bytes): " + usedBytes + " of " + config.capacityBytes()
-                  + " bytes used, " + reservedBytes + " reserved by stores in progress, and every other artifact is"
-                  + " leased, pinned, being evicted or kept by the eviction listener (expected: room after evicting"
-                  + " unleased, unpinned artifacts)");
-        }
-        changeHold(victim, () -> victim.evicting = true);
-      } finally {
-        state.unlock();
-      }
-      if (!evict(victim)) {
-        passedOver.add(victim);
-      }
-    }
-  }
-
-  private Entry pickVictim(ArtifactId exclude, Set<Entry> passedOver) {
-    for (Iterator<ArtifactId> it = policy.victims(); it.hasNext(); ) {
-      ArtifactId candidate = it.next();
-      Entry e = index.get(candidate);
-      if (e != null && !candidate.equals(exclude) && e.leases == 0 && e.pins == 0 && !e.evicting && !passedOver.contains(e)) {
-        return e;
-      }
-    }
-    return null;
+    Room space = new Room(id, bytes);
+    room.makeRoom(id, space);
+    return space.reserved;
   }
 
   /**
-   * Asks the listener about {@code victim}, which is marked evicting; returns whether it went. A
-   * listener that throws keeps the victim, and its exception propagates.
+   * The bytes one store needs, less those of the version it replaces (a record renamed over
+   * another frees the other's bytes as it lands). Called under the state lock.
    */
-  private boolean evict(Entry victim) {
-    boolean agreed = false;
-    String corruptReason = null;
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment payload = null;
-      try (FileChannel ch = FileChannel.open(victim.file, StandardOpenOption.READ)) {
-        MemorySegment record = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-        payload = RecordCodec.decode(record, victim.alignment).payload().asReadOnly();
-      } catch (NoSuchFileException e) {
-        agreed = true;
-      } catch (CodecException e) {
-        corruptReason = e.getMessage();
-      } catch (IOException e) {
-        LOG.log(System.Logger.Level.WARNING, where() + ": cannot read eviction victim " + victim.file, e);
-      }
-      if (payload != null) {
-        agreed = listener.beforeEvict(tier, victim.id, victim.meta, payload);
-      }
-    } finally {
-      if (corruptReason == null) {
-        agreed = finishEviction(victim, agreed);
-      }
+  private final class Room implements RoomMaker.Space<Entry> {
+    private final ArtifactId id;
+    private final long bytes;
+    long reserved;
+
+    Room(ArtifactId id, long bytes) {
+      this.id = id;
+      this.bytes = bytes;
     }
-    if (corruptReason != null) {
-      state.lock();
-      try {
-        changeHold(victim, () -> victim.evicting = false);
-      } finally {
-        state.unlock();
+
+    private long need() {
+      Entry current = index.get(id);
+      return Math.max(0, bytes - (current == null ? 0 : current.size));
+    }
+
+    @Override
+    public boolean tryTake() {
+      ensureOpen();
+      long need = need();
+      if (usedBytes + reservedBytes + need > config.capacityBytes()) {
+        return false;
       }
-      quarantine(victim, corruptReason);
+      reservedBytes += need;
+      reserved = need;
       return true;
     }
-    return agreed;
+
+    @Override
+    public boolean fitsAfterEvicting(Predicate<Entry> reclaimable) {
+      return stays(reclaimable) + reservedBytes + need() <= config.capacityBytes();
+    }
+
+    private long stays(Predicate<Entry> reclaimable) {
+      long stays = 0;
+      for (Entry e : index.values()) {
+        if (!reclaimable.test(e)) {
+          stays += e.size;
+        }
+      }
+      return stays;
+    }
+
+    @Override
+    public CapacityException noRoom(int kept, boolean evictedNothing) {
+      return new CapacityException(
+          where() + ": no room for " + id + " (" + bytes + " bytes): of " + config.capacityBytes() + " bytes, "
+              + stays(room::evictableLocked) + " are held by leased, pinned or replaced artifacts or artifacts being"
+              + " evicted, " + reservedBytes + " reserved by stores in progress"
+              + (kept == 0 ? "" : ", and the eviction listener kept " + kept + " artifacts")
+              + (evictedNothing ? "; nothing was evicted" : "")
+              + " (expected: room after evicting unleased, unpinned artifacts)");
+    }
   }
 
-  private boolean finishEviction(Entry victim, boolean agreed) {
-    Entry removed = removeIfCurrent(victim.id, victim, e -> {
-      changeHold(e, () -> e.evicting = false);
-      return agreed && e.leases == 0 && e.pins == 0;
-    }, SsdLayer::deleteQuietly);
-    if (removed == null) {
+  /** This layer's index as the make-room protocol sees it. */
+  private final class RoomIndex implements RoomMaker.Index<Entry> {
+    @Override
+    public ArtifactId id(Entry e) {
+      return e.id;
+    }
+
+    @Override
+    public Entry current(ArtifactId id) {
+      return index.get(id);
+    }
+
+    @Override
+    public Iterator<Entry> candidates() {
+      Iterator<ArtifactId> ids = policy.victims();
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return ids.hasNext();
+        }
+
+        @Override
+        public Entry next() {
+          return index.get(ids.next());
+        }
+      };
+    }
+
+    @Override
+    public boolean leased(Entry e) {
+      return e.leases > 0;
+    }
+
+    /**
+     * Maps the victim's record for the listener. A record whose file is gone lets the eviction go
+     * ahead; one that fails its checks is quarantined.
+     */
+    @Override
+    public boolean offer(Entry victim, EvictionListener listener) {
+      String corruptReason = null;
+      try (Arena arena = Arena.ofConfined()) {
+        MemorySegment payload;
+        try (FileChannel ch = FileChannel.open(victim.file, StandardOpenOption.READ)) {
+          MemorySegment record = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+          payload = RecordCodec.decode(record, victim.alignment).payload().asReadOnly();
+        } catch (NoSuchFileException e) {
+          return true;
+        } catch (CodecException e) {
+          corruptReason = e.getMessage();
+          payload = null;
+        } catch (IOException e) {
+          LOG.log(System.Logger.Level.WARNING, where() + ": cannot read eviction victim " + victim.file, e);
+          return false;
+        }
+        if (payload != null) {
+          return listener.beforeEvict(tier, victim.id, victim.meta, payload);
+        }
+      }
+      quarantine(victim, corruptReason);
       return false;
     }
-    evictions.increment();
-    return true;
+
+    @Override
+    public boolean remove(Entry victim) {
+      return removeIfCurrent(victim.id, victim, room::removableLocked, SsdLayer::deleteQuietly) != null;
+    }
+
+    @Override
+    public boolean replacementReusesSpace() {
+      return true;
+    }
   }
 
   private void unreserve(long reservation) {
@@ -684,8 +705,7 @@ public final class SsdLayer implements MemoryLayer {
         if (isExpired(e, now)) {
           stale = true;
         } else {
-          Entry leased = e;
-          changeHold(e, () -> leased.leases++);
+          e.leases++;
           e.lastAccess = now;
           policy.onAccess(id);
           m = e.mapping;
@@ -813,7 +833,7 @@ public final class SsdLayer implements MemoryLayer {
   private void releaseLease(Entry e, Mapping m) {
     state.lock();
     try {
-      changeHold(e, () -> e.leases--);
+      e.leases--;
       if (m != null && --m.refs == 0) {
         if (e.mapping == m && index.get(e.id) == e && !closed) {
           idleMappings.put(e, Boolean.TRUE);
@@ -878,40 +898,14 @@ public final class SsdLayer implements MemoryLayer {
   public boolean pin(ArtifactId id) {
     Objects.requireNonNull(id, "id");
     ensureOpen();
-    state.lock();
-    try {
-      Entry e = index.get(id);
-      if (e == null) {
-        return false;
-      }
-      if (e.pins == 0) {
-        pinnedArtifacts++;
-      }
-      changeHold(e, () -> e.pins++);
-      return true;
-    } finally {
-      state.unlock();
-    }
+    return room.pin(id);
   }
 
   @Override
   public boolean unpin(ArtifactId id) {
     Objects.requireNonNull(id, "id");
     ensureOpen();
-    state.lock();
-    try {
-      Entry e = index.get(id);
-      if (e == null || e.pins == 0) {
-        return false;
-      }
-      changeHold(e, () -> e.pins--);
-      if (e.pins == 0) {
-        pinnedArtifacts--;
-      }
-      return true;
-    } finally {
-      state.unlock();
-    }
+    return room.unpin(id);
   }
 
   @Override
@@ -942,20 +936,20 @@ public final class SsdLayer implements MemoryLayer {
     try {
       used = usedBytes;
       artifacts = index.size();
-      pinned = pinnedArtifacts;
+      pinned = room.pinnedLocked();
     } finally {
       state.unlock();
     }
     return new LayerStats(
         tier, config.capacityBytes(), used, artifacts, openLeases.get(), pinned, hits.sum(), misses.sum(), puts.sum(),
-        evictions.sum(), rejected.sum(), corrupt.sum());
+        room.evictions(), room.rejected(), corrupt.sum());
   }
 
   @Override
   public void setEvictionListener(EvictionListener listener) {
     Objects.requireNonNull(listener, "listener");
     ensureOpen();
-    this.listener = listener;
+    room.setListener(listener);
   }
 
   /**
@@ -1002,6 +996,7 @@ public final class SsdLayer implements MemoryLayer {
         syncUnsynced();
       }
     } finally {
+      room.close();
       try {
         dirLock.release();
       } catch (IOException e) {
@@ -1015,7 +1010,8 @@ public final class SsdLayer implements MemoryLayer {
   // Expiry, quarantine, sync
 
   private boolean isExpired(Entry e, long now) {
-    return expireNanos > 0 && e.leases == 0 && e.pins == 0 && !e.evicting && now - e.lastAccess >= expireNanos;
+    return expireNanos > 0 && e.leases == 0 && !room.isPinnedLocked(e.id) && !room.isEvictingLocked(e)
+        && now - e.lastAccess >= expireNanos;
   }
 
   /** Removes every expired artifact; what the daemon sweep runs. */
@@ -1104,35 +1100,11 @@ public final class SsdLayer implements MemoryLayer {
   }
 
   private void removeLocked(Entry e) {
-    if (held(e) && index.get(e.id) == e) {
-      heldBytes -= e.size;
-    }
     index.remove(e.id);
     dropIdleMappingLocked(e);
     usedBytes -= e.size;
     policy.onRemove(e.id);
-    if (e.pins > 0) {
-      pinnedArtifacts--;
-      e.pins = 0;
-    }
-  }
-
-  private static boolean held(Entry e) {
-    return e.leases > 0 || e.pins > 0 || e.evicting;
-  }
-
-  /**
-   * Applies {@code change} to {@code e}'s lease, pin or eviction state, keeping {@link #heldBytes}
-   * right. Caller holds the state lock.
-   */
-  private void changeHold(Entry e, Runnable change) {
-    boolean indexed = index.get(e.id) == e;
-    boolean before = held(e);
-    change.run();
-    boolean after = held(e);
-    if (indexed && before != after) {
-      heldBytes += after ? e.size : -e.size;
-    }
+    room.unpinAllLocked(e.id);
   }
 
   /** Queues {@code e}'s mapping for unmapping if no lease uses it. Caller holds the state lock. */
@@ -1218,8 +1190,7 @@ public final class SsdLayer implements MemoryLayer {
   private StrataCacheException ioFailure(String what, IOException e) {
     String msg = String.valueOf(e.getMessage());
     if (msg.contains("No space left on device")) {
-      rejected.increment();
-      return new CapacityException(where() + ": " + what + ": the file system is full (" + msg + ")");
+      return room.refuse(new CapacityException(where() + ": " + what + ": the file system is full (" + msg + ")"));
     }
     return new LayerUnavailableException(where() + ": " + what + ": " + e, e);
   }

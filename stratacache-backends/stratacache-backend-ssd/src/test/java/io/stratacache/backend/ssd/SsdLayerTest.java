@@ -191,8 +191,12 @@ class SsdLayerTest {
     assertEquals(0, layer.stats().usedBytes());
   }
 
+  /**
+   * A stale segment is the shared mapping's: it reads the record's own bytes while the mapping is
+   * kept for later loads, and faults once the record is gone and the mapping unmapped.
+   */
   @Test
-  void lease_afterClose_throwsAndStaleSegmentCannotBeRead() {
+  void lease_afterClose_throws_andStaleSegmentReadsOnlyItsRecordUntilItFaults() {
     SsdLayer layer = open();
     layer.put(id("c"), ArtifactMeta.custom(), bytes(4, 8 * KIB));
     Lease l = layer.get(id("c"));
@@ -203,8 +207,11 @@ class SsdLayerTest {
     assertThrows(LeaseClosedException.class, l::segment);
     assertThrows(LeaseClosedException.class, l::meta);
     assertThrows(LeaseClosedException.class, () -> l.copyTo(MemorySegment.ofArray(new byte[8 * KIB])));
-    assertThrows(IllegalStateException.class, () -> stale.get(ValueLayout.JAVA_BYTE, 0));
     assertEquals(0, layer.stats().openLeases());
+    assertBytes(4, 8 * KIB, stale);
+
+    assertTrue(layer.delete(id("c")));
+    assertThrows(IllegalStateException.class, () -> stale.get(ValueLayout.JAVA_BYTE, 0));
   }
 
   @Test

@@ -1,4 +1,4 @@
-package io.stratacache.djl.safetensors;
+package io.stratacache.core.tensor;
 
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -31,7 +31,7 @@ import java.util.Objects;
 public final class SafetensorsWriter {
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
-  private record Pending(String name, TensorDType dtype, long[] shape, MemorySegment bytes) {}
+  private record Pending(String name, DType dtype, long[] shape, MemorySegment bytes) {}
 
   private final Map<String, Pending> tensors = new LinkedHashMap<>();
   private final Map<String, String> metadata = new LinkedHashMap<>();
@@ -42,7 +42,7 @@ public final class SafetensorsWriter {
    * @throws IllegalArgumentException if the name is taken or reserved, or the byte count does not
    *     match dtype and shape
    */
-  public SafetensorsWriter add(String name, TensorDType dtype, long[] shape, MemorySegment bytes) {
+  public SafetensorsWriter add(String name, DType dtype, long[] shape, MemorySegment bytes) {
     Objects.requireNonNull(name, "name");
     if (name.isEmpty() || name.equals(SafetensorsLayout.METADATA_KEY)) {
       throw new IllegalArgumentException("tensor name: \"" + name + "\" (expected: non-empty, not " + SafetensorsLayout.METADATA_KEY + ")");
@@ -50,7 +50,10 @@ public final class SafetensorsWriter {
     if (tensors.containsKey(name)) {
       throw new IllegalArgumentException("tensor name: " + name + " was already added");
     }
-    long expected = TensorEntry.elementCount(shape) * dtype.byteSize();
+    Objects.requireNonNull(dtype, "dtype");
+    Objects.requireNonNull(shape, "shape");
+    Objects.requireNonNull(bytes, "bytes");
+    long expected = TensorCodec.dataSize(dtype, shape);
     if (bytes.byteSize() != expected) {
       throw new IllegalArgumentException(
           "tensor " + name + ": " + bytes.byteSize() + " bytes (expected: " + expected + " for " + dtype + " " + java.util.Arrays.toString(shape) + ")");
@@ -80,18 +83,21 @@ public final class SafetensorsWriter {
     long offset = 0;
     for (Pending p : order) {
       ObjectNode t = header.putObject(p.name());
-      t.put("dtype", p.dtype().name());
-      ArrayNode shape = t.putArray("shape");
+      t.put(SafetensorsLayout.DTYPE, p.dtype().safetensorsName());
+      ArrayNode shape = t.putArray(SafetensorsLayout.SHAPE);
       for (long d : p.shape()) {
         shape.add(d);
       }
       long end = offset + p.bytes().byteSize();
-      t.putArray("data_offsets").add(offset).add(end);
+      t.putArray(SafetensorsLayout.DATA_OFFSETS).add(offset).add(end);
       offset = end;
     }
     byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
-    int padded = (SafetensorsLayout.HEADER_OFFSET + json.length + SafetensorsLayout.DATA_ALIGNMENT - 1)
-        / SafetensorsLayout.DATA_ALIGNMENT * SafetensorsLayout.DATA_ALIGNMENT - SafetensorsLayout.HEADER_OFFSET;
+    int padded = Math.toIntExact(SafetensorsLayout.paddedHeaderLength(json.length));
+    if (padded > SafetensorsLayout.MAX_HEADER_BYTES) {
+      throw new IllegalStateException(path + ": header of " + padded + " bytes for " + tensors.size()
+          + " tensors (expected: at most " + SafetensorsLayout.MAX_HEADER_BYTES + ", the header size limit)");
+    }
     ByteBuffer head = ByteBuffer.allocate(SafetensorsLayout.HEADER_OFFSET + padded).order(ByteOrder.LITTLE_ENDIAN);
     head.putLong(SafetensorsLayout.HEADER_LENGTH_OFFSET, padded);
     head.position(SafetensorsLayout.HEADER_OFFSET);

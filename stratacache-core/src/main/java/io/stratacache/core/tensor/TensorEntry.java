@@ -1,4 +1,4 @@
-package io.stratacache.djl.safetensors;
+package io.stratacache.core.tensor;
 
 import java.util.Arrays;
 import java.util.Objects;
@@ -12,7 +12,7 @@ import java.util.Objects;
  * @param begin first byte, relative to the data section
  * @param end one past the last byte, relative to the data section
  */
-public record TensorEntry(String name, TensorDType dtype, long[] shape, long begin, long end) {
+public record TensorEntry(String name, DType dtype, long[] shape, long begin, long end) {
   public TensorEntry {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(dtype, "dtype");
@@ -22,10 +22,11 @@ public record TensorEntry(String name, TensorDType dtype, long[] shape, long beg
         throw new IllegalArgumentException("tensor " + name + ": shape " + Arrays.toString(shape) + " (expected: dimensions >= 0)");
       }
     }
-    if (begin < 0 || end - begin != elementCount(shape) * dtype.byteSize()) {
+    long size = TensorCodec.dataSize(dtype, shape);
+    if (begin < 0 || end - begin != size) {
       throw new IllegalArgumentException(
           "tensor " + name + ": data_offsets [" + begin + ", " + end + "] for " + dtype + " " + Arrays.toString(shape)
-              + " (expected: " + elementCount(shape) * dtype.byteSize() + " bytes from an offset >= 0)");
+              + " (expected: " + size + " bytes from an offset >= 0)");
     }
   }
 
@@ -37,20 +38,12 @@ public record TensorEntry(String name, TensorDType dtype, long[] shape, long beg
 
   /** Number of elements. */
   public long elementCount() {
-    return elementCount(shape);
+    return byteSize() / dtype.byteSize();
   }
 
   /** Size in bytes. */
   public long byteSize() {
     return end - begin;
-  }
-
-  static long elementCount(long[] shape) {
-    long n = 1;
-    for (long d : shape) {
-      n = Math.multiplyExact(n, d);
-    }
-    return n;
   }
 
   @Override

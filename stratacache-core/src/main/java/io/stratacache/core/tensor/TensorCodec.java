@@ -1,31 +1,25 @@
-package io.stratacache.core.codec;
+package io.stratacache.core.tensor;
 
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.ArtifactType;
 import io.stratacache.core.CodecException;
-import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.Iterator;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * The {@code stable} tensor codec: a tensor's payload is its raw bytes in C order, and its dtype
  * and shape live in the artifact's meta ({@value #ATTR_DTYPE} {@code = BF16}, {@value
  * #ATTR_SHAPE} {@code = [32,2,256,8,128]}, {@value #ATTR_CODEC} {@code = stable}). With {@code
- * tensor_header_in_payload} the payload also starts with a safetensors-compatible header ({@link
- * TensorLayout}), and the meta says so ({@value #ATTR_HEADER} {@code = true}). Decoding also
+ * tensor_header_in_payload} the payload also starts with a safetensors header ({@link
+ * SafetensorsLayout}) naming one tensor, {@value #TENSOR_NAME}, so that the payload, written to a
+ * file as is, opens with any safetensors reader; the meta says so ({@value #ATTR_HEADER} {@code = true}). Decoding also
  * reads shapes without brackets ({@code 32,2,256}) and dtype labels such as {@code bf16} or
- * {@code fp8_e4m3}, as the KV and parameter adapters write them.
+ * {@code fp8_e4m3}, as earlier versions wrote them; every writer here writes the safetensors name
+ * and the bracketed shape.
  *
  * <p>An instance is the writing side for one setting of the header ({@link #RAW}, {@link
  * #WITH_HEADER}); {@link #decode} reads either, as the meta says. To fill tier memory in place:
@@ -60,6 +54,9 @@ public final class TensorCodec {
   /** Meta attribute, {@code true} when the payload starts with a header; absent means false. */
   public static final String ATTR_HEADER = "tensor_header_in_payload";
 
+  /** The name of the one tensor in an in-payload header. */
+  public static final String TENSOR_NAME = "tensor";
+
   /** Writes payloads of raw data. */
   public static final TensorCodec RAW = new TensorCodec(false);
 
@@ -67,11 +64,6 @@ public final class TensorCodec {
   public static final TensorCodec WITH_HEADER = new TensorCodec(true);
 
   private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-  private static final JsonMapper JSON = JsonMapper.builder()
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-      .build();
-  private static final Set<String> TENSOR_KEYS = Set.of("dtype", "shape", "data_offsets");
 
   private final boolean headerInPayload;
 
@@ -217,7 +209,7 @@ public final class TensorCodec {
   /** Bytes of the payload this codec writes for such a tensor, header included. */
   public long encodedSize(DType dtype, long... shape) {
     long data = dataSize(dtype, shape);
-    return headerInPayload ? Math.addExact(TensorLayout.dataOffset(headerJson(dtype, shape, data).length), data) : data;
+    return headerInPayload ? Math.addExact(SafetensorsLayout.dataOffset(headerJson(dtype, shape, data).length), data) : data;
   }
 
   // ---- encode
@@ -236,10 +228,10 @@ public final class TensorCodec {
       return dst;
     }
     byte[] json = headerJson(dtype, shape, data);
-    long offset = TensorLayout.dataOffset(json.length);
+    long offset = SafetensorsLayout.dataOffset(json.length);
     requireSize(dst, offset + data, dtype, shape);
-    dst.set(LONG, TensorLayout.HEADER_LENGTH_OFFSET, json.length);
-    MemorySegment.copy(json, 0, dst, ValueLayout.JAVA_BYTE, TensorLayout.HEADER_OFFSET, json.length);
+    dst.set(LONG, SafetensorsLayout.HEADER_LENGTH_OFFSET, json.length);
+    MemorySegment.copy(json, 0, dst, ValueLayout.JAVA_BYTE, SafetensorsLayout.HEADER_OFFSET, json.length);
     return dst.asSlice(offset, data);
   }
 
@@ -270,18 +262,18 @@ public final class TensorCodec {
    * @throws IllegalArgumentException if {@code data} has the wrong size
    */
   public MemorySegment encode(MemorySegment data, SegmentAllocator allocator, DType dtype, long... shape) {
-    MemorySegment out = allocator.allocate(encodedSize(dtype, shape), TensorLayout.ALIGNMENT);
+    MemorySegment out = allocator.allocate(encodedSize(dtype, shape), SafetensorsLayout.ALIGNMENT);
     encodeInto(data, out, dtype, shape);
     return out;
   }
 
-  /** The JSON header, padded with spaces to a multiple of {@link TensorLayout#ALIGNMENT}. */
+  /** The JSON header, padded with spaces to a multiple of {@link SafetensorsLayout#ALIGNMENT}. */
   private static byte[] headerJson(DType dtype, long[] shape, long dataBytes) {
     StringBuilder sb = new StringBuilder(96)
-        .append("{\"").append(TensorLayout.TENSOR_NAME).append("\":{\"dtype\":\"").append(dtype.safetensorsName())
-        .append("\",\"shape\":").append(formatShape(shape))
-        .append(",\"data_offsets\":[0,").append(dataBytes).append("]}}");
-    while (sb.length() % TensorLayout.ALIGNMENT != 0) {
+        .append("{\"").append(TENSOR_NAME).append("\":{\"").append(SafetensorsLayout.DTYPE).append("\":\"")
+        .append(dtype.safetensorsName()).append("\",\"").append(SafetensorsLayout.SHAPE).append("\":").append(formatShape(shape))
+        .append(",\"").append(SafetensorsLayout.DATA_OFFSETS).append("\":[0,").append(dataBytes).append("]}}");
+    while (sb.length() % SafetensorsLayout.ALIGNMENT != 0) {
       sb.append(' ');
     }
     return sb.toString().getBytes(StandardCharsets.US_ASCII);
@@ -337,76 +329,33 @@ public final class TensorCodec {
     return new Tensor(dtype, shape, payload.asSlice(offset, size));
   }
 
-  /** Checks an in-payload header against the meta's dtype and shape; returns the data offset. */
+  /**
+   * Checks an in-payload header ({@link SafetensorsHeader}: the same rules as a safetensors file)
+   * against the meta's dtype and shape; returns the data offset.
+   */
   private static long checkHeader(MemorySegment payload, DType dtype, long[] shape, long size) {
-    if (payload.byteSize() < TensorLayout.HEADER_OFFSET) {
-      throw new CodecException("tensor: payload of " + payload.byteSize() + " bytes (expected: at least "
-          + TensorLayout.HEADER_OFFSET + " for the header length)");
+    SafetensorsHeader header = SafetensorsHeader.read(payload, "tensor");
+    TensorEntry tensor = header.entries().get(TENSOR_NAME);
+    if (tensor == null || header.entries().size() != 1) {
+      throw new CodecException("tensor: header tensors " + header.entries().keySet() + " (expected: exactly one, \""
+          + TENSOR_NAME + "\")");
     }
-    long n = payload.get(LONG, TensorLayout.HEADER_LENGTH_OFFSET);
-    long room = Math.min(TensorLayout.MAX_HEADER_BYTES, payload.byteSize() - TensorLayout.HEADER_OFFSET);
-    if (n < 2 || n > room) {
-      throw new CodecException("tensor: header length " + n + " (expected: 2 to " + room + ")");
+    if (tensor.dtype() != dtype) {
+      throw new CodecException("tensor: header dtype \"" + tensor.dtype().safetensorsName() + "\" (expected: \""
+          + dtype.safetensorsName() + "\" as in the meta)");
     }
-    byte[] json = payload.asSlice(TensorLayout.HEADER_OFFSET, n).toArray(ValueLayout.JAVA_BYTE);
-    JsonNode root;
-    try {
-      root = JSON.readTree(json);
-    } catch (IOException e) {
-      throw new CodecException("tensor: header is not valid JSON: " + e.getMessage(), e);
+    if (!Arrays.equals(tensor.shape(), shape)) {
+      throw new CodecException("tensor: header shape " + formatShape(tensor.shape()) + " (expected: " + formatShape(shape)
+          + " as in the meta)");
     }
-    if (root == null || !root.isObject()) {
-      throw new CodecException("tensor: header " + root + " (expected: a JSON object)");
-    }
-    JsonNode tensor = null;
-    for (Map.Entry<String, JsonNode> e : root.properties()) {
-      if (e.getKey().equals(TensorLayout.TENSOR_NAME) && e.getValue().isObject()) {
-        tensor = e.getValue();
-      } else if (!(e.getKey().equals(TensorLayout.METADATA_NAME) && e.getValue().isObject())) {
-        throw new CodecException("tensor: header entry \"" + e.getKey() + "\" = " + e.getValue() + " (expected: one object \""
-            + TensorLayout.TENSOR_NAME + "\" and optionally \"" + TensorLayout.METADATA_NAME + "\")");
-      }
-    }
-    if (tensor == null) {
-      throw new CodecException("tensor: header has no \"" + TensorLayout.TENSOR_NAME + "\" (expected: " + root + " to name it)");
-    }
-    for (Iterator<String> it = tensor.fieldNames(); it.hasNext(); ) {
-      String key = it.next();
-      if (!TENSOR_KEYS.contains(key)) {
-        throw new CodecException("tensor: header key \"" + key + "\" (expected: only dtype, shape and data_offsets)");
-      }
-    }
-    JsonNode headerDtype = tensor.path("dtype");
-    if (!headerDtype.isTextual() || !headerDtype.asText().equals(dtype.safetensorsName())) {
-      throw new CodecException("tensor: header dtype " + headerDtype + " (expected: \"" + dtype.safetensorsName() + "\" as in the meta)");
-    }
-    long[] headerShape = longs(tensor.path("shape"), "shape");
-    if (!Arrays.equals(headerShape, shape)) {
-      throw new CodecException("tensor: header shape " + formatShape(headerShape) + " (expected: " + formatShape(shape) + " as in the meta)");
-    }
-    long[] offsets = longs(tensor.path("data_offsets"), "data_offsets");
-    long dataBytes = payload.byteSize() - TensorLayout.dataOffset(n);
-    if (offsets.length != 2 || offsets[0] != 0 || offsets[1] != size || dataBytes != size) {
-      throw new CodecException("tensor: header data_offsets " + formatShape(offsets) + " with " + dataBytes
+    long offset = SafetensorsLayout.dataOffset(SafetensorsHeader.headerLength(payload, "tensor"));
+    long dataBytes = payload.byteSize() - offset;
+    if (tensor.begin() != 0 || tensor.end() != size || dataBytes != size) {
+      throw new CodecException("tensor: header data_offsets [" + tensor.begin() + "," + tensor.end() + "] with " + dataBytes
           + " bytes after the header (expected: [0," + size + "] and " + size + " bytes for " + dtype + " "
           + formatShape(shape) + ")");
     }
-    return TensorLayout.dataOffset(n);
-  }
-
-  private static long[] longs(JsonNode array, String key) {
-    if (!array.isArray()) {
-      throw new CodecException("tensor: header " + key + " = " + array + " (expected: an array of whole numbers)");
-    }
-    long[] out = new long[array.size()];
-    for (int i = 0; i < out.length; i++) {
-      JsonNode v = array.get(i);
-      if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
-        throw new CodecException("tensor: header " + key + " = " + array + " (expected: whole numbers, 0 or more)");
-      }
-      out[i] = v.asLong();
-    }
-    return out;
+    return offset;
   }
 
   private static String quote(String s) {

@@ -1,4 +1,4 @@
-package io.stratacache.bench;
+package io.stratacache.djl.bench;
 
 import io.stratacache.config.KvConfig;
 import io.stratacache.djl.ByteTokenizer;
@@ -13,7 +13,7 @@ import io.stratacache.djl.OffloadedWeights;
 import io.stratacache.djl.PagedKvCache;
 import io.stratacache.djl.ResidentWeights;
 import io.stratacache.djl.ReusingPrefill;
-import io.stratacache.djl.safetensors.TensorDType;
+import io.stratacache.core.tensor.DType;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.kv.KvPrefixCache;
 import io.stratacache.params.ParamClient;
@@ -46,11 +46,16 @@ import java.util.SplittableRandom;
  * </ul>
  *
  * The model is generated (Llama-shaped, 4 layers, hidden 512, 8 query / 2 KV heads of 64,
- * intermediate 1,376, float32): large enough that compute, not bookkeeping, dominates.
+ * intermediate 1,376, float32): large enough that compute, not bookkeeping, dominates. The
+ * engine is a single tier of provider {@code cpu}, which the class path must provide ({@code
+ * stratacache-backend-cpu}; the command line and the benchmarks module have it).
+ *
+ * <p>{@code ./stratacache bench} runs this harness; it lives beside the model so that the command
+ * line needs no benchmark framework on its class path.
  */
 public final class InferenceBenchmark {
   static final ModelConfig MODEL =
-      new ModelConfig("llama", 512, 1376, 4, 8, 2, 64, 1e-5, 10000.0, ByteTokenizer.VOCAB_SIZE, false, false, TensorDType.F32);
+      new ModelConfig("llama", 512, 1376, 4, 8, 2, 64, 1e-5, 10000.0, ByteTokenizer.VOCAB_SIZE, false, false, DType.F32);
   private static final long SEED = 7;
 
   private final PrintStream out;

@@ -1,0 +1,171 @@
+package io.stratacache.backend.cxl;
+
+import io.stratacache.core.ArtifactId;
+import io.stratacache.core.CodecException;
+import io.stratacache.core.codec.RecordCodec;
+import io.stratacache.core.codec.RecordLayout;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The object table of a region: one {@link CxlLayout#SLOT_BYTES}-byte slot per record, read and
+ * written with the orderings the commit protocol needs, and the checks of the record a slot
+ * points at.
+ *
+ * <p>A slot's state moves {@code FREE -> WRITING -> COMMITTED <-> EVICTING -> RETIRED -> FREE}
+ * (see {@link CxlLayout}). The fields a loader reads are written before the state is published
+ * with a release store, so a loader that sees {@code COMMITTED} sees them too.
+ *
+ * <p>With {@code verify: once} the table remembers, per slot, the commit whose payload checksum
+ * this process already checked, and skips the payload pass for it.
+ */
+final class CxlSlotTable {
+  private final CxlRegion region;
+  private final CxlLayout.Geometry g;
+  private final int alignment;
+  private final boolean verifyEveryLoad;
+  /** Per slot, the commit whose payload checksum this process checked ({@code verify: once}). */
+  private final long[] verifiedSeq;
+
+  CxlSlotTable(CxlRegion region, CxlLayout.Geometry g, boolean verifyEveryLoad) {
+    this.region = region;
+    this.g = g;
+    this.alignment = g.alignment();
+    this.verifyEveryLoad = verifyEveryLoad;
+    this.verifiedSeq = new long[g.slotCount()];
+  }
+
+  int count() {
+    return g.slotCount();
+  }
+
+  long state(int s) {
+    return region.getVolatile(g.slot(s) + CxlLayout.SLOT_STATE);
+  }
+
+  long setState(int s, long state) {
+    region.setVolatile(g.slot(s) + CxlLayout.SLOT_STATE, state);
+    return state;
+  }
+
+  /** Publishes {@code state} after every field written before it (a release store). */
+  void publishState(int s, long state) {
+    region.setRelease(g.slot(s) + CxlLayout.SLOT_STATE, state);
+  }
+
+  long seq(int s) {
+    return region.getVolatile(g.slot(s) + CxlLayout.SLOT_SEQ);
+  }
+
+  long owner(int s) {
+    return region.getLong(g.slot(s) + CxlLayout.SLOT_OWNER);
+  }
+
+  void setOwner(int s, long owner) {
+    region.setLong(g.slot(s) + CxlLayout.SLOT_OWNER, owner);
+  }
+
+  CxlHash hash(int s) {
+    long so = g.slot(s);
+    return new CxlHash(region.getVolatile(so + CxlLayout.SLOT_HASH_HI), region.getVolatile(so + CxlLayout.SLOT_HASH_LO));
+  }
+
+  /** Offset of slot {@code s}'s record from the start of the data area. */
+  long recordOffset(int s) {
+    return region.getLong(g.slot(s) + CxlLayout.SLOT_RECORD_OFFSET);
+  }
+
+  long recordLength(int s) {
+    return region.getLong(g.slot(s) + CxlLayout.SLOT_RECORD_LENGTH);
+  }
+
+  long stamp(int s) {
+    return region.getLong(g.slot(s) + CxlLayout.SLOT_STAMP);
+  }
+
+  void touch(int s) {
+    region.setLong(g.slot(s) + CxlLayout.SLOT_STAMP, System.currentTimeMillis());
+  }
+
+  /** Fills a free slot for a store by {@code owner} of a record at {@code recordOffset} and publishes it WRITING. */
+  void claim(int s, long owner, CxlHash h, long recordOffset, long recordLength) {
+    long so = g.slot(s);
+    region.setLong(so + CxlLayout.SLOT_OWNER, owner);
+    region.setLong(so + CxlLayout.SLOT_HASH_HI, h.hi());
+    region.setLong(so + CxlLayout.SLOT_HASH_LO, h.lo());
+    region.setLong(so + CxlLayout.SLOT_RECORD_OFFSET, recordOffset);
+    region.setLong(so + CxlLayout.SLOT_RECORD_LENGTH, recordLength);
+    region.setLong(so + CxlLayout.SLOT_PAYLOAD_LENGTH, 0);
+    region.setLong(so + CxlLayout.SLOT_SEQ, 0);
+    touch(s);
+    publishState(s, CxlLayout.WRITING);
+  }
+
+  /** Writes the fields of a finished record; the caller then publishes it COMMITTED. */
+  void fillCommit(int s, long seq, long payloadLength, int crc, int headerLength) {
+    long so = g.slot(s);
+    region.setLong(so + CxlLayout.SLOT_PAYLOAD_LENGTH, payloadLength);
+    region.setInt(so + CxlLayout.SLOT_CRC, crc);
+    region.setInt(so + CxlLayout.SLOT_HEADER_LENGTH, headerLength);
+    region.setLong(so + CxlLayout.SLOT_SEQ, seq);
+    touch(s);
+  }
+
+  /** Whether slot {@code s} is visible, at commit {@code seq}, and holds {@code h}: what a reader re-checks after taking a hold. */
+  boolean isStill(int s, long seq, CxlHash h) {
+    return CxlLayout.isVisible(state(s)) && seq(s) == seq && hash(s).equals(h);
+  }
+
+  /** The id in slot {@code s}'s record header, or null if the header does not decode. */
+  ArtifactId idOf(int s) {
+    long off = recordOffset(s);
+    long len = recordLength(s);
+    if (off < 0 || len < RecordLayout.PREFIX_BYTES || off + len > g.dataBytes()) {
+      return null;
+    }
+    try {
+      return RecordCodec.readHeader(region.segment().asSlice(g.dataAt(off), len)).id();
+    } catch (CodecException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Decodes and checks slot {@code s}'s record against the slot and {@code id} (if not null),
+   * payload checksum included; with {@code verify: once} the payload checksum is skipped if this
+   * process already checked the slot at commit {@code seq} ({@code seq <= 0}: always checked).
+   *
+   * @throws CodecException naming the slot and what disagrees
+   */
+  RecordCodec.Record check(int s, ArtifactId id, long seq) {
+    long off = recordOffset(s);
+    long len = recordLength(s);
+    if (off < 0 || len < 0 || off + len > g.dataBytes() || off + len < off) {
+      throw new CodecException("slot " + s + ": record at " + off + " of " + len + " bytes (expected: inside the data area of "
+          + g.dataBytes() + " bytes)");
+    }
+    MemorySegment record = region.segment().asSlice(g.dataAt(off), len);
+    RecordCodec.Record rec;
+    if (!verifyEveryLoad && seq > 0 && verifiedSeq[s] == seq) {
+      RecordCodec.Header h = RecordCodec.readHeader(record);
+      long payloadAt = h.payloadOffset(alignment);
+      if (payloadAt + h.payloadLength() != len) {
+        throw new CodecException("slot " + s + ": record of " + len + " bytes (expected: " + (payloadAt + h.payloadLength()) + ")");
+      }
+      rec = new RecordCodec.Record(h, record.asSlice(payloadAt, h.payloadLength()));
+    } else {
+      rec = RecordCodec.decode(record, alignment);
+      if (seq > 0) {
+        verifiedSeq[s] = seq;
+      }
+    }
+    if (id != null && !rec.header().id().equals(id)) {
+      throw new CodecException("slot " + s + ": record holds " + rec.header().id() + " (expected: " + id + ")");
+    }
+    long so = g.slot(s);
+    if (rec.header().payloadCrc() != region.getInt(so + CxlLayout.SLOT_CRC)
+        || rec.header().payloadLength() != region.getLong(so + CxlLayout.SLOT_PAYLOAD_LENGTH)) {
+      throw new CodecException("slot " + s + ": record checksum or length disagrees with the slot");
+    }
+    return rec;
+  }
+}
