@@ -48,8 +48,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *   <li><b>Back-pressure.</b> A store that would take a write-back link's dirty bytes over {@code
  *       max_dirty_bytes} waits under {@code block} for the worker to make room <i>before</i> it
  *       takes the artifact's lock, so the worker can always flush; the room is then taken
- *       atomically under the lock ({@link DirtySet#markIfRoom}; see {@link Backpressure}). If another store took the room
- *       first the store waits again; at the close time-out, or under {@code write_through}, it
+ *       atomically under the lock ({@link DirtySet#markIfRoom}; see {@link Backpressure}). If
+ *       another store took the room first the store waits again; at the close time-out, or under {@code write_through}, it
  *       writes through instead. Flushes and evictions never wait: past the limit they write
  *       through.
  *   <li><b>Failures below.</b> A failed promotion is counted and the load returns the lower
@@ -158,10 +158,48 @@ public final class TierChain implements AutoCloseable {
     ensureOpen();
     backpressure.withRoom(index, id, payload.byteSize(), () -> {
       long stamp = DirtySet.nextStamp(); // under the lock: a flush called before this put does not wait for it
-      tiers[index].layer().put(id, meta, payload);
+      replacing(index, id, () -> {
+        tiers[index].layer().put(id, meta, payload);
+        return null;
+      });
       invalidate(id, 0, index);
       throwIfFailed(index, id, propagate(index, id, meta, payload, stamp));
     });
+  }
+
+  /**
+   * Runs {@code action}, a put or reserve into tier {@code index} that replaces {@code id}, without
+   * risking a version there that must be written down before it goes (dirty, or held by no lower
+   * tier while eviction demotes). A layer may drop the version being replaced to make room for its
+   * replacement, without asking the listener; a store refused after that would lose it. So such a
+   * version is leased (a leased version is never dropped so) while {@code action} runs; if the
+   * layer is full, it is written down first and {@code action} runs again without the lease.
+   * Caller holds the artifact's lock.
+   */
+  private <T> T replacing(int index, ArtifactId id, java.util.function.Supplier<T> action) {
+    boolean isDirty = dirty[index] != null && dirty[index].contains(id);
+    boolean onlyCopy = !isDirty && index < tiers.length - 1 && chainConfig.demoteOnEvict()
+        && tiers[index].layer().contains(id) && !heldBelow(index, id);
+    Lease guard = isDirty || onlyCopy ? tiers[index].layer().get(id) : null;
+    if (guard == null) {
+      return action.get();
+    }
+    try {
+      return action.get();
+    } catch (CapacityException full) {
+      try {
+        writeBelow(index, id, guard, isDirty ? dirty[index].stampOf(id) : DirtySet.nextStamp());
+      } catch (RuntimeException e) {
+        full.addSuppressed(e);
+        throw full;
+      }
+      if (isDirty) {
+        dirty[index].clear(id);
+      }
+    } finally {
+      guard.close();
+    }
+    return action.get();
   }
 
   private void throwIfFailed(int index, ArtifactId id, RuntimeException failure) {
@@ -175,7 +213,10 @@ public final class TierChain implements AutoCloseable {
   public void storeExact(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
     ensureOpen();
     try (KeyLocks.Held _ = locks.lock(id)) {
-      tiers[index].layer().put(id, meta, payload);
+      replacing(index, id, () -> {
+        tiers[index].layer().put(id, meta, payload);
+        return null;
+      });
       invalidate(id, 0, index);
       invalidate(id, index + 1, tiers.length);
       clearDirty(index, id);
@@ -188,7 +229,10 @@ public final class TierChain implements AutoCloseable {
    */
   public Reservation reserve(int index, ArtifactId id, ArtifactMeta meta, long size) {
     ensureOpen();
-    Reservation r = tiers[index].layer().reserve(id, meta, size);
+    Reservation r;
+    try (KeyLocks.Held _ = locks.lock(id)) {
+      r = replacing(index, id, () -> tiers[index].layer().reserve(id, meta, size));
+    }
     return new ChainReservation(r, index, meta, size);
   }
 
