@@ -1,7 +1,7 @@
 package io.stratacache.bench;
 
 import io.stratacache.core.tensor.DType;
-import io.stratacache.config.KvConfig;
+import io.stratacache.kv.KvConfig;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.kv.KvChunkHasher;
 import io.stratacache.kv.KvLayout;
@@ -66,7 +66,7 @@ public class KvLookupBenchmark {
     engine = StorageEngine.builder().tier("hot", "cpu", Map.of("capacity", "8MiB")).build();
     cache = KvPrefixCache.builder(engine)
         .model("bench").layout(layout).layers(1)
-        .config(new KvConfig(CHUNK, true, true, "stable", false))
+        .config(KvConfig.builder().chunkSize(CHUNK).build())
         .build();
     SplittableRandom random = new SplittableRandom(42);
     tokens = new int[TOKENS];

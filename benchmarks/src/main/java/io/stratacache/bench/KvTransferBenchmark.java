@@ -1,7 +1,7 @@
 package io.stratacache.bench;
 
 import io.stratacache.core.tensor.DType;
-import io.stratacache.config.KvConfig;
+import io.stratacache.kv.KvConfig;
 import io.stratacache.core.ArtifactId;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.kv.KvChunkLayout;
@@ -103,7 +103,7 @@ public class KvTransferBenchmark {
     engine = StorageEngine.builder().tier("hot", "cpu", Map.of("capacity", 4 * chunkBytes)).build();
     cache = KvPrefixCache.builder(engine)
         .model("meta-llama/Meta-Llama-3-8B").layout(layout).layers(LAYERS)
-        .config(new KvConfig(TOKENS, true, false, "stable", false))
+        .config(KvConfig.builder().chunkSize(TOKENS).savePartialChunks(false).build())
         .build();
     storeTokens = new int[TOKENS];
     retrieveTokens = new int[TOKENS];

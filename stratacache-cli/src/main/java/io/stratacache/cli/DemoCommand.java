@@ -69,29 +69,35 @@ final class DemoCommand {
     }
   }
 
+  /**
+   * Runs the demo. The configuration is read and checked whole, and every tier opened, before any
+   * model work starts, so a configuration error stops the demo at once.
+   */
   void run() {
     StrataConfig strata = configuration();
-    DjlRuntime.offline();
-    Path dir;
-    try {
-      dir = Files.createTempDirectory("stratacache-demo-");
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot create a temporary directory: " + e.getMessage(), e);
-    }
-    ModelConfig config = CheckpointGenerator.tinyLlama();
-    out.printf(Locale.ROOT, "StrataCache demo: %s-shaped model, %d layers, hidden %d, %d/%d heads, byte tokenizer (vocab %d)%n",
-        config.modelType(), config.numLayers(), config.hiddenSize(), config.numHeads(), config.numKvHeads(), config.vocabSize());
-    CheckpointGenerator.write(dir, config, SEED);
-    try (Checkpoint checkpoint = Checkpoint.open(dir);
-        ResidentWeights weights = ResidentWeights.load(checkpoint);
-        StorageEngine engine = StorageEngine.open(strata)) {
-      out.printf(Locale.ROOT, "plane: %s (from %s)%n%n", describeTiers(engine), strata.source());
-      LlamaModel model = new LlamaModel(weights);
-      Totals totals = kvReuse(engine, model);
-      Offload offload = offload(engine, checkpoint, model);
-      summary(engine, totals, offload);
-    } finally {
-      deleteQuietly(dir);
+    try (StorageEngine engine = StorageEngine.open(strata)) {
+      DjlRuntime.offline();
+      Path dir;
+      try {
+        dir = Files.createTempDirectory("stratacache-demo-");
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot create a temporary directory: " + e.getMessage(), e);
+      }
+      try {
+        ModelConfig config = CheckpointGenerator.tinyLlama();
+        out.printf(Locale.ROOT, "StrataCache demo: %s-shaped model, %d layers, hidden %d, %d/%d heads, byte tokenizer (vocab %d)%n",
+            config.modelType(), config.numLayers(), config.hiddenSize(), config.numHeads(), config.numKvHeads(), config.vocabSize());
+        CheckpointGenerator.write(dir, config, SEED);
+        try (Checkpoint checkpoint = Checkpoint.open(dir); ResidentWeights weights = ResidentWeights.load(checkpoint)) {
+          out.printf(Locale.ROOT, "plane: %s (from %s)%n%n", describeTiers(engine), strata.source());
+          LlamaModel model = new LlamaModel(weights);
+          Totals totals = kvReuse(engine, model);
+          Offload offload = offload(engine, checkpoint, model);
+          summary(engine, totals, offload);
+        }
+      } finally {
+        deleteQuietly(dir);
+      }
     }
   }
 

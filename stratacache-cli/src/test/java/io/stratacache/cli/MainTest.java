@@ -51,6 +51,34 @@ class MainTest {
   }
 
   @Test
+  void demo_withATierThatCannotOpen_failsNamingFileLineAndKey_beforeAnyModelWork(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    // found only when the tier opens: the directory cannot be created below a regular file
+    java.nio.file.Path regular = java.nio.file.Files.writeString(dir.resolve("a-file"), "x").resolve("ssd");
+    java.nio.file.Path config = dir.resolve("bad-ssd.yaml");
+    java.nio.file.Files.writeString(config, """
+        tiers:
+          - {name: hot, provider: cpu, capacity: 16MiB}
+          - {name: disk, provider: ssd, path: "%s", capacity: 64MiB}
+        """.formatted(regular));
+    String previous = System.getProperty("stratacache.config");
+    System.setProperty("stratacache.config", config.toString());
+    try {
+      assertEquals(1, run("demo", "--quick"));
+      String e = err.toString(StandardCharsets.UTF_8);
+      assertTrue(e.contains(config + ":3: tiers[1].path = \"" + regular + "\" (expected: a directory that can be created; "
+          + regular.getParent() + " is not a directory)"), e);
+      assertEquals("", out.toString(StandardCharsets.UTF_8), "no model work was started");
+    } finally {
+      if (previous == null) {
+        System.clearProperty("stratacache.config");
+      } else {
+        System.setProperty("stratacache.config", previous);
+      }
+    }
+  }
+
+  @Test
   void demo_quick_runsEndToEnd_andASecondRunFindsThePrefixesOnDisk(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
       throws Exception {
     java.nio.file.Path config = dir.resolve("demo.yaml");

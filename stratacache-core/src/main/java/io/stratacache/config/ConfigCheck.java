@@ -1,13 +1,14 @@
 package io.stratacache.config;
 
-import io.stratacache.core.tensor.TensorCodec;
 import io.stratacache.spi.EvictionPolicy;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -22,12 +23,6 @@ import java.util.regex.Pattern;
  * came from, so that an error names the file, line, flat key or environment variable that set it.
  */
 final class ConfigCheck {
-  /** Where telemetry may go ({@code telemetry.export}). */
-  static final List<String> TELEMETRY_EXPORTS = List.of("none", "log");
-
-  /** The tensor codecs there are ({@code kv.tensor_codec}). */
-  static final List<String> TENSOR_CODECS = List.of(TensorCodec.NAME);
-
   private static final Pattern TIER_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
   private static final Duration MAX_DURATION = Duration.ofNanos(Long.MAX_VALUE);
 
@@ -51,17 +46,30 @@ final class ConfigCheck {
       LinkMode defaultMode,
       ChainConfig chain,
       WritebackConfig writeback,
-      KvConfig kv,
-      LoggingConfig logging,
+      Map<String, Map<String, Object>> sectionValues,
+      List<Path> plugins,
+      ConfigSections sections,
       String source,
-      Function<String, Origin> origins) {
+      Function<String, Origin> origins,
+      Set<String> alreadyOpened) {
     ConfigCheck c = new ConfigCheck(origins);
     c.tiers(tiers);
+    for (int i = 0; i < tiers.size(); i++) {
+      // a layer the application opened itself was checked by its provider when it opened
+      if (!alreadyOpened.contains(tiers.get(i).name())) {
+        sections.checkTier(StrataConfig.spec(i, tiers.get(i), source, origins));
+      }
+    }
     List<LinkConfig> all = c.links(tiers, links, defaultMode);
     c.writeback(writeback);
-    c.kv(kv);
-    c.logging(logging);
-    return new StrataConfig(tiers, all, chain, writeback, kv, logging, source);
+    Map<String, SectionValues> checked = new java.util.TreeMap<>();
+    sectionValues.forEach((name, values) -> {
+      ConfigSection section = sections.sections().get(name);
+      SectionValues v = new SectionValues(section, values, origins);
+      section.check(v);
+      checked.put(name, v);
+    });
+    return new StrataConfig(tiers, all, chain, writeback, checked, plugins, source, origins);
   }
 
   private Origin at(String path) {
@@ -185,27 +193,6 @@ final class ConfigCheck {
       return d.getNano() % 1_000_000 == 0 ? d.toMillis() : d;
     } catch (ArithmeticException tooLongForMillis) {
       return d;
-    }
-  }
-
-  private void kv(KvConfig kv) {
-    if (kv.chunkSize() <= 0) {
-      throw at("kv.chunk_size").error(kv.chunkSize(), "a positive number of tokens, e.g. 256");
-    }
-    if (!TENSOR_CODECS.contains(kv.tensorCodec())) {
-      throw at("kv.tensor_codec").error(kv.tensorCodec(), "one of " + TENSOR_CODECS);
-    }
-  }
-
-  private void logging(LoggingConfig l) {
-    if (l.logEvery() <= 0) {
-      throw at("logging.log_every").error(l.logEvery(), "a positive number of requests");
-    }
-    if (!(l.logMinIntervalS() >= 0) || Double.isInfinite(l.logMinIntervalS())) {
-      throw at("logging.log_min_interval_s").error(l.logMinIntervalS(), "a finite number of seconds, 0 or more");
-    }
-    if (!TELEMETRY_EXPORTS.contains(l.telemetryExport())) {
-      throw at("telemetry.export").error(l.telemetryExport(), "one of " + TELEMETRY_EXPORTS);
     }
   }
 }

@@ -1,16 +1,15 @@
 package io.stratacache.config;
 
+import io.stratacache.core.ByteSize;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
- * Every scalar setting outside {@code tiers:} and {@code links:}: where it sits in the general
- * form ({@link #section()}{@code .}{@link #key()}), its flat name from the original StrataCache
- * (if any), its type, and the environment variables that override it.
+ * The scalar settings the core reads itself ({@code chain:}, {@code writeback:}) and the original
+ * StrataCache's flat keys that shape the tiers and links: where each sits in the general form
+ * ({@link #section()}{@code .}{@link #key()}), its flat name (if any) and its type. Other modules'
+ * settings are declared by their {@link ConfigSection}s.
  */
 enum ConfigKey {
   PROMOTE_ON_HIT("chain", "promote_on_hit", null, Kind.BOOL),
@@ -21,16 +20,6 @@ enum ConfigKey {
   CLOSE_TIMEOUT("writeback", "close_timeout_ms", null, Kind.MILLIS),
   MAX_DIRTY_BYTES("writeback", "max_dirty_bytes", null, Kind.SIZE),
   BACKPRESSURE("writeback", "backpressure", null, Kind.BACKPRESSURE),
-  CHUNK_SIZE("kv", "chunk_size", "chunk_size", Kind.INT),
-  BUNDLE_LAYERS("kv", "bundle_layers", "bundle_layers", Kind.BOOL),
-  SAVE_PARTIAL_CHUNKS("kv", "save_partial_chunks", "save_partial_chunks", Kind.BOOL),
-  TENSOR_CODEC("kv", "tensor_codec", "tensor_codec", Kind.STRING),
-  TENSOR_HEADER_IN_PAYLOAD("kv", "tensor_header_in_payload", "tensor_header_in_payload", Kind.BOOL),
-  LOG_STATS("logging", "log_stats", "log_stats", Kind.BOOL),
-  LOG_EVERY("logging", "log_every", "log_every", Kind.INT),
-  LOG_MIN_INTERVAL_S("logging", "log_min_interval_s", "log_min_interval_s", Kind.NUMBER),
-  DEBUG("logging", "debug", "debug", Kind.BOOL),
-  TELEMETRY_EXPORT("telemetry", "export", "telemetry.export", Kind.STRING),
   // flat keys that shape the tiers and links rather than a section
   USE_CXL(null, null, "use_cxl", Kind.BOOL),
   WRITEBACK(null, null, "writeback", Kind.BOOL),
@@ -77,81 +66,9 @@ enum ConfigKey {
     return section == null ? flat : section + "." + key;
   }
 
-  /** The environment variables that override this key: from the flat key and from the path. */
-  List<String> envNames() {
-    List<String> names = new ArrayList<>(2);
-    if (flat != null) {
-      names.add(envName(flat));
-    }
-    if (section != null && !names.contains(envName(path()))) {
-      names.add(envName(path()));
-    }
-    return names;
-  }
-
-  private static String envName(String key) {
+  /** The environment variable that overrides {@code key}: {@code STRATACACHE_KEY}, '.' as '_'. */
+  static String envName(String key) {
     return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_');
-  }
-
-  /** The key called {@code key} in {@code section}, or {@code null}. */
-  static ConfigKey inSection(String section, String key) {
-    for (ConfigKey k : values()) {
-      if (section.equals(k.section) && key.equals(k.key)) {
-        return k;
-      }
-    }
-    return null;
-  }
-
-  /** The keys of {@code section}, sorted. */
-  static Set<String> keysOf(String section) {
-    Set<String> keys = new TreeSet<>();
-    for (ConfigKey k : values()) {
-      if (section.equals(k.section)) {
-        keys.add(k.key);
-      }
-    }
-    return keys;
-  }
-
-  /** The key whose flat name is {@code flat}, or {@code null}. */
-  static ConfigKey forFlat(String flat) {
-    for (ConfigKey k : values()) {
-      if (flat.equals(k.flat)) {
-        return k;
-      }
-    }
-    return null;
-  }
-
-  /** Every flat key, sorted. */
-  static Set<String> flatKeys() {
-    Set<String> keys = new TreeSet<>();
-    for (ConfigKey k : values()) {
-      if (k.flat != null) {
-        keys.add(k.flat);
-      }
-    }
-    return keys;
-  }
-
-  /** The key that environment variable {@code name} overrides, or {@code null}. */
-  static ConfigKey forEnv(String name) {
-    for (ConfigKey k : values()) {
-      if (k.envNames().contains(name)) {
-        return k;
-      }
-    }
-    return null;
-  }
-
-  /** Every environment variable that overrides a key, sorted. */
-  static Set<String> envNamesAll() {
-    Set<String> names = new TreeSet<>();
-    for (ConfigKey k : values()) {
-      names.addAll(k.envNames());
-    }
-    return names;
   }
 
   /**

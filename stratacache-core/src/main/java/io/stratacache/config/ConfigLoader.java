@@ -5,6 +5,7 @@ import io.stratacache.config.YamlTree.MapNode;
 import io.stratacache.config.YamlTree.Node;
 import io.stratacache.config.YamlTree.Scalar;
 import io.stratacache.core.ConfigException;
+import io.stratacache.spi.Plugins;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.MalformedInputException;
@@ -16,7 +17,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -54,20 +54,29 @@ final class ConfigLoader {
   private static final String CXL = "cxl";
   private static final String DEFAULT_TIER = "hot";
   private static final String DEFAULT_CPU_CAPACITY = "1GiB";
-  private static final Set<String> SECTIONS = Set.of("tiers", "links", "chain", "writeback", "kv", "logging", "telemetry");
   private static final Set<String> LINK_KEYS = new TreeSet<>(Set.of("from", "to", "mode"));
 
   private ConfigLoader() {}
 
   /** Reads {@code file} with no environment overrides. */
   static StrataConfig load(Path file) {
-    return parse(read(file, ""), file.toString(), Map.of());
+    return parse(read(file, ""), file.toString(), Map.of(), file.toAbsolutePath().getParent());
   }
 
   /** Reads YAML {@code text}; {@code env} holds the overrides ({@code STRATACACHE_<KEY>}). */
   static StrataConfig parse(String text, String source, Map<String, String> env) {
+    return parse(text, source, env, null);
+  }
+
+  /**
+   * Reads YAML {@code text}; relative {@code plugins:} directories are resolved against {@code
+   * baseDir} (the file's directory), or the working directory if it is {@code null}.
+   */
+  static StrataConfig parse(String text, String source, Map<String, String> env, Path baseDir) {
     MapNode root = YamlTree.read(text, source);
-    Draft d = new Draft(source);
+    List<Path> plugins = PluginDirs.read(root.entries().get("plugins"), baseDir);
+    ConfigSections sections = ConfigSections.in(Plugins.of(plugins, null));
+    Draft d = new Draft(source, sections, plugins);
     root.entries().forEach(d::top);
     d.environment(env);
     return d.build();
@@ -179,37 +188,99 @@ final class ConfigLoader {
   /** One file's settings while they are read. */
   private static final class Draft {
     private final String source;
-    private final Map<ConfigKey, Value> values = new EnumMap<>(ConfigKey.class);
+    private final ConfigSections sections;
+    private final List<Path> plugins;
+    private final List<SettingKey> keys = new ArrayList<>();
+    private final Map<String, Value> values = new HashMap<>();
     private Origin tiersOrigin;
     private List<TierDraft> tiers;
     private final List<LinkDraft> links = new ArrayList<>();
 
-    Draft(String source) {
+    Draft(String source, ConfigSections sections, List<Path> plugins) {
       this.source = source;
+      this.sections = sections;
+      this.plugins = plugins;
+      for (ConfigKey k : ConfigKey.values()) {
+        keys.add(SettingKey.of(k));
+      }
+      sections.sections().forEach((name, section) -> section.settings().forEach(s -> keys.add(SettingKey.of(name, s))));
+    }
+
+    private SettingKey inSection(String section, String key) {
+      for (SettingKey k : keys) {
+        if (section.equals(k.section()) && key.equals(k.key())) {
+          return k;
+        }
+      }
+      return null;
+    }
+
+    private Set<String> keysOf(String section) {
+      Set<String> names = new TreeSet<>();
+      for (SettingKey k : keys) {
+        if (section.equals(k.section())) {
+          names.add(k.key());
+        }
+      }
+      return names;
+    }
+
+    private SettingKey forFlat(String flat) {
+      for (SettingKey k : keys) {
+        if (flat.equals(k.flat())) {
+          return k;
+        }
+      }
+      return null;
+    }
+
+    private SettingKey forEnv(String name) {
+      for (SettingKey k : keys) {
+        if (k.envNames().contains(name)) {
+          return k;
+        }
+      }
+      return null;
+    }
+
+    private Set<String> envNamesAll() {
+      Set<String> names = new TreeSet<>();
+      keys.forEach(k -> names.addAll(k.envNames()));
+      return names;
+    }
+
+    private boolean isSection(String name) {
+      return name.equals("chain") || name.equals("writeback") || sections.sections().containsKey(name);
     }
 
     /** A top-level key. */
     void top(String name, Node node) {
       switch (name) {
+        case "plugins" -> { } // read first, by ConfigLoader.plugins
         case "tiers" -> tiers(node);
         case "links" -> links(node);
         case "writeback" -> {
           if (node instanceof Scalar s && s.value() instanceof Boolean) {
-            set(ConfigKey.WRITEBACK, node);
+            set(SettingKey.of(ConfigKey.WRITEBACK), node);
           } else if (node instanceof MapNode || node instanceof Scalar s && s.value() == null) {
             section(name, node);
           } else {
             throw node.origin().error(node.plain(),
-                "true or false (the flat key), or a mapping of write-back settings " + ConfigKey.keysOf(name));
+                "true or false (the flat key), or a mapping of write-back settings " + keysOf(name));
           }
         }
-        case "chain", "kv", "logging", "telemetry" -> section(name, node);
         default -> {
-          ConfigKey key = ConfigKey.forFlat(name);
+          if (isSection(name)) {
+            section(name, node);
+            return;
+          }
+          SettingKey key = forFlat(name);
           if (key == null) {
-            Set<String> known = new TreeSet<>(SECTIONS);
-            known.addAll(ConfigKey.flatKeys());
-            throw node.origin().error(node.plain(), "one of the keys " + known);
+            Set<String> known = new TreeSet<>(ConfigSections.CORE_KEYS);
+            known.addAll(sections.topLevelKeys());
+            keys.stream().filter(k -> k.flat() != null).forEach(k -> known.add(k.flat()));
+            throw node.origin().error(node.plain(), "one of the keys " + known
+                + " (sections of other modules are known when their jar is on the class path or in a plugins directory)");
           }
           set(key, node);
         }
@@ -221,29 +292,29 @@ final class ConfigLoader {
         return; // an empty section: every setting keeps its default
       }
       if (!(node instanceof MapNode map)) {
-        throw node.origin().error(node.plain(), "a mapping of " + name + " settings " + ConfigKey.keysOf(name));
+        throw node.origin().error(node.plain(), "a mapping of " + name + " settings " + keysOf(name));
       }
       map.entries().forEach((key, value) -> {
-        ConfigKey k = ConfigKey.inSection(name, key);
+        SettingKey k = inSection(name, key);
         if (k == null) {
-          throw value.origin().error(value.plain(), "one of the keys " + ConfigKey.keysOf(name) + " of " + name);
+          throw value.origin().error(value.plain(), "one of the keys " + keysOf(name) + " of " + name);
         }
         set(k, value);
       });
     }
 
-    private void set(ConfigKey key, Node node) {
+    private void set(SettingKey key, Node node) {
       Object raw = node.plain();
-      put(key, new Value(raw, key.kind().convert(raw, node.origin()), node.origin(), false));
+      put(key, new Value(raw, key.fromYaml(raw, node.origin()), node.origin(), false));
     }
 
-    private void put(ConfigKey key, Value v) {
-      Value old = values.get(key);
+    private void put(SettingKey key, Value v) {
+      Value old = values.get(key.path());
       if (old != null && (!v.fromEnv() || old.fromEnv())) {
         throw v.origin().error(v.raw(), key.path() + " set once; " + old.origin().where() + " already sets it to "
             + Origin.render(old.raw()));
       }
-      values.put(key, v);
+      values.put(key.path(), v);
     }
 
     /** The items of a list of mappings. */
@@ -331,11 +402,11 @@ final class ConfigLoader {
           continue;
         }
         Origin origin = Origin.of(ENVIRONMENT, name);
-        ConfigKey key = ConfigKey.forEnv(name);
+        SettingKey key = forEnv(name);
         if (key == null) {
-          throw origin.error(e.getValue(), "a variable that names a setting: " + ENV_FILE + " or one of " + ConfigKey.envNamesAll());
+          throw origin.error(e.getValue(), "a variable that names a setting: " + ENV_FILE + " or one of " + envNamesAll());
         }
-        put(key, new Value(e.getValue(), key.kind().convertText(e.getValue(), origin), origin, true));
+        put(key, new Value(e.getValue(), key.fromText(e.getValue(), origin), origin, true));
       }
     }
 
@@ -353,7 +424,7 @@ final class ConfigLoader {
       LinkMode defaultMode = writebackFlag();
 
       Map<String, Origin> origins = new HashMap<>();
-      values.forEach((k, v) -> origins.put(k.path(), v.origin()));
+      values.forEach((path, v) -> origins.put(path, v.origin()));
       if (tiersOrigin != null) {
         origins.put("tiers", tiersOrigin);
       }
@@ -374,10 +445,20 @@ final class ConfigLoader {
         linkConfigs.add(new LinkConfig(l.from, l.to, l.mode));
       }
 
+      Map<String, Map<String, Object>> sectionValues = new TreeMap<>();
+      sections.sections().forEach((name, section) -> {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (Setting<?> s : section.settings()) {
+          Value v = values.get(name + "." + s.key());
+          m.put(s.key(), v == null ? s.defaultValue() : v.value());
+        }
+        sectionValues.put(name, m);
+      });
       ChainConfig c = ChainConfig.DEFAULTS;
       WritebackConfig w = WritebackConfig.DEFAULTS;
-      KvConfig k = KvConfig.DEFAULTS;
-      LoggingConfig g = LoggingConfig.DEFAULTS;
+      for (int i = 0; i < plugins.size(); i++) {
+        origins.putIfAbsent("plugins[" + i + "]", Origin.of(source, "plugins[" + i + "]"));
+      }
       return ConfigCheck.check(
           tierConfigs,
           linkConfigs,
@@ -392,24 +473,16 @@ final class ConfigLoader {
               (Duration) get(ConfigKey.CLOSE_TIMEOUT, w.closeTimeout()),
               (Long) get(ConfigKey.MAX_DIRTY_BYTES, w.maxDirtyBytes()),
               (WritebackConfig.Backpressure) get(ConfigKey.BACKPRESSURE, w.backpressure())),
-          new KvConfig(
-              (Integer) get(ConfigKey.CHUNK_SIZE, k.chunkSize()),
-              (Boolean) get(ConfigKey.BUNDLE_LAYERS, k.bundleLayers()),
-              (Boolean) get(ConfigKey.SAVE_PARTIAL_CHUNKS, k.savePartialChunks()),
-              (String) get(ConfigKey.TENSOR_CODEC, k.tensorCodec()),
-              (Boolean) get(ConfigKey.TENSOR_HEADER_IN_PAYLOAD, k.tensorHeaderInPayload())),
-          new LoggingConfig(
-              (Boolean) get(ConfigKey.LOG_STATS, g.logStats()),
-              (Integer) get(ConfigKey.LOG_EVERY, g.logEvery()),
-              (Double) get(ConfigKey.LOG_MIN_INTERVAL_S, g.logMinIntervalS()),
-              (Boolean) get(ConfigKey.DEBUG, g.debug()),
-              (String) get(ConfigKey.TELEMETRY_EXPORT, g.telemetryExport())),
+          sectionValues,
+          plugins,
+          sections,
           source,
-          path -> origins.getOrDefault(path, Origin.of(source, path)));
+          path -> origins.getOrDefault(path, Origin.of(source, path)),
+          Set.of());
     }
 
     private Object get(ConfigKey key, Object dflt) {
-      Value v = values.get(key);
+      Value v = values.get(key.path());
       return v == null ? dflt : v.value();
     }
 
@@ -424,7 +497,7 @@ final class ConfigLoader {
 
     /** {@code use_cxl: true} puts a {@code cxl} tier below the first cpu tier unless one exists. */
     private void useCxl(List<TierDraft> ts) {
-      Value v = values.get(ConfigKey.USE_CXL);
+      Value v = values.get(ConfigKey.USE_CXL.path());
       if (v == null) {
         return;
       }
@@ -463,7 +536,7 @@ final class ConfigLoader {
 
     /** {@code cpu_capacity_mb} sizes the first cpu tier. */
     private void cpuCapacity(List<TierDraft> ts) {
-      Value v = values.get(ConfigKey.CPU_CAPACITY_MB);
+      Value v = values.get(ConfigKey.CPU_CAPACITY_MB.path());
       if (v == null) {
         return;
       }
@@ -479,7 +552,7 @@ final class ConfigLoader {
 
     /** {@code cxl_dax_device} and {@code cxl_reset_metadata} set a key of the first cxl tier. */
     private void cxlSetting(List<TierDraft> ts, ConfigKey key, String setting) {
-      Value v = values.get(key);
+      Value v = values.get(key.path());
       if (v == null) {
         return;
       }
@@ -505,7 +578,7 @@ final class ConfigLoader {
      * link given; from the environment it overrides them.
      */
     private LinkMode writebackFlag() {
-      Value v = values.get(ConfigKey.WRITEBACK);
+      Value v = values.get(ConfigKey.WRITEBACK.path());
       if (v == null) {
         return LinkMode.WRITE_THROUGH;
       }

@@ -1,15 +1,25 @@
 package io.stratacache.config;
 
+import io.stratacache.spi.LayerSpec;
+import io.stratacache.spi.Plugins;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
- * A whole configuration, immutable: the tiers (head first), the links between them, and the
- * settings of the chain, the write-back worker, the KV adapter and logging. Read from YAML with
+ * A whole configuration, immutable: the tiers (head first), the links between them, the settings
+ * of the chain and the write-back worker, the plugins directories, and the sections other modules
+ * declare ({@link ConfigSection}, e.g. the KV adapter's {@code kv:} and {@code logging:}). Read from YAML with
  * {@link #load}, {@link #parse}, {@link #defaults} or {@link #resolve}, or made with {@link
  * #builder()}; both are checked the same way, and every error is an {@link
  * io.stratacache.core.ConfigException} that names the source, the key path (e.g. {@code
@@ -18,6 +28,7 @@ import java.util.Objects;
  * <h2>The YAML form</h2>
  *
  * <pre>{@code
+ * plugins: [/opt/stratacache/plugins] # optional: directories of provider jars
  * tiers:                              # head first; at least one
  *   - name: hot                       # unique: letters, digits, '_', '.', '-'
  *     provider: cpu                   # a LayerProvider name
@@ -31,29 +42,27 @@ import java.util.Objects;
  * chain: {promote_on_hit: true, demote_on_evict: true}
  * writeback: {flush_interval_ms: 10, retry_backoff_min_ms: 5, retry_backoff_max_ms: 2000,
  *             close_timeout_ms: 30000, max_dirty_bytes: 1GiB, backpressure: block}  # or write-through
- * kv: {chunk_size: 256, bundle_layers: true, save_partial_chunks: true,
- *      tensor_codec: stable, tensor_header_in_payload: false}
- * logging: {log_stats: false, log_every: 100, log_min_interval_s: 10, debug: false}
- * telemetry: {export: none}           # or log
+ * kv: {chunk_size: 256}                # a section the KV adapter's jar declares
  * }</pre>
  *
  * <p>Every section is optional and every key in it defaults as above ({@code {}} is a valid
  * file). Unknown keys, values of the wrong type and impossible combinations (no tiers, two tiers
  * of one name, a link between tiers that are not adjacent or not there, two links for one pair,
- * {@code chunk_size <= 0}, durations that are not positive, {@code retry_backoff_min_ms >
- * retry_backoff_max_ms}) are errors. Tier settings are checked by the provider when it opens the
- * tier, except {@code capacity} (a positive size) and {@code eviction_policy}, checked at once.
+ * durations that are not positive, {@code retry_backoff_min_ms > retry_backoff_max_ms}) are
+ * errors. A tier's settings are checked at once against the keys its provider's {@link
+ * ConfigSection} declares (unknown keys, types, ranges; {@code capacity} and {@code
+ * eviction_policy} for every provider); the provider checks the rest when it opens the tier, and
+ * the engine runs every such check for every tier before it opens the first. A relative
+ * {@code plugins:} directory is relative to the file's directory.
  *
  * <h2>The original StrataCache's flat keys</h2>
  *
  * <p>Accepted at the top level and mapped onto the general form:
  *
  * <ul>
- *   <li>{@code chunk_size}, {@code bundle_layers}, {@code save_partial_chunks}, {@code
- *       tensor_codec}, {@code tensor_header_in_payload}: the {@code kv} keys of the same names;
- *       {@code log_stats}, {@code log_every}, {@code log_min_interval_s}, {@code debug}: the
- *       {@code logging} keys; {@code telemetry.export}: {@code telemetry: {export: ...}}. A
- *       setting may be given once: a flat key together with its general key is an error.
+ *   <li>A section's setting with a {@link Setting#flatName() flat name} (the KV adapter's {@code
+ *       chunk_size}, {@code log_stats}, ...): the setting. A setting may be given once: a flat
+ *       key together with its general key is an error.
  *   <li>{@code writeback: true|false} (a boolean where the section is a mapping): the mode of
  *       every link. It is an error if a link in {@code links:} says otherwise.
  *   <li>Without {@code tiers:}, the tiers are one cpu tier {@code hot} of {@code cpu_capacity_mb}
@@ -80,31 +89,84 @@ import java.util.Objects;
  * tier), and is checked like it. Any other variable starting with {@code STRATACACHE_} is an
  * error, so that a misspelt override never goes unnoticed.
  *
- * @param tiers the chain, head first
- * @param links one link per adjacent pair of tiers, in order
- * @param chain promotion and demotion
- * @param writeback the write-back worker
- * @param kv the KV adapter's settings
- * @param logging statistics logging
- * @param source where it came from, for messages (a file name, the packaged default's resource
- *     name, or {@code builder})
  */
-public record StrataConfig(
-    List<TierConfig> tiers,
-    List<LinkConfig> links,
-    ChainConfig chain,
-    WritebackConfig writeback,
-    KvConfig kv,
-    LoggingConfig logging,
-    String source) {
-  public StrataConfig {
-    tiers = List.copyOf(tiers);
-    links = List.copyOf(links);
-    Objects.requireNonNull(chain, "chain");
-    Objects.requireNonNull(writeback, "writeback");
-    Objects.requireNonNull(kv, "kv");
-    Objects.requireNonNull(logging, "logging");
-    Objects.requireNonNull(source, "source");
+public final class StrataConfig {
+  private final List<TierConfig> tiers;
+  private final List<LinkConfig> links;
+  private final ChainConfig chain;
+  private final WritebackConfig writeback;
+  private final Map<String, SectionValues> sections;
+  private final List<Path> plugins;
+  private final String source;
+  private final Function<String, Origin> origins;
+
+  StrataConfig(
+      List<TierConfig> tiers,
+      List<LinkConfig> links,
+      ChainConfig chain,
+      WritebackConfig writeback,
+      Map<String, SectionValues> sections,
+      List<Path> plugins,
+      String source,
+      Function<String, Origin> origins) {
+    this.tiers = List.copyOf(tiers);
+    this.links = List.copyOf(links);
+    this.chain = Objects.requireNonNull(chain, "chain");
+    this.writeback = Objects.requireNonNull(writeback, "writeback");
+    this.sections = Collections.unmodifiableMap(new TreeMap<>(sections));
+    this.plugins = List.copyOf(plugins);
+    this.source = Objects.requireNonNull(source, "source");
+    this.origins = Objects.requireNonNull(origins, "origins");
+  }
+
+  /** The chain, head first. */
+  public List<TierConfig> tiers() {
+    return tiers;
+  }
+
+  /** One link per adjacent pair of tiers, in order. */
+  public List<LinkConfig> links() {
+    return links;
+  }
+
+  /** Promotion and demotion. */
+  public ChainConfig chain() {
+    return chain;
+  }
+
+  /** The write-back worker. */
+  public WritebackConfig writeback() {
+    return writeback;
+  }
+
+  /** The directories of {@code plugins:}, whose jars are searched for providers and sections. */
+  public List<Path> plugins() {
+    return plugins;
+  }
+
+  /** The values of every {@link ConfigSection} found, by section name. */
+  public Map<String, SectionValues> sections() {
+    return sections;
+  }
+
+  /**
+   * The values of section {@code name}, defaults included.
+   *
+   * @throws IllegalArgumentException if no {@link ConfigSection} of that name was found when the
+   *     configuration was read (its module's jar is missing)
+   */
+  public SectionValues section(String name) {
+    SectionValues v = sections.get(Objects.requireNonNull(name, "name"));
+    if (v == null) {
+      throw new IllegalArgumentException("section \"" + name + "\" (expected: one of the sections found, " + sections.keySet()
+          + "; a section is found when its module's jar is on the class path or in a plugins directory)");
+    }
+    return v;
+  }
+
+  /** Where it came from, for messages: a file name, the packaged default's name, or {@code builder}. */
+  public String source() {
+    return source;
   }
 
   /** The link below {@code tier}, or {@code null} for the last tier. */
@@ -115,6 +177,48 @@ public record StrataConfig(
       }
     }
     return null;
+  }
+
+  /**
+   * The spec that opens tier {@code index}: errors it raises name the file, the line of the key
+   * and the key path {@code tiers[index].key}.
+   */
+  public LayerSpec spec(int index) {
+    Objects.checkIndex(index, tiers.size());
+    return spec(index, tiers.get(index), source, origins);
+  }
+
+  /** Where key path {@code path} (e.g. {@code tiers[1].provider}) was set: {@code source:line: path}. */
+  public String where(String path) {
+    return origins.apply(Objects.requireNonNull(path, "path")).where();
+  }
+
+  static LayerSpec spec(int index, TierConfig t, String source, Function<String, Origin> origins) {
+    String path = "tiers[" + index + "]";
+    Map<String, Integer> lines = new HashMap<>();
+    lines.put("", origins.apply(path).line());
+    for (String key : t.settings().keySet()) {
+      lines.put(key, origins.apply(path + "." + key).line());
+    }
+    return new LayerSpec(t.name(), t.provider(), t.settings(), source, path, lines);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof StrataConfig c && c.tiers.equals(tiers) && c.links.equals(links) && c.chain.equals(chain)
+        && c.writeback.equals(writeback) && c.sections.equals(sections) && c.plugins.equals(plugins)
+        && c.source.equals(source);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(tiers, links, chain, writeback, sections, plugins, source);
+  }
+
+  @Override
+  public String toString() {
+    return "StrataConfig[source=" + source + ", tiers=" + tiers + ", links=" + links + ", chain=" + chain + ", writeback="
+        + writeback + ", sections=" + sections.values() + ", plugins=" + plugins + "]";
   }
 
   /**
@@ -176,7 +280,7 @@ public record StrataConfig(
   /**
    * Builds a {@link StrataConfig} in code. Tiers and links are added in order; each other setting
    * may be set once ({@link IllegalStateException} names the earlier value), and unset ones keep
-   * their defaults. {@link #build()} runs the same checks as a file, naming the source {@code
+   * their defaults. A section's values are given as YAML would give them ({@link #section}). {@link #build()} runs the same checks as a file, naming the source {@code
    * builder} (or the one given) and the key path in the general form.
    *
    * <pre>{@code
@@ -189,11 +293,13 @@ public record StrataConfig(
    */
   public static final class Builder {
     private final List<TierConfig> tiers = new ArrayList<>();
+    private final Set<String> opened = new HashSet<>();
     private final List<LinkConfig> links = new ArrayList<>();
+    private final Map<String, Map<String, ?>> sections = new LinkedHashMap<>();
     private ChainConfig chain;
     private WritebackConfig writeback;
-    private KvConfig kv;
-    private LoggingConfig logging;
+    private List<Path> plugins;
+    private ClassLoader classLoader;
     private String source;
 
     private Builder() {}
@@ -205,29 +311,62 @@ public record StrataConfig(
       return this;
     }
 
+    /**
+     * Adds a tier whose layer the application has already opened (its provider checked its
+     * settings then), so its provider's settings are not checked again.
+     */
+    public Builder openedTier(String name, String provider) {
+      tier(name, provider, Map.of());
+      opened.add(name);
+      return this;
+    }
+
     /** Adds the link from tier {@code from} to the tier directly below it, {@code to}. */
     public Builder link(String from, String to, LinkMode mode) {
       links.add(new LinkConfig(from, to, mode));
       return this;
     }
 
+    /** Promotion and demotion; default {@link ChainConfig#DEFAULTS}. */
     public Builder chain(ChainConfig chain) {
       this.chain = once("chain", this.chain, chain);
       return this;
     }
 
+    /** The write-back worker's settings; default {@link WritebackConfig#DEFAULTS}. */
     public Builder writeback(WritebackConfig writeback) {
       this.writeback = once("writeback", this.writeback, writeback);
       return this;
     }
 
-    public Builder kv(KvConfig kv) {
-      this.kv = once("kv", this.kv, kv);
+    /**
+     * The values of section {@code name} (e.g. {@code kv}), as YAML would give them: keys of the
+     * section's {@link ConfigSection} with booleans, numbers, strings such as {@code "1GiB"}.
+     * Unset keys keep their defaults; {@link #build()} checks them like a file.
+     */
+    public Builder section(String name, Map<String, ?> values) {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(values, "values");
+      if (sections.containsKey(name)) {
+        throw new IllegalStateException("section " + name + " was already set to " + sections.get(name));
+      }
+      sections.put(name, new LinkedHashMap<>(values));
       return this;
     }
 
-    public Builder logging(LoggingConfig logging) {
-      this.logging = once("logging", this.logging, logging);
+    /** Directories whose jars are searched for providers and sections, as {@code plugins:}. */
+    public Builder plugins(List<Path> directories) {
+      Objects.requireNonNull(directories, "directories");
+      for (int i = 0; i < directories.size(); i++) {
+        Objects.requireNonNull(directories.get(i), "directories[" + i + "]");
+      }
+      this.plugins = once("plugins", this.plugins, List.copyOf(directories));
+      return this;
+    }
+
+    /** A class loader also searched for sections (after the class path and the plugins). */
+    public Builder classLoader(ClassLoader loader) {
+      this.classLoader = once("classLoader", this.classLoader, loader);
       return this;
     }
 
@@ -252,16 +391,54 @@ public record StrataConfig(
      */
     public StrataConfig build() {
       String src = source == null ? "builder" : source;
+      List<Path> dirs = plugins == null ? List.of() : plugins;
+      ConfigSections found = ConfigSections.in(Plugins.of(dirs, classLoader));
+      Map<String, Map<String, Object>> values = new TreeMap<>();
+      for (String name : sections.keySet()) {
+        if (!found.sections().containsKey(name)) {
+          throw Origin.of(src, name).error(sections.get(name), "one of the sections found, " + found.sections().keySet()
+              + " (a section is found when its module's jar is on the class path or in a plugins directory)");
+        }
+      }
+      found.sections().forEach((name, section) -> {
+        Map<String, ?> given = sections.getOrDefault(name, Map.of());
+        Map<String, Object> m = new LinkedHashMap<>();
+        Set<String> keys = new TreeSet<>();
+        section.settings().forEach(s -> keys.add(s.key()));
+        for (String key : given.keySet()) {
+          if (!keys.contains(key)) {
+            throw Origin.of(src, name + "." + key).error(given.get(key), "one of the keys " + keys + " of " + name);
+          }
+        }
+        for (Setting<?> s : section.settings()) {
+          Object raw = given.get(s.key());
+          m.put(s.key(), raw == null ? s.defaultValue() : s.fromYaml(asYaml(raw), Origin.of(src, name + "." + s.key())));
+        }
+        values.put(name, m);
+      });
       return ConfigCheck.check(
           tiers,
           links,
           LinkMode.WRITE_THROUGH,
           chain == null ? ChainConfig.DEFAULTS : chain,
           writeback == null ? WritebackConfig.DEFAULTS : writeback,
-          kv == null ? KvConfig.DEFAULTS : kv,
-          logging == null ? LoggingConfig.DEFAULTS : logging,
+          values,
+          dirs,
+          found,
           src,
-          path -> Origin.of(src, path));
+          path -> Origin.of(src, path),
+          Set.copyOf(opened));
+    }
+
+    /** A value as the YAML reader types it: whole numbers as {@link Long}, others as {@link Double}. */
+    private static Object asYaml(Object v) {
+      if (v instanceof Integer || v instanceof Short || v instanceof Byte) {
+        return ((Number) v).longValue();
+      }
+      if (v instanceof Float f) {
+        return f.doubleValue();
+      }
+      return v;
     }
   }
 }

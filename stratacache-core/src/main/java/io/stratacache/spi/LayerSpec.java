@@ -1,6 +1,6 @@
 package io.stratacache.spi;
 
-import io.stratacache.config.ByteSize;
+import io.stratacache.core.ByteSize;
 import io.stratacache.core.ConfigException;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -11,16 +11,22 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * How to open one tier: its name, its provider and the provider's settings. Typed getters fail
- * with a {@link ConfigException} that names the source, the tier, the key, the value and what was
- * expected.
+ * How to open one tier: its name, its provider and the provider's settings, and where they were
+ * written. Typed getters fail with a {@link ConfigException} that names the source and line, the
+ * key path, the value and what was expected, e.g. {@code config.yaml:5: tiers[0].pretouch =
+ * "maybe" (expected: true or false)}.
  *
  * @param tier the tier's name in the chain (e.g. {@code hot})
  * @param provider the {@link LayerProvider#name()} to open it with
  * @param settings provider settings (strings, numbers, booleans, lists)
  * @param source where the spec came from, for messages (a file name or {@code builder})
+ * @param path the tier's key path in messages: {@code tiers[i]} for a tier of a configuration,
+ *     {@code tiers.NAME} for a spec made in code
+ * @param lines the line of each setting in {@code source}, and under the empty key the line of
+ *     the tier itself; a key without a line is named without one
  */
-public record LayerSpec(String tier, String provider, Map<String, Object> settings, String source) {
+public record LayerSpec(
+    String tier, String provider, Map<String, Object> settings, String source, String path, Map<String, Integer> lines) {
   /** Every provider understands these keys. */
   public static final Set<String> COMMON_KEYS = Set.of("capacity", "eviction_policy");
 
@@ -29,6 +35,13 @@ public record LayerSpec(String tier, String provider, Map<String, Object> settin
     Objects.requireNonNull(provider, "provider");
     settings = settings == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(settings));
     source = source == null ? "builder" : source;
+    path = path == null ? "tiers." + tier : path;
+    lines = lines == null ? Map.of() : Map.copyOf(lines);
+  }
+
+  /** A spec without lines, named {@code tiers.TIER} in messages. */
+  public LayerSpec(String tier, String provider, Map<String, Object> settings, String source) {
+    this(tier, provider, settings, source, null, null);
   }
 
   /** A spec from code, with the given settings. */
@@ -40,7 +53,7 @@ public record LayerSpec(String tier, String provider, Map<String, Object> settin
   public LayerSpec with(String key, Object value) {
     Map<String, Object> m = new LinkedHashMap<>(settings);
     m.put(key, value);
-    return new LayerSpec(tier, provider, m, source);
+    return new LayerSpec(tier, provider, m, source, path, lines);
   }
 
   /**
@@ -175,10 +188,24 @@ public record LayerSpec(String tier, String provider, Map<String, Object> settin
     return Path.of(s);
   }
 
-  /** A {@link ConfigException} for {@code key} with value {@code value}. */
+  /**
+   * Where {@code key} was written: {@code source:line: path.key}, the line being the key's own, else
+   * the tier's, else none.
+   */
+  public String where(String key) {
+    Integer line = lines.get(key);
+    if (line == null) {
+      line = lines.get("");
+    }
+    return source + (line == null || line <= 0 ? "" : ":" + line) + ": " + path + "." + key;
+  }
+
+  /**
+   * A {@link ConfigException} for {@code key} with value {@code value}: {@code where(key) = value
+   * (expected: expected)}.
+   */
   public ConfigException error(String key, Object value, String expected) {
     return new ConfigException(
-        source + ": tiers." + tier + "." + key + " = " + (value instanceof String ? "\"" + value + "\"" : value)
-            + " (expected: " + expected + ")");
+        where(key) + " = " + (value instanceof String ? "\"" + value + "\"" : value) + " (expected: " + expected + ")");
   }
 }

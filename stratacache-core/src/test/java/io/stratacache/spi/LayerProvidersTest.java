@@ -33,8 +33,9 @@ class LayerProvidersTest {
   @Test
   void unknownName_listsTheAvailableProviders_andNamesTheJar() {
     ConfigException e = assertThrows(ConfigException.class, () -> LayerProviders.forName("redis"));
-    assertEquals("no layer provider named \"redis\" (available: [absent-medium]); add the backend's jar "
-        + "(e.g. stratacache-backend-redis) to the class path", e.getMessage());
+    assertEquals("no layer provider named \"redis\" (expected: one of the providers found: absent-medium from the class "
+        + "path; searched: the class path; add the backend's jar (e.g. stratacache-backend-redis) to the class path or to a "
+        + "directory named under plugins:)", e.getMessage());
   }
 
   /** A class loader that sees the test classes and a services file listing {@code classes}. */
@@ -48,21 +49,26 @@ class LayerProvidersTest {
   @Test
   void badlyNamedProvider_isRefusedNamingItsClass() throws IOException {
     ConfigException e;
+    String loaderName;
     try (URLClassLoader loader = withServices(AbsentMediumProvider.BadlyNamed.class.getName())) {
-      e = assertThrows(ConfigException.class, () -> LayerProviders.load(loader));
+      loaderName = loader.toString();
+      e = assertThrows(ConfigException.class, () -> LayerProviders.in(Plugins.of(List.of(), loader)));
     }
-    assertEquals("layer provider " + AbsentMediumProvider.BadlyNamed.class.getName() + " has name \"Absent Medium\" "
+    assertEquals("layer provider " + AbsentMediumProvider.BadlyNamed.class.getName() + " (from the class loader given to the "
+        + "builder (" + loaderName + ")) has name \"Absent Medium\" "
         + "(expected: lower-case ASCII letters, digits and '-', starting with a letter)", e.getMessage());
   }
 
   @Test
   void twoProvidersOfOneName_areRefusedNamingBoth() throws IOException {
     ConfigException e;
+    String loaderName;
     try (URLClassLoader loader = withServices(AbsentMediumProvider.SameName.class.getName())) {
-      e = assertThrows(ConfigException.class, () -> LayerProviders.load(loader));
+      loaderName = loader.toString();
+      e = assertThrows(ConfigException.class, () -> LayerProviders.in(Plugins.of(List.of(), loader)));
     }
-    assertEquals("two layer providers are named \"absent-medium\": " + AbsentMediumProvider.class.getName() + " and "
-        + AbsentMediumProvider.SameName.class.getName() + " (expected: one jar per provider name on the class path)",
-        e.getMessage());
+    assertEquals("two layer providers are named \"absent-medium\": " + AbsentMediumProvider.class.getName()
+        + " (from the class path) and " + AbsentMediumProvider.SameName.class.getName() + " (from the class loader given to "
+        + "the builder (" + loaderName + ")) (expected: one jar per provider name)", e.getMessage());
   }
 }

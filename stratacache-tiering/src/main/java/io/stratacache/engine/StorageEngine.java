@@ -1,7 +1,7 @@
 package io.stratacache.engine;
 
 import io.stratacache.config.ChainConfig;
-import io.stratacache.config.KvConfig;
+import io.stratacache.config.ConfigSections;
 import io.stratacache.config.LinkConfig;
 import io.stratacache.config.LinkMode;
 import io.stratacache.config.StrataConfig;
@@ -17,6 +17,7 @@ import io.stratacache.spi.LayerProviders;
 import io.stratacache.spi.LayerStats;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.MemoryLayer;
+import io.stratacache.spi.Plugins;
 import io.stratacache.spi.ProbeResult;
 import io.stratacache.spi.Reservation;
 import io.stratacache.tiering.TierChain;
@@ -66,36 +67,32 @@ public final class StorageEngine implements AutoCloseable {
   }
 
   /**
-   * Opens every tier of {@code config} with its provider and wires the chain.
+   * Opens every tier of {@code config} with its provider and wires the chain. Providers are looked
+   * for on the class path and in the jars of {@code config}'s plugins directories; every tier's
+   * provider is found, probed and its settings checked before the first tier opens.
    *
-   * @throws ConfigException if a provider is unknown or a tier's settings are invalid
+   * @throws ConfigException if a provider is unknown or a tier's settings are invalid, naming the
+   *     file, line, key, value and what was expected
    * @throws LayerUnavailableException if a tier's medium cannot be used here
    */
   public static StorageEngine open(StrataConfig config) {
-    return open(notNull(config, "config"), Map.of());
+    return open(notNull(config, "config"), Map.of(), null);
   }
 
   /**
    * Opens the tiers of {@code config} that {@code given} does not already hold (by tier name) and
-   * wires the chain. The engine owns every layer: if opening fails, all of them, given ones
-   * included, are closed.
+   * wires the chain; {@code loader} (may be {@code null}) is searched for providers after the class
+   * path and the plugins directories. The engine owns every layer: if opening fails, all of them,
+   * given ones included, are closed.
    */
-  private static StorageEngine open(StrataConfig config, Map<String, MemoryLayer> given) {
+  private static StorageEngine open(StrataConfig config, Map<String, MemoryLayer> given, ClassLoader loader) {
     List<MemoryLayer> layers = new ArrayList<>();
     boolean success = false;
     try {
-      for (TierConfig t : config.tiers()) {
-        MemoryLayer layer = given.get(t.name());
-        if (layer == null) {
-          LayerProvider provider = LayerProviders.forName(t.provider());
-          ProbeResult probe = provider.probe();
-          if (!probe.available()) {
-            throw new LayerUnavailableException(
-                config.source() + ": tier '" + t.name() + "' (provider " + t.provider() + ") is unavailable: " + probe.reason());
-          }
-          layer = provider.open(t.toSpec(config.source()));
-        }
-        layers.add(layer);
+      List<LayerProvider> providers = providersFor(config, given, loader);
+      for (int i = 0; i < providers.size(); i++) {
+        MemoryLayer layer = given.get(config.tiers().get(i).name());
+        layers.add(layer != null ? layer : providers.get(i).open(config.spec(i)));
       }
       StorageEngine engine = assemble(config, layers);
       success = true;
@@ -106,6 +103,37 @@ public final class StorageEngine implements AutoCloseable {
         given.values().stream().filter(l -> !layers.contains(l)).forEach(StorageEngine::closeQuietly);
       }
     }
+  }
+
+  /**
+   * The provider of each tier ({@code null} for a given layer), each found, probed and its tier's
+   * settings checked, before anything opens.
+   */
+  private static List<LayerProvider> providersFor(StrataConfig config, Map<String, MemoryLayer> given, ClassLoader loader) {
+    Plugins plugins = Plugins.of(config.plugins(), loader);
+    LayerProviders found = LayerProviders.in(plugins);
+    ConfigSections sections = ConfigSections.in(plugins);
+    List<LayerProvider> providers = new ArrayList<>();
+    for (int i = 0; i < config.tiers().size(); i++) {
+      TierConfig t = config.tiers().get(i);
+      if (given.containsKey(t.name())) {
+        providers.add(null);
+        continue;
+      }
+      LayerProvider provider = found.providers().get(t.provider());
+      if (provider == null) {
+        throw new ConfigException(config.where("tiers[" + i + "].provider") + " = \"" + t.provider() + "\" ("
+            + found.missing(t.provider()) + ")");
+      }
+      ProbeResult probe = provider.probe();
+      if (!probe.available()) {
+        throw new LayerUnavailableException(config.where("tiers[" + i + "]") + " (tier '" + t.name() + "', provider "
+            + t.provider() + ") is unavailable: " + probe.reason());
+      }
+      sections.checkTier(config.spec(i));
+      providers.add(provider);
+    }
+    return providers;
   }
 
   /**
@@ -347,6 +375,7 @@ public final class StorageEngine implements AutoCloseable {
   public static final class Builder {
     private final StrataConfig.Builder config = StrataConfig.builder();
     private final Map<String, MemoryLayer> opened = new LinkedHashMap<>();
+    private ClassLoader classLoader;
     private Boolean promoteOnHit;
     private Boolean demoteOnEvict;
 
@@ -371,7 +400,7 @@ public final class StorageEngine implements AutoCloseable {
       if (opened.putIfAbsent(layer.name(), layer) != null) {
         throw new ConfigException("builder: tier \"" + layer.name() + "\" was already added (expected: unique tier names)");
       }
-      config.tier(layer.name(), provider, Map.of());
+      config.openedTier(layer.name(), provider);
       return this;
     }
 
@@ -402,9 +431,32 @@ public final class StorageEngine implements AutoCloseable {
       return this;
     }
 
-    public Builder kv(KvConfig kv) {
-      notNull(kv, "kv");
-      config.kv(kv);
+    /**
+     * The values of a module's configuration section (e.g. {@code kv}), as YAML would give them;
+     * see {@link StrataConfig.Builder#section}.
+     */
+    public Builder section(String name, Map<String, ?> values) {
+      notNull(name, "name");
+      notNull(values, "values");
+      config.section(name, values);
+      return this;
+    }
+
+    /** Directories whose jars are searched for providers and sections, as {@code plugins:}. */
+    public Builder plugins(List<Path> directories) {
+      notNull(directories, "directories");
+      config.plugins(directories);
+      return this;
+    }
+
+    /**
+     * A class loader searched for providers and sections after the class path and the plugins
+     * directories (e.g. one an application made over jars it downloaded).
+     */
+    public Builder classLoader(ClassLoader loader) {
+      notNull(loader, "loader");
+      config.classLoader(loader);
+      classLoader = loader;
       return this;
     }
 
@@ -434,7 +486,7 @@ public final class StorageEngine implements AutoCloseable {
         opened.values().forEach(StorageEngine::closeQuietly);
         throw e;
       }
-      return open(checked, opened);
+      return open(checked, opened, classLoader);
     }
   }
 }

@@ -19,12 +19,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class WritebackWorkerTest {
-  private static final WritebackConfig FAST = new WritebackConfig(
-      Duration.ofMillis(1), Duration.ofMillis(1), Duration.ofMillis(8), Duration.ofSeconds(5), 1 << 20,
-      WritebackConfig.Backpressure.BLOCK);
-  private static final WritebackConfig QUICK_CLOSE = new WritebackConfig(
-      Duration.ofMillis(1), Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(30), 1 << 20,
-      WritebackConfig.Backpressure.BLOCK);
+  private static final WritebackConfig FAST = WritebackConfig.builder()
+      .flushInterval(Duration.ofMillis(1)).retryBackoffMin(Duration.ofMillis(1)).retryBackoffMax(Duration.ofMillis(8))
+      .closeTimeout(Duration.ofSeconds(5)).maxDirtyBytes(1 << 20).build();
+  private static final WritebackConfig QUICK_CLOSE = FAST.toBuilder()
+      .retryBackoffMax(Duration.ofMillis(2)).closeTimeout(Duration.ofMillis(30)).build();
 
   private static ArtifactId id(int i) {
     return ArtifactId.of("wb", "a" + i);

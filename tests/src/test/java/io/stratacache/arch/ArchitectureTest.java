@@ -1,6 +1,7 @@
 package io.stratacache.arch;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
@@ -91,6 +92,17 @@ class ArchitectureTest {
   void adapters_useOnlyCoreAndTheEngineApi() {
     check(noClasses().that().resideInAnyPackage(ADAPTERS_KV, ADAPTERS_PARAMS, ADAPTERS_DJL)
         .should().dependOnClassesThat().resideInAnyPackage(BACKENDS, TIERING, WRITEBACK, CLI, BENCH));
+  }
+
+  @Test
+  void packages_areFreeOfCycles() {
+    check(slices().matching("io.stratacache.(*)..").should().beFreeOfCycles());
+  }
+
+  @Test
+  void spi_dependsOnNeitherConfigNorEngine() {
+    check(noClasses().that().resideInAPackage(SPI)
+        .should().dependOnClassesThat().resideInAnyPackage(CONFIG, WRITEBACK, TIERING, ENGINE));
   }
 
   @Test

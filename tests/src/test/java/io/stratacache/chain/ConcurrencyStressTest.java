@@ -11,6 +11,7 @@ import io.stratacache.core.ArtifactType;
 import io.stratacache.core.CapacityException;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.spi.Lease;
+import io.stratacache.testkit.EngineInvariants;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;

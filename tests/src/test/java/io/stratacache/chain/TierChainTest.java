@@ -19,6 +19,7 @@ import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.Reservation;
+import io.stratacache.testkit.EngineInvariants;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -30,6 +31,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.Arguments;
@@ -37,11 +39,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The chain's contracts over {write-through, write-back} × {2, 3 tiers} × artifact sizes, each
- * test followed by {@link EngineInvariants#check}. Tiers are {@code t0} (head), {@code t1},
+ * test followed by the {@link EngineInvariants} checks. Tiers are {@code t0} (head), {@code t1},
  * {@code t2}; each holds {@value #HEAD_SLOTS}, twice and four times as many artifacts.
  */
 @ParameterizedClass(name = "{0} x {1} tiers x {2} bytes")
 @MethodSource("chains")
+@ExtendWith(EngineInvariants.class)
 class TierChainTest {
   static final int HEAD_SLOTS = 16;
 
@@ -75,9 +78,9 @@ class TierChainTest {
   void open() {
     // a flush interval longer than any test: write-back reaches lower tiers only through flush()
     // or eviction, so what the tests see does not depend on the worker's timing
-    StorageEngine.Builder b = StorageEngine.builder().writeback(new WritebackConfig(
-        Duration.ofHours(1), Duration.ofMillis(1), Duration.ofMillis(50), Duration.ofSeconds(10), 1L << 30,
-        WritebackConfig.Backpressure.BLOCK));
+    StorageEngine.Builder b = StorageEngine.builder().writeback(WritebackConfig.builder()
+        .flushInterval(Duration.ofHours(1)).retryBackoffMin(Duration.ofMillis(1)).retryBackoffMax(Duration.ofMillis(50))
+        .closeTimeout(Duration.ofSeconds(10)).build());
     for (int i = 0; i < tierCount; i++) {
       // room for exactly HEAD_SLOTS << i artifacts, plus slack for the allocator's alignment
       b.tier("t" + i, "cpu", Map.of("capacity", (long) (HEAD_SLOTS << i) * size + 4096));
@@ -90,11 +93,10 @@ class TierChainTest {
   }
 
   @AfterEach
-  void checkAndClose() {
+  void close() {
     try {
-      EngineInvariants.check(engine);
-    } finally {
       engine.close();
+    } finally {
       arena.close();
     }
   }

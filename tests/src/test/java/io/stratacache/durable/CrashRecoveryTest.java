@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.stratacache.backend.cxl.CxlLayer;
 import io.stratacache.backend.ssd.SsdLayer;
 import io.stratacache.core.ArtifactId;
-import io.stratacache.fault.Seeds;
+import io.stratacache.testkit.Seeds;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.MemoryLayer;
 import java.io.IOException;

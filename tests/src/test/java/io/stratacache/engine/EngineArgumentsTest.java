@@ -105,7 +105,10 @@ class EngineArgumentsTest {
         new Call("builder.link", "to", () -> StorageEngine.builder().link("a", null, LinkMode.WRITE_BACK)),
         new Call("builder.link", "mode", () -> StorageEngine.builder().link("a", "b", null)),
         new Call("builder.writeback", "writeback", () -> StorageEngine.builder().writeback(null)),
-        new Call("builder.kv", "kv", () -> StorageEngine.builder().kv(null)));
+        new Call("builder.section", "name", () -> StorageEngine.builder().section(null, Map.of())),
+        new Call("builder.section", "values", () -> StorageEngine.builder().section("kv", null)),
+        new Call("builder.plugins", "directories", () -> StorageEngine.builder().plugins(null)),
+        new Call("builder.classLoader", "loader", () -> StorageEngine.builder().classLoader(null)));
   }
 
   @TestFactory

@@ -17,6 +17,7 @@ import io.stratacache.spi.LayerSpec;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.MemoryLayer;
 import io.stratacache.spi.Reservation;
+import io.stratacache.testkit.FaultyLayer;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

@@ -15,6 +15,8 @@ import io.stratacache.spi.LayerSpec;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.MemoryLayer;
 import io.stratacache.spi.Reservation;
+import io.stratacache.testkit.FaultyLayer;
+import io.stratacache.testkit.Seeds;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;

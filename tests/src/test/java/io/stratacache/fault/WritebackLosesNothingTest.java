@@ -15,6 +15,8 @@ import io.stratacache.spi.LayerProviders;
 import io.stratacache.spi.LayerSpec;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.MemoryLayer;
+import io.stratacache.testkit.FaultyLayer;
+import io.stratacache.testkit.Seeds;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -106,8 +108,9 @@ class WritebackLosesNothingTest {
     MemoryLayer head = LayerProviders.forName("cpu").open(LayerSpec.of("hot", "cpu", Map.of("capacity", "1MiB")));
     MemoryLayer lower = LayerProviders.forName(lowerProvider).open(LayerSpec.of("cold", lowerProvider, lowerTier(lowerProvider, media)));
     FaultyLayer cold = FaultyLayer.wrap(lower).seed(seed).putFailureRate(0.2).latency(lowerLatency).build();
-    WritebackConfig writeback = new WritebackConfig(Duration.ofMillis(1), Duration.ofMillis(1), Duration.ofMillis(20),
-        Duration.ofSeconds(120), maxDirtyBytes, backpressure);
+    WritebackConfig writeback = WritebackConfig.builder()
+        .flushInterval(Duration.ofMillis(1)).retryBackoffMin(Duration.ofMillis(1)).retryBackoffMax(Duration.ofMillis(20))
+        .closeTimeout(Duration.ofSeconds(120)).maxDirtyBytes(maxDirtyBytes).backpressure(backpressure).build();
 
     long refused = 0;
     EngineStats before;

@@ -2,7 +2,7 @@ package io.stratacache.kv;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.stratacache.config.KvConfig;
+import io.stratacache.kv.KvConfig;
 import io.stratacache.config.LinkMode;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.spi.LayerStats;
@@ -68,11 +68,11 @@ abstract class KvEngineFixture {
   }
 
   protected static KvConfig kv(int chunkSize, boolean bundle, boolean partial) {
-    return new KvConfig(chunkSize, bundle, partial, "stable", false);
+    return KvConfig.builder().chunkSize(chunkSize).bundleLayers(bundle).savePartialChunks(partial).build();
   }
 
   protected static KvConfig kvWithHeader(int chunkSize, boolean bundle, boolean partial) {
-    return new KvConfig(chunkSize, bundle, partial, "stable", true);
+    return KvConfig.builder().chunkSize(chunkSize).bundleLayers(bundle).savePartialChunks(partial).tensorHeaderInPayload(true).build();
   }
 
   /** A cache of {@code model} over the test's engine, with {@code layers} layers of {@code layout}. */

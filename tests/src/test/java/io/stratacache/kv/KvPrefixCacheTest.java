@@ -581,12 +581,12 @@ class KvPrefixCacheTest extends KvEngineFixture {
     b.layers(2);
     assertEquals("builder: layers was already set to 2", assertThrows(ConfigException.class, () -> b.layers(3)).getMessage());
     UnaryOperator<KvPrefixCache.Builder> base = x -> x.model("m").layout(LAYOUT).layers(2);
-    var e = assertThrows(ConfigException.class,
-        () -> base.apply(KvPrefixCache.builder(engine)).config(new io.stratacache.config.KvConfig(0, true, true, "stable", false)).build());
-    assertEquals("kv.chunk_size: 0 (expected: > 0)", e.getMessage());
-    e = assertThrows(ConfigException.class,
-        () -> base.apply(KvPrefixCache.builder(engine)).config(new io.stratacache.config.KvConfig(16, true, true, "safetensors", false)).build());
-    assertTrue(e.getMessage().startsWith("kv.tensor_codec: \"safetensors\""), e.getMessage());
+    assertEquals("chunkSize: 0 (expected: a positive number of tokens, e.g. 256)",
+        assertThrows(IllegalArgumentException.class, () -> KvConfig.builder().chunkSize(0)).getMessage());
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> KvConfig.builder().tensorCodec("safetensors"))
+        .getMessage().startsWith("tensorCodec: \"safetensors\" (expected: \"stable\""));
+    assertEquals("chunkSize was already set to 16",
+        assertThrows(IllegalStateException.class, () -> KvConfig.builder().chunkSize(16).chunkSize(32)).getMessage());
     assertThrows(IllegalArgumentException.class, () -> base.apply(KvPrefixCache.builder(engine)).tensorParallel(2, 2).build());
   }
 
@@ -594,7 +594,7 @@ class KvPrefixCacheTest extends KvEngineFixture {
   void defaults_comeFromTheEngineConfiguration() {
     KvPrefixCache cache = KvPrefixCache.builder(engine).model("m").layout(LAYOUT).layers(LAYERS).build();
     try {
-      assertEquals(engine.config().kv(), cache.config());
+      assertEquals(KvConfig.from(engine.config()), cache.config());
       assertEquals(256, cache.config().chunkSize());
       int[] tokens = KvTestSupport.tokens(300, random);
       assertEquals(2, cache.chunkKeys(tokens).size());

@@ -7,7 +7,7 @@ import io.stratacache.config.LinkMode;
 import io.stratacache.config.WritebackConfig;
 import io.stratacache.engine.EngineStats;
 import io.stratacache.engine.StorageEngine;
-import io.stratacache.fault.FaultyLayer;
+import io.stratacache.testkit.FaultyLayer;
 import io.stratacache.fault.QuietLogs;
 import io.stratacache.spi.LayerProviders;
 import io.stratacache.spi.LayerSpec;

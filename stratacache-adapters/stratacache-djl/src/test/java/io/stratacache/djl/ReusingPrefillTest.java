@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.stratacache.config.KvConfig;
+import io.stratacache.kv.KvConfig;
 import io.stratacache.config.LinkMode;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.kv.KvPrefixCache;
@@ -59,7 +59,7 @@ class ReusingPrefillTest {
   void warmPrefill_matchesColdLogitsAndComputesOnlyTheRest() {
     try (StorageEngine engine = engine(); PagedKvCache cache = new PagedKvCache(model.config(), 128, 16);
         KvPrefixCache kv = KvPrefixCache.builder(engine).model("tiny").layout(ReusingPrefill.layoutOf(cache))
-            .layers(model.config().numLayers()).config(new KvConfig(16, true, false, "stable", false)).build()) {
+            .layers(model.config().numLayers()).config(KvConfig.builder().chunkSize(16).savePartialChunks(false).build()).build()) {
       ReusingPrefill prefill = new ReusingPrefill(model, cache, kv);
       int[] shared = prompt(new int[] {ByteTokenizer.BOS}, 95, 1);   // 96 tokens: 6 chunks
       int[] first = prompt(shared, 21, 2);
@@ -93,7 +93,7 @@ class ReusingPrefillTest {
   void fullyCachedPrompt_stillComputesItsLastToken() {
     try (StorageEngine engine = engine(); PagedKvCache cache = new PagedKvCache(model.config(), 64, 16);
         KvPrefixCache kv = KvPrefixCache.builder(engine).model("tiny").layout(ReusingPrefill.layoutOf(cache))
-            .layers(model.config().numLayers()).config(new KvConfig(16, true, true, "stable", false)).build()) {
+            .layers(model.config().numLayers()).config(KvConfig.builder().chunkSize(16).build()).build()) {
       ReusingPrefill prefill = new ReusingPrefill(model, cache, kv);
       int[] tokens = prompt(new int[] {ByteTokenizer.BOS}, 47, 4);
       ReusingPrefill.Result cold;

@@ -1,7 +1,5 @@
 package io.stratacache.kv;
 
-import io.stratacache.config.KvConfig;
-import io.stratacache.config.LoggingConfig;
 import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.ConfigException;
@@ -77,7 +75,7 @@ public final class KvPrefixCache implements AutoCloseable {
     this.leases = new KvLeaseRegistry(stats.expiredLeases, b.model);
     this.runner = new KvBatchRunner(b.executor);
     this.leaseTimeout = b.leaseTimeout;
-    this.logging = engine.config().logging();
+    this.logging = LoggingConfig.from(engine.config());
     this.evictions = engine.admin().onEviction(this::onEvicted);
   }
 
@@ -524,14 +522,7 @@ public final class KvPrefixCache implements AutoCloseable {
         throw new ConfigException("builder: layers is not set (expected: the model's layer count)");
       }
       if (config == null) {
-        config = engine.config().kv();
-      }
-      if (config.chunkSize() <= 0) {
-        throw new ConfigException("kv.chunk_size: " + config.chunkSize() + " (expected: > 0)");
-      }
-      if (!TensorCodec.NAME.equals(config.tensorCodec())) {
-        throw new ConfigException(
-            "kv.tensor_codec: \"" + config.tensorCodec() + "\" (expected: \"stable\"; KV chunks are raw C-order tensors)");
+        config = KvConfig.from(engine.config());
       }
       if (leaseTimeout == null) {
         leaseTimeout = Duration.ofSeconds(30);

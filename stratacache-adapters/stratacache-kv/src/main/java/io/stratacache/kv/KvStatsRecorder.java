@@ -1,6 +1,5 @@
 package io.stratacache.kv;
 
-import io.stratacache.config.LoggingConfig;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;

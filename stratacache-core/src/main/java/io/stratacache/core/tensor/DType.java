@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * Element types of tensors, named as safetensors names them ({@link #safetensorsName()}), with
@@ -73,7 +74,7 @@ public enum DType {
    * @throws IllegalArgumentException naming the value and the known names
    */
   public static DType forName(String name) {
-    String n = name.strip().toUpperCase(Locale.ROOT);
+    String n = Objects.requireNonNull(name, "name").strip().toUpperCase(Locale.ROOT);
     switch (n) {
       case "FLOAT" -> n = "F32";
       case "HALF" -> n = "F16";

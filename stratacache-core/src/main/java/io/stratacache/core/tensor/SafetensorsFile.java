@@ -9,6 +9,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -47,6 +48,7 @@ public final class SafetensorsFile implements AutoCloseable {
    * @throws StrataCacheException if the file cannot be read
    */
   public static SafetensorsFile open(Path path) {
+    Objects.requireNonNull(path, "path");
     Arena arena = Arena.ofShared();
     boolean success = false;
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {

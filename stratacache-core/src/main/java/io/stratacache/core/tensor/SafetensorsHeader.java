@@ -19,6 +19,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -52,6 +53,8 @@ public record SafetensorsHeader(Map<String, TensorEntry> entries, Map<String, St
    *     SafetensorsLayout#MAX_HEADER_BYTES}, or runs past the end
    */
   public static long headerLength(MemorySegment bytes, String where) {
+    Objects.requireNonNull(bytes, "bytes");
+    Objects.requireNonNull(where, "where");
     long size = bytes.byteSize();
     if (size < SafetensorsLayout.HEADER_OFFSET) {
       throw new CodecException(where + ": " + size + " bytes (expected: at least " + SafetensorsLayout.HEADER_OFFSET
@@ -87,6 +90,8 @@ public record SafetensorsHeader(Map<String, TensorEntry> entries, Map<String, St
    * @throws CodecException naming what is wrong
    */
   public static SafetensorsHeader parse(byte[] json, long dataBytes, String where) {
+    Objects.requireNonNull(json, "json");
+    Objects.requireNonNull(where, "where");
     ObjectNode root;
     try (JsonParser p = JSON.createParser(json)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {

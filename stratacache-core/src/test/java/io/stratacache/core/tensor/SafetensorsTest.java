@@ -193,6 +193,8 @@ class SafetensorsTest {
       assertEquals(t, DType.forName(t.torchName()));
       assertEquals(t, DType.forName(t.safetensorsName()));
     }
+    assertEquals("name", assertThrows(NullPointerException.class, () -> DType.forName(null)).getMessage());
+    assertEquals("path", assertThrows(NullPointerException.class, () -> SafetensorsFile.open(null)).getMessage());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DType.forName("q4"));
     assertTrue(e.getMessage().startsWith("dtype \"q4\" (expected: one of [F32, F16, BF16,"), e.getMessage());
   }

@@ -1,6 +1,6 @@
 package io.stratacache.djl.bench;
 
-import io.stratacache.config.KvConfig;
+import io.stratacache.kv.KvConfig;
 import io.stratacache.djl.ByteTokenizer;
 import io.stratacache.djl.Checkpoint;
 import io.stratacache.djl.CheckpointGenerator;
@@ -122,7 +122,7 @@ public final class InferenceBenchmark {
           StorageEngine engine = StorageEngine.builder().tier("cpu", "cpu", Map.of("capacity", "1GiB")).build();
           PagedKvCache cache = new PagedKvCache(MODEL, 2 * prompt / 16 + 8, 16);
           KvPrefixCache kv = KvPrefixCache.builder(engine).model("bench").layout(ReusingPrefill.layoutOf(cache))
-              .layers(MODEL.numLayers()).config(new KvConfig(256, true, false, "stable", false)).build()) {
+              .layers(MODEL.numLayers()).config(KvConfig.builder().chunkSize(256).savePartialChunks(false).build()).build()) {
         ReusingPrefill prefill = new ReusingPrefill(new LlamaModel(weights, 512), cache, kv);
         try (KvSequence seq = cache.newSequence()) {
           prefill.prefill(seq, prefix); // stores the 15 shared chunks

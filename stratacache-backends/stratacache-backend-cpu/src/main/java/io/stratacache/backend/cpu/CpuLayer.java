@@ -67,6 +67,10 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li><b>Locking.</b> One {@link ReentrantLock} guards the index, the policy, the allocator and
  *       the counters; nothing slow runs under it (no copy, no listener). {@link #contains} reads a
  *       concurrent index without it.
+ *   <li><b>Parts.</b> The allocator ({@link SlabAllocator}), the lease groups ({@link
+ *       LeaseGroups}) and the make-room protocol ({@link RoomMaker}) are classes of their own; this
+ *       class keeps the index, its entries' reference counts and the two adapters the protocol
+ *       needs, all under one lock. At about 700 lines it is over the usual size for that reason.
  *   <li><b>Close.</b> Waits for nothing: the slab's arena is closed at once. Leases still open
  *       throw {@link io.stratacache.core.LeaseClosedException} from their accessors; a segment
  *       obtained earlier faults with {@link IllegalStateException} instead of reading freed

@@ -10,9 +10,12 @@ import io.stratacache.spi.ProbeResult;
  * file or a regular or {@code /dev/shm} file.
  */
 public final class CxlLayerProvider implements LayerProvider {
+  /** The provider's configuration name. */
+  public static final String NAME = "cxl";
+
   @Override
   public String name() {
-    return "cxl";
+    return NAME;
   }
 
   /**

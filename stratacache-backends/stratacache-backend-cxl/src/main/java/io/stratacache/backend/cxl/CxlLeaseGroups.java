@@ -5,17 +5,20 @@ import java.lang.foreign.MemorySegment;
 import java.util.function.Consumer;
 
 /**
- * The arenas that lease views of one layer live in: leases taken while others are open join one
- * {@link RefCountedArena}, up to {@value #SIZE} per group, so that a prefix of many chunks leased
- * together and released together pays one arena close per group instead of one per lease.
+ * The arenas that lease views of one layer live in: leases that one thread takes while its earlier
+ * ones are open join one {@link RefCountedArena}, up to {@value #SIZE} per group, so that a prefix
+ * of many chunks leased together and released together pays one arena close per group instead of
+ * one per lease.
  *
- * <p>Design: the group new leases join holds one reference of its own, and each open lease one.
- * A group stops taking leases when it has taken {@value #SIZE}, or as soon as it has no open lease
- * (so an idle group never keeps slots held); its own reference is then given back, and the last
- * release closes the arena. Each lease's slot stays held ({@link CxlHolds}) until its group's
- * arena closes, since until then a segment kept past the lease's close still reads the slot; so no
- * process frees or reuses the slot while any view of it works. The price: a slot whose lease is
- * closed stays held, and not evictable, while other leases of its group are open.
+ * <p>Design: a group is joined by the thread that started it only, and holds one reference of its
+ * own while it may be joined, plus one per open lease. It stops taking leases when it has taken
+ * {@value #SIZE}, or as soon as it has no open lease (so an idle group never keeps slots held);
+ * its own reference is then given back, and the last release closes the arena. Each lease's slot
+ * stays held ({@link CxlHolds}) until its group's arena closes, since until then a segment kept
+ * past the lease's close still reads the slot; so no process frees or reuses the slot while any
+ * view of it works. The price: a slot whose lease is closed stays held, and not evictable, while
+ * leases the same thread took with it are open. Groups are per thread so that threads reading at
+ * the same time never keep each other's slots held.
  *
  * <p>Closing a shared arena is a handshake with every thread (about 20 µs here, whatever its
  * size), against about a microsecond for the rest of a lease of a small artifact.
@@ -30,17 +33,18 @@ final class CxlLeaseGroups {
   private final CxlGuard guard;
   private final Runnable ended;
   private final Consumer<Group> onClose = this::closed;
-  /** The group new leases join, or null; guarded by this. */
-  private Group current;
+  /** Per thread, the group its next lease joins if that group is still joinable. */
+  private final ThreadLocal<Group> current = new ThreadLocal<>();
 
   /** Leases sharing one arena. */
   static final class Group {
     final RefCountedArena arena;
     /** Slots of the group's leases, one per lease; complete once the arena is closed. */
     final int[] slots = new int[SIZE];
-    /** Guarded by the groups: leases taken and leases open. */
+    /** Guarded by the group: leases taken, leases open, and whether leases may still join. */
     int taken;
     int open;
+    boolean joinable = true;
 
     private Group(Consumer<Group> onClose) {
       this.arena = new RefCountedArena(() -> onClose.accept(this));
@@ -63,25 +67,30 @@ final class CxlLeaseGroups {
    * group; {@code started} is told of a new group before anything joins it.
    */
   Group join(int s, Runnable started) {
-    Group full = null;
-    Group g;
-    synchronized (this) {
-      g = current;
-      if (g == null) {
-        started.run();
-        g = new Group(onClose);
-        current = g;
-      }
-      g.arena.acquire(); // cannot fail: the current group holds a reference of its own
-      g.slots[g.taken++] = s;
-      g.open++;
-      if (g.taken == SIZE) {
-        current = null;
-        full = g;
+    Group g = current.get();
+    if (g != null) {
+      synchronized (g) {
+        if (g.joinable) {
+          return add(g, s);
+        }
       }
     }
-    if (full != null) {
-      full.arena.release(); // the group's own reference; the new lease still holds one
+    started.run();
+    g = new Group(onClose);
+    current.set(g);
+    synchronized (g) {
+      return add(g, s);
+    }
+  }
+
+  /** Adds a lease of slot {@code s} to {@code g}, which is joinable and locked. */
+  private Group add(Group g, int s) {
+    g.arena.acquire(); // cannot fail: a joinable group holds a reference of its own
+    g.slots[g.taken++] = s;
+    g.open++;
+    if (g.taken == SIZE) {
+      g.joinable = false;
+      g.arena.release(); // the group's own reference; the new lease still holds one
     }
     return g;
   }
@@ -94,14 +103,17 @@ final class CxlLeaseGroups {
   /** A lease of {@code g} was closed; called once per lease, with no lock held. */
   void leave(Group g) {
     boolean idle;
-    synchronized (this) {
+    synchronized (g) {
       g.open--;
-      idle = g.open == 0 && current == g;
+      idle = g.open == 0 && g.joinable;
       if (idle) {
-        current = null;
+        g.joinable = false;
       }
     }
     if (idle) {
+      if (current.get() == g) {
+        current.remove();
+      }
       g.arena.release(); // the group's own reference
     }
     g.arena.release();

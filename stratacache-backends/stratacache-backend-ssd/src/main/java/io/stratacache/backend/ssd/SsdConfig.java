@@ -2,6 +2,10 @@ package io.stratacache.backend.ssd;
 
 import io.stratacache.spi.EvictionPolicy;
 import io.stratacache.spi.LayerSpec;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -118,6 +122,59 @@ public record SsdConfig(
         seconds(cleanup),
         (int) alignment,
         verify.equals("always"));
+  }
+
+  /**
+   * Checks, without changing anything, that {@code path} (the tier's {@code path} setting, or the
+   * default) is a directory or does not exist yet.
+   *
+   * @throws io.stratacache.core.ConfigException naming the key, the value and what the path is
+   */
+  public static void checkPath(LayerSpec spec, Path path) {
+    if (Files.exists(path) && !Files.isDirectory(path)) {
+      throw spec.error("path", pathValue(spec, path),
+          "a directory; " + path + " is " + (Files.isRegularFile(path) ? "a regular file" : "not a directory"));
+    }
+  }
+
+  /**
+   * Creates directory {@code path} (and its parents) if it is missing.
+   *
+   * @throws io.stratacache.core.ConfigException naming the key, the value and why it cannot be
+   *     created (never a Java exception's class name)
+   */
+  public static void createDirectory(LayerSpec spec, Path path) {
+    checkPath(spec, path);
+    if (Files.isDirectory(path)) {
+      return;
+    }
+    Path absolute = path.toAbsolutePath().normalize();
+    for (Path p = absolute.getParent(); p != null; p = p.getParent()) {
+      if (Files.exists(p)) {
+        if (!Files.isDirectory(p)) {
+          throw spec.error("path", pathValue(spec, path), "a directory that can be created; " + p + " is not a directory");
+        }
+        break;
+      }
+    }
+    try {
+      Files.createDirectories(absolute);
+    } catch (AccessDeniedException e) {
+      throw spec.error("path", pathValue(spec, path),
+          "a directory that can be created; permission denied on " + (e.getFile() == null ? absolute : e.getFile()));
+    } catch (FileSystemException e) {
+      String reason = e.getReason() != null ? e.getReason() : "cannot create it";
+      throw spec.error("path", pathValue(spec, path), "a directory that can be created; " + reason + " ("
+          + (e.getFile() == null ? absolute : e.getFile()) + ")");
+    } catch (IOException e) {
+      throw spec.error("path", pathValue(spec, path), "a directory that can be created; " + e.getMessage());
+    }
+  }
+
+  /** The {@code path} setting as written, or the default path when it is not set. */
+  private static Object pathValue(LayerSpec spec, Path path) {
+    Object raw = spec.settings().get("path");
+    return raw != null ? raw : path.toString();
   }
 
   private static Duration seconds(double s) {

@@ -6,7 +6,6 @@ import io.stratacache.core.CapacityException;
 import io.stratacache.core.CodecException;
 import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.core.StrataCacheException;
-import io.stratacache.core.codec.Crc32c;
 import io.stratacache.core.codec.RecordCodec;
 import io.stratacache.core.codec.RecordLayout;
 import io.stratacache.spi.Capability;
@@ -21,7 +20,6 @@ import io.stratacache.spi.RoomMaker;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -34,20 +32,13 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.Queue;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
@@ -61,6 +52,12 @@ import java.util.function.Predicate;
  * (see {@link SsdPaths} for the tree), crash-safe and found again after a restart.
  *
  * <h2>Design</h2>
+ *
+ * <p><b>Parts.</b> The file-system side (tree, record writes, batched syncs, quarantine) is {@link
+ * SsdRecordFiles}; the shared mappings and their idle list are {@link SsdMappings}; the byte
+ * accounting and the make-room side are {@link SsdSpace}; recovery is {@link SsdRecovery}. This
+ * class keeps the index and the store, load, delete and expiry paths, which share the stripe and
+ * state locks and their lock order; at about 850 lines it is over the usual size for that reason.
  *
  * <p><b>Index.</b> Memory holds id &rarr; {@link Entry} (file, record size, meta, last access,
  * lease and pin counts). It is rebuilt at open by {@link SsdRecovery} from the record headers.
@@ -84,7 +81,7 @@ import java.util.function.Predicate;
  * when the mapping is unmapped: one arena close per mapping, none per lease. A segment kept past
  * its lease's close reads the record's own bytes (a record file is never written in place) until
  * the mapping is unmapped, and faults from then on; the mapping outlives its last lease (up to {@value
- * #IDLE_MAPPINGS} idle ones, least recently used unmapped first) so that the next load of the
+ * SsdMappings#IDLE} idle ones, least recently used unmapped first) so that the next load of the
  * record skips the open, the mapping and its page faults. Mapping rather than reading into memory
  * the lease owns is a measured choice ({@code SsdLeaseStrategyBenchmark}): from 4 MiB up it is
  * 1.5 to 3 times faster, since a copy target must be zeroed and faulted in or pooled, and copied
@@ -111,10 +108,6 @@ import java.util.function.Predicate;
  * artifact's last access is its file's modification time (its store).
  */
 public final class SsdLayer implements MemoryLayer {
-  /** Largest buffer of a gathering write. */
-  static final long WRITE_PIECE = 1L << 30;
-  /** Mappings kept for later loads after their last lease closed. */
-  static final int IDLE_MAPPINGS = 1024;
   private static final int STRIPES = 256;
   private static final System.Logger LOG = System.getLogger(SsdLayer.class.getName());
 
@@ -129,18 +122,12 @@ public final class SsdLayer implements MemoryLayer {
   private final ReentrantLock state = new ReentrantLock();
   private final Map<ArtifactId, Entry> index = new HashMap<>();
   private final EvictionPolicy policy;
-  private long usedBytes;
-  private long reservedBytes;
-  private final RoomMaker<Entry> room = new RoomMaker<>(state, new RoomIndex());
+  private final SsdSpace space;
+  private final RoomMaker<Entry> room;
 
   private final ReentrantReadWriteLock[] stripes = new ReentrantReadWriteLock[STRIPES];
-  /** Entries whose mapping no lease uses, least recently released first; guarded by the state lock. */
-  private final LinkedHashMap<Entry, Boolean> idleMappings = new LinkedHashMap<>();
-  private final Queue<Arena> unmapQueue = new ConcurrentLinkedQueue<>();
-  private final AtomicLong fileCounter = new AtomicLong();
-  private final Set<Path> unsynced = ConcurrentHashMap.newKeySet();
-  private final Set<Path> unsyncedDirs = ConcurrentHashMap.newKeySet();
-  private final AtomicIntegerArray leafDirs = new AtomicIntegerArray(256);
+  private final SsdMappings mappings = new SsdMappings(state, e -> index.get(e.id) == e && !this.closed);
+  private final SsdRecordFiles files;
   private final ScheduledExecutorService background;
   private volatile boolean closed;
   private final Object closeLock = new Object();
@@ -148,29 +135,10 @@ public final class SsdLayer implements MemoryLayer {
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
   private final LongAdder puts = new LongAdder();
-  private final LongAdder corrupt = new LongAdder();
   private final LongAdder expired = new LongAdder();
   private final AtomicLong openLeases = new AtomicLong();
   private final int recoveredArtifacts;
   private final int recoveredTempFiles;
-
-  /**
-   * A record file mapped read-only into a shared arena of its own, shared by the leases on it:
-   * each lease takes a reference and reads {@code payload}; the arena is closed when the mapping
-   * is unmapped, after its last reference is gone. {@code refs} is guarded by the state lock.
-   */
-  static final class Mapping {
-    final Arena arena;
-    final RecordCodec.Header header;
-    final MemorySegment payload;
-    int refs = 1;
-
-    Mapping(Arena arena, RecordCodec.Header header, MemorySegment payload) {
-      this.arena = arena;
-      this.header = header;
-      this.payload = payload;
-    }
-  }
 
   /** One stored record; mutable fields are guarded by the state lock. */
   static final class Entry {
@@ -182,8 +150,8 @@ public final class SsdLayer implements MemoryLayer {
     final int alignment;
     long lastAccess;
     int leases;
-    /** The shared mapping of the file, or null; see {@link Mapping}. */
-    Mapping mapping;
+    /** The shared mapping of the file, or null; see {@link SsdMappings}. */
+    SsdMappings.Mapping mapping;
     /** Whether a load has checked the payload checksum (for {@code verify: once}). */
     volatile boolean verified;
 
@@ -226,10 +194,14 @@ public final class SsdLayer implements MemoryLayer {
     this.paths = new SsdPaths(config.path().toAbsolutePath().normalize());
     this.expireNanos = config.expireAfter().toNanos();
     this.policy = EvictionPolicy.forName(config.evictionPolicy());
+    this.space = new SsdSpace(
+        state, index, policy, config.capacityBytes(), where(), this::offerVictim, this::removeVictim, this::ensureOpen);
+    this.room = space.room;
     for (int i = 0; i < STRIPES; i++) {
       stripes[i] = new ReentrantReadWriteLock();
     }
-    createRoot();
+    this.files = new SsdRecordFiles(paths, config, where());
+    files.createRoot();
     FileChannel channel;
     try {
       channel = FileChannel.open(paths.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -251,12 +223,10 @@ public final class SsdLayer implements MemoryLayer {
       }
       this.lockChannel = channel;
       this.dirLock = lock;
-      SsdRecovery.Result found = SsdRecovery.scan(paths, this::quarantineFile);
+      SsdRecovery.Result found = SsdRecovery.scan(paths, files::quarantineFile);
       this.recoveredArtifacts = found.records().size();
       this.recoveredTempFiles = found.tempFilesRemoved();
-      for (int i = 0; i < 256; i++) {
-        leafDirs.set(i, found.leafDirs()[i] ? 1 : 0);
-      }
+      files.knownLeafDirs(found.leafDirs());
       index(found.records());
       this.background = startBackground();
       success = true;
@@ -264,55 +234,13 @@ public final class SsdLayer implements MemoryLayer {
       throw new LayerUnavailableException(where() + ": cannot lock " + paths.lockFile() + ": " + e, e);
     } finally {
       if (!success) {
-        closeQuietly(channel);
+        SsdRecordFiles.closeQuietly(channel);
       }
     }
   }
 
-  private void createRoot() {
-    try {
-      if (!Files.isDirectory(paths.root())) {
-        Files.createDirectories(paths.root());
-        syncNewDirectory(paths.root());
-      }
-      if (!Files.isDirectory(paths.quarantineDir())) {
-        Files.createDirectories(paths.quarantineDir());
-      }
-    } catch (IOException e) {
-      throw new LayerUnavailableException(where() + ": cannot create directory " + paths.root() + ": " + e, e);
-    }
-  }
 
-  /** Creates leaf directory {@code index} (and its parent) on first use. */
-  private void ensureLeafDir(int index) throws IOException {
-    if (leafDirs.get(index) != 0) {
-      return;
-    }
-    Path leaf = paths.leafDir(index);
-    Path parent = leaf.getParent();
-    if (!Files.isDirectory(parent)) {
-      Files.createDirectories(parent);
-      syncNewDirectory(parent);
-    }
-    if (!Files.isDirectory(leaf)) {
-      Files.createDirectories(leaf);
-      syncNewDirectory(leaf);
-    }
-    leafDirs.set(index, 1);
-  }
 
-  /** Makes the entry of a directory just created durable, as the fsync policy asks. */
-  private void syncNewDirectory(Path dir) throws IOException {
-    Path parent = dir.getParent();
-    if (parent == null) {
-      return;
-    }
-    if (config.fsync() == FsyncPolicy.ALWAYS) {
-      forceDirectory(parent);
-    } else if (config.fsync() == FsyncPolicy.BATCH) {
-      unsyncedDirs.add(parent);
-    }
-  }
 
   private void index(List<SsdRecovery.Found> found) {
     List<SsdRecovery.Found> byAge = new ArrayList<>(found);
@@ -325,7 +253,7 @@ public final class SsdLayer implements MemoryLayer {
         long ageNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, wallNow - f.mtimeMillis()));
         Entry e = new Entry(f.id(), f.meta(), f.file(), f.size(), f.payloadLength(), f.alignment(), now - ageNanos);
         index.put(e.id, e);
-        usedBytes += e.size;
+        space.addedLocked(e.size, 0);
         policy.onInsert(e.id, e.size);
       }
     } finally {
@@ -345,7 +273,7 @@ public final class SsdLayer implements MemoryLayer {
     });
     if (batch) {
       long ms = config.fsyncInterval().toMillis();
-      s.scheduleWithFixedDelay(() -> background("sync", this::syncUnsynced), ms, ms, TimeUnit.MILLISECONDS);
+      s.scheduleWithFixedDelay(() -> background("sync", files::syncUnsynced), ms, ms, TimeUnit.MILLISECONDS);
     }
     if (expireNanos > 0) {
       long ns = config.cleanupInterval().toNanos();
@@ -401,9 +329,14 @@ public final class SsdLayer implements MemoryLayer {
     return recoveredTempFiles;
   }
 
+  /** Forces what {@link FsyncPolicy#BATCH} has not forced yet (see {@link SsdRecordFiles}). */
+  void syncUnsynced(boolean wholeFileSystem) {
+    files.syncUnsynced(wholeFileSystem);
+  }
+
   /** Stored files that {@link FsyncPolicy#BATCH} has not forced yet. */
   int unsyncedFiles() {
-    return unsynced.size();
+    return files.unsyncedFiles();
   }
 
   /** Artifacts removed because they expired. */
@@ -436,70 +369,39 @@ public final class SsdLayer implements MemoryLayer {
           where() + ": artifact " + id + " of " + payload.byteSize() + " bytes needs a record of " + recordSize
               + " bytes (expected: at most the tier's capacity, " + config.capacityBytes() + " bytes)"));
     }
-    long reservation = reserve(id, recordSize);
+    long reservation = space.reserve(id, recordSize);
     String hash = SsdPaths.hash(id);
     Path file = paths.recordFile(hash);
-    Path tmp = SsdPaths.tempFile(file, fileCounter.incrementAndGet());
+    Path tmp = files.tempFile(file);
     boolean published = false;
     try {
-      ensureLeafDir(SsdPaths.leafIndex(hash));
-      writeRecord(tmp, header, payload);
+      files.ensureLeafDir(SsdPaths.leafIndex(hash));
+      files.writeRecord(tmp, header, payload);
       Entry fresh = new Entry(id, meta, file, recordSize, payload.byteSize(), alignment, clock.getAsLong());
       publish(fresh, tmp, reservation);
       published = true;
-      drainUnmaps();
+      mappings.drainUnmaps();
     } catch (IOException e) {
       throw ioFailure("cannot store " + id + " in " + file, e);
     } finally {
       if (!published) {
-        unreserve(reservation);
-        deleteQuietly(tmp);
+        space.unreserve(reservation);
+        SsdRecordFiles.deleteQuietly(tmp);
       }
     }
     switch (config.fsync()) {
       case ALWAYS -> {
         try {
-          forceDirectory(file.getParent());
+          SsdRecordFiles.forceDirectory(file.getParent());
         } catch (IOException e) {
           throw ioFailure("stored " + id + " but cannot force directory " + file.getParent(), e);
         }
       }
-      case BATCH -> unsynced.add(file);
+      case BATCH -> files.markUnsynced(file);
       case NEVER -> { }
     }
   }
 
-  /**
-   * Writes prefix and payload to {@code tmp} with one gathering write (the checksum first: CRC32C
-   * runs several times faster than the copy into the page cache, and one system call beats one per
-   * piece). A heap payload that is not a {@code byte[]} goes through a native copy.
-   */
-  private void writeRecord(Path tmp, byte[] header, MemorySegment payload) throws IOException {
-    if (payload.heapBase().isPresent() && !(payload.heapBase().get() instanceof byte[])) {
-      try (Arena scratch = Arena.ofConfined()) {
-        writeRecord(tmp, header, scratch.allocate(payload.byteSize(), 8).copyFrom(payload));
-        return;
-      }
-    }
-    long length = payload.byteSize();
-    byte[] prefix = RecordCodec.encodePrefix(header, length, Crc32c.of(payload), config.alignment());
-    int pieces = (int) ((length + WRITE_PIECE - 1) / WRITE_PIECE);
-    ByteBuffer[] buffers = new ByteBuffer[1 + pieces];
-    buffers[0] = ByteBuffer.wrap(prefix);
-    for (int i = 0; i < pieces; i++) {
-      long off = i * WRITE_PIECE;
-      buffers[1 + i] = payload.asSlice(off, Math.min(WRITE_PIECE, length - off)).asByteBuffer();
-    }
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      long left = prefix.length + length;
-      while (left > 0) {
-        left -= ch.write(buffers);
-      }
-      if (config.fsync() == FsyncPolicy.ALWAYS) {
-        ch.force(false);
-      }
-    }
-  }
 
   private void publish(Entry fresh, Path tmp, long reservation) throws IOException {
     ReentrantReadWriteLock.WriteLock w = stripe(fresh.id).writeLock();
@@ -509,11 +411,10 @@ public final class SsdLayer implements MemoryLayer {
       state.lock();
       try {
         Entry old = index.put(fresh.id, fresh);
-        reservedBytes -= reservation;
-        usedBytes += fresh.size;
+        space.addedLocked(fresh.size, reservation);
         if (old != null) {
-          usedBytes -= old.size;
-          dropIdleMappingLocked(old);
+          space.removedLocked(old.size);
+          mappings.dropIdleLocked(old);
         }
         policy.onInsert(fresh.id, fresh.size);
         puts.increment();
@@ -525,154 +426,37 @@ public final class SsdLayer implements MemoryLayer {
     }
   }
 
-  /**
-   * Sets aside room for a record of {@code bytes}, evicting as needed; returns the bytes reserved
-   * (the record less the artifact it will replace).
-   */
-  private long reserve(ArtifactId id, long bytes) {
-    Room space = new Room(id, bytes);
-    room.makeRoom(id, space);
-    return space.reserved;
+  /** Removes an eviction victim and deletes its file if it is still removable; no lock held. */
+  private boolean removeVictim(Entry victim) {
+    return removeIfCurrent(victim.id, victim, room::removableLocked, SsdRecordFiles::deleteQuietly) != null;
   }
 
   /**
-   * The bytes one store needs, less those of the version it replaces (a record renamed over
-   * another frees the other's bytes as it lands). Called under the state lock.
+   * Maps an eviction victim's record for the listener, no lock held. A record whose file is gone
+   * lets the eviction go ahead; one that fails its checks is quarantined.
    */
-  private final class Room implements RoomMaker.Space<Entry> {
-    private final ArtifactId id;
-    private final long bytes;
-    long reserved;
-
-    Room(ArtifactId id, long bytes) {
-      this.id = id;
-      this.bytes = bytes;
-    }
-
-    private long need() {
-      Entry current = index.get(id);
-      return Math.max(0, bytes - (current == null ? 0 : current.size));
-    }
-
-    @Override
-    public boolean tryTake() {
-      ensureOpen();
-      long need = need();
-      if (usedBytes + reservedBytes + need > config.capacityBytes()) {
+  private boolean offerVictim(Entry victim, EvictionListener listener) {
+    String corruptReason = null;
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment payload;
+      try (FileChannel ch = FileChannel.open(victim.file, StandardOpenOption.READ)) {
+        MemorySegment record = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+        payload = RecordCodec.decode(record, victim.alignment).payload().asReadOnly();
+      } catch (NoSuchFileException e) {
+        return true;
+      } catch (CodecException e) {
+        corruptReason = e.getMessage();
+        payload = null;
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, where() + ": cannot read eviction victim " + victim.file, e);
         return false;
       }
-      reservedBytes += need;
-      reserved = need;
-      return true;
-    }
-
-    @Override
-    public boolean fitsAfterEvicting(Predicate<Entry> reclaimable) {
-      return stays(reclaimable) + reservedBytes + need() <= config.capacityBytes();
-    }
-
-    private long stays(Predicate<Entry> reclaimable) {
-      long stays = 0;
-      for (Entry e : index.values()) {
-        if (!reclaimable.test(e)) {
-          stays += e.size;
-        }
+      if (payload != null) {
+        return listener.beforeEvict(tier, victim.id, victim.meta, payload);
       }
-      return stays;
     }
-
-    @Override
-    public CapacityException noRoom(int kept, boolean evictedNothing) {
-      return new CapacityException(
-          where() + ": no room for " + id + " (" + bytes + " bytes): of " + config.capacityBytes() + " bytes, "
-              + stays(room::evictableLocked) + " are held by leased, pinned or replaced artifacts or artifacts being"
-              + " evicted, " + reservedBytes + " reserved by stores in progress"
-              + (kept == 0 ? "" : ", and the eviction listener kept " + kept + " artifacts")
-              + (evictedNothing ? "; nothing was evicted" : "")
-              + " (expected: room after evicting unleased, unpinned artifacts)");
-    }
-  }
-
-  /** This layer's index as the make-room protocol sees it. */
-  private final class RoomIndex implements RoomMaker.Index<Entry> {
-    @Override
-    public ArtifactId id(Entry e) {
-      return e.id;
-    }
-
-    @Override
-    public Entry current(ArtifactId id) {
-      return index.get(id);
-    }
-
-    @Override
-    public Iterator<Entry> candidates() {
-      Iterator<ArtifactId> ids = policy.victims();
-      return new Iterator<>() {
-        @Override
-        public boolean hasNext() {
-          return ids.hasNext();
-        }
-
-        @Override
-        public Entry next() {
-          return index.get(ids.next());
-        }
-      };
-    }
-
-    @Override
-    public boolean leased(Entry e) {
-      return e.leases > 0;
-    }
-
-    /**
-     * Maps the victim's record for the listener. A record whose file is gone lets the eviction go
-     * ahead; one that fails its checks is quarantined.
-     */
-    @Override
-    public boolean offer(Entry victim, EvictionListener listener) {
-      String corruptReason = null;
-      try (Arena arena = Arena.ofConfined()) {
-        MemorySegment payload;
-        try (FileChannel ch = FileChannel.open(victim.file, StandardOpenOption.READ)) {
-          MemorySegment record = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-          payload = RecordCodec.decode(record, victim.alignment).payload().asReadOnly();
-        } catch (NoSuchFileException e) {
-          return true;
-        } catch (CodecException e) {
-          corruptReason = e.getMessage();
-          payload = null;
-        } catch (IOException e) {
-          LOG.log(System.Logger.Level.WARNING, where() + ": cannot read eviction victim " + victim.file, e);
-          return false;
-        }
-        if (payload != null) {
-          return listener.beforeEvict(tier, victim.id, victim.meta, payload);
-        }
-      }
-      quarantine(victim, corruptReason);
-      return false;
-    }
-
-    @Override
-    public boolean remove(Entry victim) {
-      return removeIfCurrent(victim.id, victim, room::removableLocked, SsdLayer::deleteQuietly) != null;
-    }
-
-    @Override
-    public boolean replacementReusesSpace() {
-      return true;
-    }
-  }
-
-  private void unreserve(long reservation) {
-    state.lock();
-    try {
-      reservedBytes -= reservation;
-    } finally {
-      state.unlock();
-    }
+    quarantine(victim, corruptReason);
+    return false;
   }
 
   /**
@@ -688,7 +472,7 @@ public final class SsdLayer implements MemoryLayer {
     Objects.requireNonNull(id, "id");
     ensureOpen();
     Entry e;
-    Mapping m = null;
+    SsdMappings.Mapping m = null;
     FileChannel ch = null;
     boolean stale = false;
     ReentrantReadWriteLock.ReadLock r = stripe(id).readLock();
@@ -708,11 +492,7 @@ public final class SsdLayer implements MemoryLayer {
           e.leases++;
           e.lastAccess = now;
           policy.onAccess(id);
-          m = e.mapping;
-          if (m != null) {
-            m.refs++;
-            idleMappings.remove(e);
-          }
+          m = mappings.takeLocked(e);
         }
       } finally {
         state.unlock();
@@ -744,7 +524,9 @@ public final class SsdLayer implements MemoryLayer {
         return null;
       }
       try {
-        m = map(e, ch);
+        m = mappings.map(e, ch);
+      } catch (IOException x) {
+        throw ioFailure("cannot read " + e.file, x);
       } catch (CodecException x) {
         corruptReason = x.getMessage();
       } finally {
@@ -778,89 +560,24 @@ public final class SsdLayer implements MemoryLayer {
     return null;
   }
 
-  /**
-   * Maps {@code e}'s record and checks its header and size (the caller checks the payload
-   * checksum); installs the mapping on {@code e} unless another load did first. The mapping comes
-   * back with one reference, the caller's.
-   *
-   * @throws CodecException if the header or the size is wrong
-   */
-  private Mapping map(Entry e, FileChannel ch) {
-    Arena arena = Arena.ofShared();
-    boolean success = false;
-    try (ch) {
-      MemorySegment record = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-      RecordCodec.Header h = RecordCodec.readHeader(record);
-      if (!h.id().equals(e.id)) {
-        throw new CodecException("record holds " + h.id() + " (expected: " + e.id + ")");
-      }
-      long offset = h.payloadOffset(e.alignment);
-      if (record.byteSize() != offset + h.payloadLength()) {
-        throw new CodecException("record " + e.id + ": " + record.byteSize() + " bytes (expected: "
-            + (offset + h.payloadLength()) + " = payload offset " + offset + " + payload length " + h.payloadLength() + ")");
-      }
-      Mapping m = new Mapping(arena, h, record.asSlice(offset, h.payloadLength()).asReadOnly());
-      state.lock();
-      try {
-        if (e.mapping == null && index.get(e.id) == e && !closed) {
-          e.mapping = m;
-        }
-      } finally {
-        state.unlock();
-      }
-      success = true;
-      return m;
-    } catch (IOException x) {
-      throw ioFailure("cannot read " + e.file, x);
-    } finally {
-      if (!success) {
-        arena.close();
-      }
-    }
-  }
-
   /** A lease on {@code e} over {@code m} was closed. */
-  void release(Entry e, Mapping m) {
+  void release(Entry e, SsdMappings.Mapping m) {
     openLeases.decrementAndGet();
     releaseLease(e, m);
   }
 
-  /**
-   * Gives back a lease count on {@code e} and a reference to {@code m}: a mapping nobody uses is
-   * kept idle for the next load while {@code e} is current (the least recently used beyond {@value
-   * #IDLE_MAPPINGS} idle mappings is unmapped), and unmapped otherwise.
-   */
-  private void releaseLease(Entry e, Mapping m) {
+  /** Gives back a lease count on {@code e} and, if not null, a reference to {@code m}. */
+  private void releaseLease(Entry e, SsdMappings.Mapping m) {
     state.lock();
     try {
       e.leases--;
-      if (m != null && --m.refs == 0) {
-        if (e.mapping == m && index.get(e.id) == e && !closed) {
-          idleMappings.put(e, Boolean.TRUE);
-          if (idleMappings.size() > IDLE_MAPPINGS) {
-            Entry oldest = idleMappings.keySet().iterator().next();
-            idleMappings.remove(oldest);
-            unmapQueue.add(oldest.mapping.arena);
-            oldest.mapping = null;
-          }
-        } else {
-          if (e.mapping == m) {
-            e.mapping = null;
-          }
-          unmapQueue.add(m.arena);
-        }
+      if (m != null) {
+        mappings.releaseLocked(e, m);
       }
     } finally {
       state.unlock();
     }
-    drainUnmaps();
-  }
-
-  /** Unmaps what was given up under the state lock; called with no lock held. */
-  private void drainUnmaps() {
-    for (Arena a; (a = unmapQueue.poll()) != null; ) {
-      a.close();
-    }
+    mappings.drainUnmaps();
   }
 
   @Override
@@ -934,7 +651,7 @@ public final class SsdLayer implements MemoryLayer {
     long pinned;
     state.lock();
     try {
-      used = usedBytes;
+      used = space.usedLocked();
       artifacts = index.size();
       pinned = room.pinnedLocked();
     } finally {
@@ -942,7 +659,7 @@ public final class SsdLayer implements MemoryLayer {
     }
     return new LayerStats(
         tier, config.capacityBytes(), used, artifacts, openLeases.get(), pinned, hits.sum(), misses.sum(), puts.sum(),
-        room.evictions(), room.rejected(), corrupt.sum());
+        room.evictions(), room.rejected(), files.corrupt());
   }
 
   @Override
@@ -980,20 +697,18 @@ public final class SsdLayer implements MemoryLayer {
     }
     state.lock();
     try {
-      for (Entry e : List.copyOf(idleMappings.keySet())) {
-        dropIdleMappingLocked(e);
-      }
+      mappings.dropAllIdleLocked();
     } finally {
       state.unlock();
     }
-    drainUnmaps();
+    mappings.drainUnmaps();
     try {
       if (background != null) {
         background.shutdown();
         awaitQuietly(background);
       }
       if (config.fsync() == FsyncPolicy.BATCH) {
-        syncUnsynced();
+        files.syncUnsynced();
       }
     } finally {
       room.close();
@@ -1002,7 +717,7 @@ public final class SsdLayer implements MemoryLayer {
       } catch (IOException e) {
         LOG.log(System.Logger.Level.WARNING, where() + ": cannot unlock " + paths.lockFile(), e);
       }
-      closeQuietly(lockChannel);
+      SsdRecordFiles.closeQuietly(lockChannel);
     }
   }
 
@@ -1034,7 +749,7 @@ public final class SsdLayer implements MemoryLayer {
   }
 
   private void expire(Entry e) {
-    if (removeIfCurrent(e.id, e, x -> isExpired(x, clock.getAsLong()), SsdLayer::deleteQuietly) != null) {
+    if (removeIfCurrent(e.id, e, x -> isExpired(x, clock.getAsLong()), SsdRecordFiles::deleteQuietly) != null) {
       expired.increment();
     }
   }
@@ -1048,8 +763,8 @@ public final class SsdLayer implements MemoryLayer {
 
   /** Removes {@code e} from the index and moves its file to the quarantine, if it is current. */
   private void quarantine(Entry e, String reason) {
-    if (removeIfCurrent(e.id, e, x -> true, file -> quarantineFile(file, reason)) == null) {
-      corrupt.increment();
+    if (removeIfCurrent(e.id, e, x -> true, file -> files.quarantineFile(file, reason)) == null) {
+      files.countCorrupt();
     }
   }
 
@@ -1080,97 +795,25 @@ public final class SsdLayer implements MemoryLayer {
       return e;
     } finally {
       w.unlock();
-      drainUnmaps();
+      mappings.drainUnmaps();
     }
   }
 
-  /** Moves {@code file} into {@code corrupt/} (or deletes it if it cannot be moved) and counts it. */
-  private void quarantineFile(Path file, String reason) {
-    corrupt.increment();
-    Path target = paths.quarantineDir()
-        .resolve(file.getFileName() + "." + System.currentTimeMillis() + "-" + fileCounter.incrementAndGet());
-    LOG.log(System.Logger.Level.WARNING, where() + ": quarantined " + file + " as " + target + ": " + reason);
-    try {
-      Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
-    } catch (NoSuchFileException e) {
-      // already gone: nothing left to serve
-    } catch (IOException e) {
-      deleteQuietly(file);
-    }
-  }
 
   private void removeLocked(Entry e) {
     index.remove(e.id);
-    dropIdleMappingLocked(e);
-    usedBytes -= e.size;
+    mappings.dropIdleLocked(e);
+    space.removedLocked(e.size);
     policy.onRemove(e.id);
     room.unpinAllLocked(e.id);
   }
 
-  /** Queues {@code e}'s mapping for unmapping if no lease uses it. Caller holds the state lock. */
-  private void dropIdleMappingLocked(Entry e) {
-    Mapping m = e.mapping;
-    if (m != null && m.refs == 0) {
-      idleMappings.remove(e);
-      e.mapping = null;
-      unmapQueue.add(m.arena);
-    }
-  }
 
-  /**
-   * Forces the files stored since the last pass and their directories: with one {@code syncfs}
-   * of the directory's file system where there is one, else file by file.
-   */
-  void syncUnsynced() {
-    syncUnsynced(FileSystemSync.available());
-  }
 
-  void syncUnsynced(boolean wholeFileSystem) {
-    if (unsynced.isEmpty() && unsyncedDirs.isEmpty()) {
-      return;
-    }
-    List<Path> files = drain(unsynced);
-    Set<Path> dirs = new HashSet<>(drain(unsyncedDirs));
-    if (wholeFileSystem) {
-      try {
-        FileSystemSync.sync(paths.root());
-        return;
-      } catch (IOException e) {
-        LOG.log(System.Logger.Level.WARNING, where() + ": syncfs failed; forcing file by file", e);
-      }
-    }
-    for (Path p : files) {
-      try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-        ch.force(false);
-        dirs.add(p.getParent());
-      } catch (NoSuchFileException e) {
-        dirs.add(p.getParent());
-      } catch (IOException e) {
-        unsynced.add(p);
-        LOG.log(System.Logger.Level.WARNING, where() + ": cannot force " + p + "; will retry", e);
-      }
-    }
-    for (Path d : dirs) {
-      try {
-        forceDirectory(d);
-      } catch (IOException e) {
-        unsyncedDirs.add(d);
-        LOG.log(System.Logger.Level.WARNING, where() + ": cannot force directory " + d + "; will retry", e);
-      }
-    }
-  }
 
   // ------------------------------------------------------------------------------------------
   // Helpers
 
-  private static List<Path> drain(Set<Path> set) {
-    List<Path> out = new ArrayList<>();
-    for (Iterator<Path> it = set.iterator(); it.hasNext(); ) {
-      out.add(it.next());
-      it.remove();
-    }
-    return out;
-  }
 
   private ReentrantReadWriteLock stripe(ArtifactId id) {
     int h = id.hashCode();
@@ -1195,27 +838,8 @@ public final class SsdLayer implements MemoryLayer {
     return new LayerUnavailableException(where() + ": " + what + ": " + e, e);
   }
 
-  private static void forceDirectory(Path dir) throws IOException {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    }
-  }
 
-  private static void deleteQuietly(Path p) {
-    try {
-      Files.deleteIfExists(p);
-    } catch (IOException e) {
-      LOG.log(System.Logger.Level.WARNING, "cannot delete " + p, e);
-    }
-  }
 
-  private static void closeQuietly(FileChannel ch) {
-    try {
-      ch.close();
-    } catch (IOException e) {
-      LOG.log(System.Logger.Level.WARNING, "cannot close a file channel", e);
-    }
-  }
 
   private static void awaitQuietly(ScheduledExecutorService s) {
     try {

@@ -7,9 +7,12 @@ import io.stratacache.spi.ProbeResult;
 
 /** The {@code ssd} provider: artifacts as crash-safe record files in a directory. */
 public final class SsdLayerProvider implements LayerProvider {
+  /** The provider's configuration name. */
+  public static final String NAME = "ssd";
+
   @Override
   public String name() {
-    return "ssd";
+    return NAME;
   }
 
   /** Always available: any writable directory will do, which {@link #open} checks. */
@@ -18,9 +21,17 @@ public final class SsdLayerProvider implements LayerProvider {
     return ProbeResult.ok();
   }
 
-  /** Opens an {@link SsdLayer}; see {@link SsdConfig} for the settings. */
+  /**
+   * Opens an {@link SsdLayer}; see {@link SsdConfig} for the settings. The directory is created
+   * first if missing.
+   *
+   * @throws io.stratacache.core.ConfigException naming the tier's {@code path} key if the path is
+   *     not a directory or cannot be created
+   */
   @Override
   public MemoryLayer open(LayerSpec spec) {
-    return SsdLayer.open(spec);
+    SsdConfig config = SsdConfig.from(spec);
+    SsdConfig.createDirectory(spec, config.path());
+    return SsdLayer.open(spec.tier(), config);
   }
 }

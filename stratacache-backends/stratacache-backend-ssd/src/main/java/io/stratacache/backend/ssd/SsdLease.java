@@ -3,7 +3,7 @@ package io.stratacache.backend.ssd;
 import io.stratacache.spi.ArenaScopedLease;
 
 /**
- * A lease on a record file's shared read-only {@linkplain SsdLayer.Mapping mapping}: its view is
+ * A lease on a record file's shared read-only {@linkplain SsdMappings.Mapping mapping}: its view is
  * the mapping's payload, which lives in the mapping's shared arena. Taking and closing a lease
  * costs no arena operation; a segment kept past {@link #close()} reads the record's own bytes until
  * the mapping is unmapped and faults from then on, never reading anything else.
@@ -11,9 +11,9 @@ import io.stratacache.spi.ArenaScopedLease;
 final class SsdLease extends ArenaScopedLease {
   private final SsdLayer layer;
   private final SsdLayer.Entry entry;
-  private final SsdLayer.Mapping mapping;
+  private final SsdMappings.Mapping mapping;
 
-  SsdLease(SsdLayer layer, SsdLayer.Entry entry, SsdLayer.Mapping mapping) {
+  SsdLease(SsdLayer layer, SsdLayer.Entry entry, SsdMappings.Mapping mapping) {
     super(entry.id, layer.name(), mapping.header.meta(), mapping.payload);
     this.layer = layer;
     this.entry = entry;

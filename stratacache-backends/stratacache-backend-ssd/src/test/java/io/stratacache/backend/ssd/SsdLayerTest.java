@@ -692,12 +692,12 @@ class SsdLayerTest {
   @Test
   void idleMappings_areBounded() throws IOException {
     SsdLayer layer = open("capacity", "64MiB");
-    int n = SsdLayer.IDLE_MAPPINGS + 50;
+    int n = SsdMappings.IDLE + 50;
     for (int i = 0; i < n; i++) {
       layer.put(id("m" + i), ArtifactMeta.custom(), bytes(i, 100));
       layer.get(id("m" + i)).close();
     }
-    assertEquals(SsdLayer.IDLE_MAPPINGS, mappedRecords());
+    assertEquals(SsdMappings.IDLE, mappedRecords());
     try (Lease l = layer.get(id("m0"))) {
       assertBytes(0, 100, l.segment());
     }

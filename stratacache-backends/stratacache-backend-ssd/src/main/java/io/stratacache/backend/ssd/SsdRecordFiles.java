@@ -1,0 +1,256 @@
+package io.stratacache.backend.ssd;
+
+import io.stratacache.core.LayerUnavailableException;
+import io.stratacache.core.codec.Crc32c;
+import io.stratacache.core.codec.RecordCodec;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The file-system side of an {@link SsdLayer}: the directory tree, writing a record to a
+ * temporary file, forcing what {@link FsyncPolicy#BATCH} has not forced yet, and moving bad records
+ * into the quarantine. Knows nothing of the index; thread-safe.
+ */
+final class SsdRecordFiles {
+  /** Largest buffer of a gathering write. */
+  static final long WRITE_PIECE = 1L << 30;
+  private static final System.Logger LOG = System.getLogger(SsdLayer.class.getName());
+
+  private final SsdPaths paths;
+  private final SsdConfig config;
+  private final String where;
+  private final AtomicLong fileCounter = new AtomicLong();
+  private final Set<Path> unsynced = ConcurrentHashMap.newKeySet();
+  private final Set<Path> unsyncedDirs = ConcurrentHashMap.newKeySet();
+  private final AtomicIntegerArray leafDirs = new AtomicIntegerArray(256);
+  private final LongAdder corrupt = new LongAdder();
+
+  /**
+   * @param where the layer as error messages name it
+   */
+  SsdRecordFiles(SsdPaths paths, SsdConfig config, String where) {
+    this.paths = paths;
+    this.config = config;
+    this.where = where;
+  }
+
+  private String where() {
+    return where;
+  }
+
+  /** Notes which leaf directories recovery found, so that stores need not create them. */
+  void knownLeafDirs(boolean[] found) {
+    for (int i = 0; i < found.length; i++) {
+      leafDirs.set(i, found[i] ? 1 : 0);
+    }
+  }
+
+  /** A fresh temporary file beside {@code file}. */
+  Path tempFile(Path file) {
+    return SsdPaths.tempFile(file, fileCounter.incrementAndGet());
+  }
+
+  /** {@code file} was stored under {@link FsyncPolicy#BATCH}: the next pass forces it. */
+  void markUnsynced(Path file) {
+    unsynced.add(file);
+  }
+
+  /** Stored files that {@link FsyncPolicy#BATCH} has not forced yet. */
+  int unsyncedFiles() {
+    return unsynced.size();
+  }
+
+  /** Records found invalid and moved to the quarantine (or deleted). */
+  long corrupt() {
+    return corrupt.sum();
+  }
+
+  /** Counts a record found invalid that another call already removed. */
+  void countCorrupt() {
+    corrupt.increment();
+  }
+
+  /** Creates the root and quarantine directories if missing. */
+  void createRoot() {
+    try {
+      if (!Files.isDirectory(paths.root())) {
+        Files.createDirectories(paths.root());
+        syncNewDirectory(paths.root());
+      }
+      if (!Files.isDirectory(paths.quarantineDir())) {
+        Files.createDirectories(paths.quarantineDir());
+      }
+    } catch (IOException e) {
+      throw new LayerUnavailableException(where() + ": cannot create directory " + paths.root() + ": " + e, e);
+    }
+  }
+
+  /** Creates leaf directory {@code index} (and its parent) on first use. */
+  void ensureLeafDir(int index) throws IOException {
+    if (leafDirs.get(index) != 0) {
+      return;
+    }
+    Path leaf = paths.leafDir(index);
+    Path parent = leaf.getParent();
+    if (!Files.isDirectory(parent)) {
+      Files.createDirectories(parent);
+      syncNewDirectory(parent);
+    }
+    if (!Files.isDirectory(leaf)) {
+      Files.createDirectories(leaf);
+      syncNewDirectory(leaf);
+    }
+    leafDirs.set(index, 1);
+  }
+
+  /** Makes the entry of a directory just created durable, as the fsync policy asks. */
+  private void syncNewDirectory(Path dir) throws IOException {
+    Path parent = dir.getParent();
+    if (parent == null) {
+      return;
+    }
+    if (config.fsync() == FsyncPolicy.ALWAYS) {
+      forceDirectory(parent);
+    } else if (config.fsync() == FsyncPolicy.BATCH) {
+      unsyncedDirs.add(parent);
+    }
+  }
+
+  /**
+   * Writes prefix and payload to {@code tmp} with one gathering write (the checksum first: CRC32C
+   * runs several times faster than the copy into the page cache, and one system call beats one per
+   * piece). A heap payload that is not a {@code byte[]} goes through a native copy.
+   */
+  void writeRecord(Path tmp, byte[] header, MemorySegment payload) throws IOException {
+    if (payload.heapBase().isPresent() && !(payload.heapBase().get() instanceof byte[])) {
+      try (Arena scratch = Arena.ofConfined()) {
+        writeRecord(tmp, header, scratch.allocate(payload.byteSize(), 8).copyFrom(payload));
+        return;
+      }
+    }
+    long length = payload.byteSize();
+    byte[] prefix = RecordCodec.encodePrefix(header, length, Crc32c.of(payload), config.alignment());
+    int pieces = (int) ((length + WRITE_PIECE - 1) / WRITE_PIECE);
+    ByteBuffer[] buffers = new ByteBuffer[1 + pieces];
+    buffers[0] = ByteBuffer.wrap(prefix);
+    for (int i = 0; i < pieces; i++) {
+      long off = i * WRITE_PIECE;
+      buffers[1 + i] = payload.asSlice(off, Math.min(WRITE_PIECE, length - off)).asByteBuffer();
+    }
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      long left = prefix.length + length;
+      while (left > 0) {
+        left -= ch.write(buffers);
+      }
+      if (config.fsync() == FsyncPolicy.ALWAYS) {
+        ch.force(false);
+      }
+    }
+  }
+
+  /** Moves {@code file} into {@code corrupt/} (or deletes it if it cannot be moved) and counts it. */
+  void quarantineFile(Path file, String reason) {
+    corrupt.increment();
+    Path target = paths.quarantineDir()
+        .resolve(file.getFileName() + "." + System.currentTimeMillis() + "-" + fileCounter.incrementAndGet());
+    LOG.log(System.Logger.Level.WARNING, where() + ": quarantined " + file + " as " + target + ": " + reason);
+    try {
+      Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (NoSuchFileException e) {
+      // already gone: nothing left to serve
+    } catch (IOException e) {
+      deleteQuietly(file);
+    }
+  }
+
+  /**
+   * Forces the files stored since the last pass and their directories: with one {@code syncfs}
+   * of the directory's file system where there is one, else file by file.
+   */
+  void syncUnsynced() {
+    syncUnsynced(FileSystemSync.available());
+  }
+
+  void syncUnsynced(boolean wholeFileSystem) {
+    if (unsynced.isEmpty() && unsyncedDirs.isEmpty()) {
+      return;
+    }
+    List<Path> files = drain(unsynced);
+    Set<Path> dirs = new HashSet<>(drain(unsyncedDirs));
+    if (wholeFileSystem) {
+      try {
+        FileSystemSync.sync(paths.root());
+        return;
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, where() + ": syncfs failed; forcing file by file", e);
+      }
+    }
+    for (Path p : files) {
+      try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+        ch.force(false);
+        dirs.add(p.getParent());
+      } catch (NoSuchFileException e) {
+        dirs.add(p.getParent());
+      } catch (IOException e) {
+        unsynced.add(p);
+        LOG.log(System.Logger.Level.WARNING, where() + ": cannot force " + p + "; will retry", e);
+      }
+    }
+    for (Path d : dirs) {
+      try {
+        forceDirectory(d);
+      } catch (IOException e) {
+        unsyncedDirs.add(d);
+        LOG.log(System.Logger.Level.WARNING, where() + ": cannot force directory " + d + "; will retry", e);
+      }
+    }
+  }
+
+  private static List<Path> drain(Set<Path> set) {
+    List<Path> out = new ArrayList<>();
+    for (Iterator<Path> it = set.iterator(); it.hasNext(); ) {
+      out.add(it.next());
+      it.remove();
+    }
+    return out;
+  }
+
+  static void forceDirectory(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+
+  static void deleteQuietly(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.WARNING, "cannot delete " + p, e);
+    }
+  }
+
+  static void closeQuietly(FileChannel ch) {
+    try {
+      ch.close();
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.WARNING, "cannot close a file channel", e);
+    }
+  }
+}

@@ -1,0 +1,40 @@
+package io.stratacache.backend.ssd;
+
+import io.stratacache.config.ConfigSection;
+import io.stratacache.config.Setting;
+import io.stratacache.spi.LayerSpec;
+import java.util.List;
+
+/**
+ * The settings of a tier of provider {@code ssd}, declared for the configuration loader; {@link
+ * SsdConfig} documents them and checks their ranges and combinations.
+ */
+public final class SsdSection implements ConfigSection {
+  @Override
+  public String name() {
+    return SsdLayerProvider.NAME;
+  }
+
+  @Override
+  public Scope scope() {
+    return Scope.TIER;
+  }
+
+  @Override
+  public List<Setting<?>> settings() {
+    return List.of(
+        Setting.path("path", null),
+        Setting.choice("fsync", "batch", "always", "never", "batch"),
+        Setting.integer("fsync_interval_ms", 1000),
+        Setting.number("kv_expire_time", 0.0),
+        Setting.number("cleanup_interval", 60.0),
+        Setting.integer("alignment", 4096),
+        Setting.choice("verify", "always", "always", "once"));
+  }
+
+  /** {@link SsdConfig#from}, and that {@code path}, if it exists, is a directory. */
+  @Override
+  public void checkTier(LayerSpec spec) {
+    SsdConfig.checkPath(spec, SsdConfig.from(spec).path());
+  }
+}
