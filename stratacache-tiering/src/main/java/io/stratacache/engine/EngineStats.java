@@ -17,6 +17,8 @@ import java.util.List;
  * @param dirtyBytes their bytes
  * @param flushed artifacts written down by the write-back worker
  * @param flushErrors failed write-back attempts (each retried)
+ * @param failedPromotions promotions that failed for a reason other than a full tier (the load
+ *     was served by the lower tier all the same)
  * @param skippedUnavailable loads, stores, lookups and demotions that passed over a tier which
  *     was unavailable (a remote tier that is down): a load falls through to the next tier or a
  *     miss, a store is kept by the tiers that took it
@@ -33,6 +35,7 @@ public record EngineStats(
     long dirtyBytes,
     long flushed,
     long flushErrors,
+    long failedPromotions,
     long skippedUnavailable) {
   public EngineStats {
     tiers = List.copyOf(tiers);

@@ -36,6 +36,10 @@ import java.util.Map;
  *
  * <p>Loads return a {@link Lease}: close it when done (try-with-resources); until then its bytes
  * cannot be evicted or reused. {@link #loadInto} copies once into the caller's memory instead.
+ *
+ * <p>Every method (of the engine, its {@link Tier} views, its {@link EngineAdmin} and its builder)
+ * refuses a null argument with a {@link NullPointerException} whose message starts with the
+ * parameter's name, before it takes a lock or touches a tier.
  */
 public final class StorageEngine implements AutoCloseable {
   private final TierChain chain;
@@ -146,7 +150,7 @@ public final class StorageEngine implements AutoCloseable {
    * @throws ConfigException naming the file, the key and what was expected
    */
   public static StorageEngine fromFile(Path yaml) {
-    return open(StrataConfig.load(yaml));
+    return open(StrataConfig.load(notNull(yaml, "yaml")));
   }
 
   /**
@@ -231,6 +235,9 @@ public final class StorageEngine implements AutoCloseable {
 
   /** Stores a copy of {@code payload} in the head tier, then down the links. */
   public void store(ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
+    notNull(id, "id");
+    notNull(meta, "meta");
+    notNull(payload, "payload");
     chain.storeChain(0, id, meta, payload);
   }
 
@@ -240,6 +247,8 @@ public final class StorageEngine implements AutoCloseable {
    * with one copy fewer.
    */
   public Reservation reserve(ArtifactId id, ArtifactMeta meta, long size) {
+    notNull(id, "id");
+    notNull(meta, "meta");
     return chain.reserve(0, id, meta, size);
   }
 
@@ -251,7 +260,7 @@ public final class StorageEngine implements AutoCloseable {
    * @throws ArtifactNotFoundException if no tier holds it
    */
   public Lease load(ArtifactId id) {
-    Lease l = chain.loadChain(id);
+    Lease l = chain.loadChain(notNull(id, "id"));
     if (l == null) {
       throw new ArtifactNotFoundException(id, "tiers " + tiers());
     }
@@ -260,14 +269,24 @@ public final class StorageEngine implements AutoCloseable {
 
   /** Loads {@code id} top-down, or returns {@code null} if no tier holds it. */
   public Lease tryLoad(ArtifactId id) {
-    return chain.loadChain(id);
+    return chain.loadChain(notNull(id, "id"));
   }
 
-  /** Leases those of {@code ids} some tier holds, in the order given. */
+  /**
+   * Leases those of {@code ids} some tier holds, in the order given. An id given more than once
+   * is loaded once: the map holds one lease per distinct id, at its first position.
+   */
   public Map<ArtifactId, Lease> loadAll(List<ArtifactId> ids) {
+    notNull(ids, "ids");
+    for (int i = 0; i < ids.size(); i++) {
+      notNull(ids.get(i), "ids[" + i + "]");
+    }
     Map<ArtifactId, Lease> out = new LinkedHashMap<>();
     try {
       for (ArtifactId id : ids) {
+        if (out.containsKey(id)) {
+          continue;
+        }
         Lease l = chain.loadChain(id);
         if (l != null) {
           out.put(id, l);
@@ -287,6 +306,8 @@ public final class StorageEngine implements AutoCloseable {
    * @throws IllegalArgumentException if {@code dst} is smaller than the payload (nothing copied)
    */
   public long loadInto(ArtifactId id, MemorySegment dst) {
+    notNull(id, "id");
+    notNull(dst, "dst");
     try (Lease l = load(id)) {
       long size = l.size();
       if (dst.byteSize() < size) {
@@ -302,21 +323,23 @@ public final class StorageEngine implements AutoCloseable {
 
   /** Whether some tier holds {@code id}. */
   public boolean contains(ArtifactId id) {
-    return chain.locate(id) >= 0;
+    return chain.locate(notNull(id, "id")) >= 0;
   }
 
   /** Removes {@code id} from every tier, with its dirty marks. Returns whether any tier held it. */
   public boolean delete(ArtifactId id) {
-    return chain.deleteAll(id);
+    return chain.deleteAll(notNull(id, "id"));
   }
 
   // ---------------------------------------------------------------- flush, stats, close
 
   /**
-   * Writes every dirty artifact down its write-back links, retrying failures, until nothing is
-   * dirty (bounded by {@code writeback.close_timeout_ms}).
+   * Writes down every link what is dirty when called, retrying failures, until none of it is
+   * dirty (bounded by {@code writeback.close_timeout_ms}); artifacts stored meanwhile are left to
+   * the write-back worker.
    *
-   * @throws io.stratacache.core.StrataCacheException naming what stayed dirty
+   * @throws io.stratacache.core.StrataCacheException naming those of them still dirty at the
+   *     deadline
    */
   public void flush() {
     chain.flush();
@@ -339,7 +362,7 @@ public final class StorageEngine implements AutoCloseable {
     }
     return new EngineStats(
         layers, hits, c.misses(), c.promotions(), c.demotions(), c.evictionWrites(), c.refusedEvictions(),
-        dirtyArtifacts, dirtyBytes, c.flushed(), c.flushErrors(), c.skippedUnavailable());
+        dirtyArtifacts, dirtyBytes, c.flushed(), c.flushErrors(), c.failedPromotions(), c.skippedUnavailable());
   }
 
   /**
@@ -368,6 +391,9 @@ public final class StorageEngine implements AutoCloseable {
 
     /** Adds a tier below those added so far, opened by {@code provider} with {@code settings}. */
     public Builder tier(String name, String provider, Map<String, ?> settings) {
+      notNull(name, "name");
+      notNull(provider, "provider");
+      notNull(settings, "settings");
       config.tier(name, provider, settings);
       return this;
     }
@@ -377,6 +403,8 @@ public final class StorageEngine implements AutoCloseable {
      * closes it); its tier name is {@link MemoryLayer#name()}.
      */
     public Builder tier(MemoryLayer layer, String provider) {
+      notNull(layer, "layer");
+      notNull(provider, "provider");
       if (opened.putIfAbsent(layer.name(), layer) != null) {
         throw new ConfigException("builder: tier \"" + layer.name() + "\" was already added (expected: unique tier names)");
       }
@@ -386,6 +414,9 @@ public final class StorageEngine implements AutoCloseable {
 
     /** Sets the link between a tier and the tier directly below it. */
     public Builder link(String from, String to, LinkMode mode) {
+      notNull(from, "from");
+      notNull(to, "to");
+      notNull(mode, "mode");
       config.link(from, to, mode);
       return this;
     }
@@ -403,6 +434,7 @@ public final class StorageEngine implements AutoCloseable {
     }
 
     public Builder writeback(WritebackConfig writeback) {
+      notNull(writeback, "writeback");
       config.writeback(writeback);
       return this;
     }
@@ -412,12 +444,15 @@ public final class StorageEngine implements AutoCloseable {
      * see {@link StrataConfig.Builder#section}.
      */
     public Builder section(String name, Map<String, ?> values) {
+      notNull(name, "name");
+      notNull(values, "values");
       config.section(name, values);
       return this;
     }
 
     /** Directories whose jars are searched for providers and sections, as {@code plugins:}. */
     public Builder plugins(List<Path> directories) {
+      notNull(directories, "directories");
       config.plugins(directories);
       return this;
     }
@@ -427,6 +462,7 @@ public final class StorageEngine implements AutoCloseable {
      * directories (e.g. one an application made over jars it downloaded).
      */
     public Builder classLoader(ClassLoader loader) {
+      notNull(loader, "loader");
       config.classLoader(loader);
       classLoader = loader;
       return this;

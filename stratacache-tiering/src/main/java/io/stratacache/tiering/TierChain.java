@@ -49,6 +49,18 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *       tier whose server is down) is passed over and counted: a load falls through to the next
  *       tier or a miss, a store is kept by the tiers that took it, a clean artifact may be
  *       evicted without its demotion; a write-back link keeps the artifact dirty and retries.
+ *   <li><b>Back-pressure.</b> A store that would take a write-back link's dirty bytes over {@code
+ *       max_dirty_bytes} waits under {@code block} for the worker to make room <i>before</i> it
+ *       takes the artifact's lock, so the worker can always flush; the room is then taken
+ *       atomically under the lock ({@link DirtySet#markIfRoom}; see {@link Backpressure}). If
+ *       another store took the room first the store waits again; at the close time-out, or under {@code write_through}, it
+ *       writes through instead. Flushes and evictions never wait: past the limit they write
+ *       through.
+ *   <li><b>Failures below.</b> A failed promotion is counted and the load returns the lower
+ *       tier's bytes. A failed write-through keeps the new version dirty on that link (every link
+ *       has a {@link DirtySet}; a write-through link's holds only such versions), so eviction
+ *       writes it down or is refused and the worker retries it: a version once served is never
+ *       silently replaced by an older one. The store still throws, saying so.
  *   <li><b>Close.</b> Drains the write-back links (bounded), then closes the layers.
  * </ul>
  */
@@ -65,9 +77,11 @@ public final class TierChain implements AutoCloseable {
   private final WritebackConfig writebackConfig;
   private final WritebackWorker worker;
   private final KeyLocks locks = new KeyLocks();
+  private final Backpressure backpressure;
   private final AtomicLongArray hits;
   private final AtomicLong misses = new AtomicLong();
   private final AtomicLong promotions = new AtomicLong();
+  private final AtomicLong failedPromotions = new AtomicLong();
   private final AtomicLong demotions = new AtomicLong();
   private final AtomicLong evictionWrites = new AtomicLong();
   private final AtomicLong refusedEvictions = new AtomicLong();
@@ -103,11 +117,12 @@ public final class TierChain implements AutoCloseable {
         }
         return evict;
       });
-      if (i < this.links.length && this.links[i] == LinkMode.WRITE_BACK) {
+      if (i < this.links.length) {
         dirty[i] = new DirtySet(this.tiers[i].name() + "->" + this.tiers[i + 1].name());
         worker.register(dirty[i], id -> flushLink(index, id));
       }
     }
+    this.backpressure = new Backpressure(this.links, dirty, writebackConfig, worker, locks);
     worker.start();
   }
 
@@ -138,13 +153,64 @@ public final class TierChain implements AutoCloseable {
 
   // ---------------------------------------------------------------- store
 
-  /** Stores at tier {@code index}, invalidates the copies above it and follows the links down. */
+  /**
+   * Stores at tier {@code index}, invalidates the copies above it and follows the links down.
+   *
+   * @throws StrataCacheException if a write-through below failed; the new version is then kept
+   *     dirty on that link and retried in the background
+   */
   public void storeChain(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
     ensureOpen();
-    try (KeyLocks.Held _ = locks.lock(id)) {
-      tiers[index].layer().put(id, meta, payload);
+    backpressure.withRoom(index, id, payload.byteSize(), () -> {
+      long stamp = DirtySet.nextStamp(); // under the lock: a flush called before this put does not wait for it
+      replacing(index, id, () -> {
+        tiers[index].layer().put(id, meta, payload);
+        return null;
+      });
       invalidate(id, 0, index);
-      propagate(index, id, meta, payload);
+      throwIfFailed(index, id, propagate(index, id, meta, payload, stamp));
+    });
+  }
+
+  /**
+   * Runs {@code action}, a put or reserve into tier {@code index} that replaces {@code id}, without
+   * risking a version there that must be written down before it goes (dirty, or held by no lower
+   * tier while eviction demotes). A layer may drop the version being replaced to make room for its
+   * replacement, without asking the listener; a store refused after that would lose it. So such a
+   * version is leased (a leased version is never dropped so) while {@code action} runs; if the
+   * layer is full, it is written down first and {@code action} runs again without the lease.
+   * Caller holds the artifact's lock.
+   */
+  private <T> T replacing(int index, ArtifactId id, java.util.function.Supplier<T> action) {
+    boolean isDirty = dirty[index] != null && dirty[index].contains(id);
+    boolean onlyCopy = !isDirty && index < tiers.length - 1 && chainConfig.demoteOnEvict()
+        && tiers[index].layer().contains(id) && !heldBelow(index, id);
+    Lease guard = isDirty || onlyCopy ? tiers[index].layer().get(id) : null;
+    if (guard == null) {
+      return action.get();
+    }
+    try {
+      return action.get();
+    } catch (CapacityException full) {
+      try {
+        writeBelow(index, id, guard, isDirty ? dirty[index].stampOf(id) : DirtySet.nextStamp());
+      } catch (RuntimeException e) {
+        full.addSuppressed(e);
+        throw full;
+      }
+      if (isDirty) {
+        dirty[index].clear(id);
+      }
+    } finally {
+      guard.close();
+    }
+    return action.get();
+  }
+
+  private void throwIfFailed(int index, ArtifactId id, RuntimeException failure) {
+    if (failure != null) {
+      throw new StrataCacheException("store of " + id + ": stored in tier '" + tiers[index].name()
+          + "', but writing it through below failed; the new version is kept dirty and retried: " + failure.getMessage(), failure);
     }
   }
 
@@ -152,7 +218,10 @@ public final class TierChain implements AutoCloseable {
   public void storeExact(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
     ensureOpen();
     try (KeyLocks.Held _ = locks.lock(id)) {
-      tiers[index].layer().put(id, meta, payload);
+      replacing(index, id, () -> {
+        tiers[index].layer().put(id, meta, payload);
+        return null;
+      });
       invalidate(id, 0, index);
       invalidate(id, index + 1, tiers.length);
       clearDirty(index, id);
@@ -165,19 +234,24 @@ public final class TierChain implements AutoCloseable {
    */
   public Reservation reserve(int index, ArtifactId id, ArtifactMeta meta, long size) {
     ensureOpen();
-    Reservation r = tiers[index].layer().reserve(id, meta, size);
-    return new ChainReservation(r, index, meta);
+    Reservation r;
+    try (KeyLocks.Held _ = locks.lock(id)) {
+      r = replacing(index, id, () -> tiers[index].layer().reserve(id, meta, size));
+    }
+    return new ChainReservation(r, index, meta, size);
   }
 
   private final class ChainReservation implements Reservation {
     private final Reservation inner;
     private final int index;
     private final ArtifactMeta meta;
+    private final long size;
 
-    ChainReservation(Reservation inner, int index, ArtifactMeta meta) {
+    ChainReservation(Reservation inner, int index, ArtifactMeta meta, long size) {
       this.inner = inner;
       this.index = index;
       this.meta = meta;
+      this.size = size;
     }
 
     @Override
@@ -194,17 +268,18 @@ public final class TierChain implements AutoCloseable {
     public void commit() {
       ensureOpen();
       ArtifactId id = inner.id();
-      try (KeyLocks.Held _ = locks.lock(id)) {
+      backpressure.withRoom(index, id, size, () -> {
+        long stamp = DirtySet.nextStamp();
         inner.commit();
         invalidate(id, 0, index);
         if (index < links.length) {
           try (Lease written = tiers[index].layer().get(id)) {
             if (written != null) {
-              propagate(index, id, meta, written.segment());
+              throwIfFailed(index, id, propagate(index, id, meta, written.segment(), stamp));
             }
           }
         }
-      }
+      });
     }
 
     @Override
@@ -213,23 +288,30 @@ public final class TierChain implements AutoCloseable {
     }
   }
 
-  /** Writes below tier {@code index} as its links say. Caller holds the artifact's lock. */
-  private void propagate(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
+  /**
+   * Writes below tier {@code index} as its links say, never waiting. Caller holds the artifact's
+   * lock. A write-through that fails leaves the version dirty on that link (stamped {@code
+   * stamp}) for the worker to retry, and is returned; otherwise returns {@code null}.
+   */
+  private RuntimeException propagate(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload, long stamp) {
+    long size = payload.byteSize();
     for (int j = index; j < links.length; j++) {
       if (links[j] == LinkMode.WRITE_BACK) {
-        if (!mustWriteThrough(j, payload.byteSize())) {
-          dirty[j].mark(id, payload.byteSize(), writebackConfig.flushInterval().toNanos());
-          return;
+        long delay = writebackConfig.flushInterval().toNanos();
+        if (dirty[j].markIfRoom(id, size, delay, stamp, writebackConfig.maxDirtyBytes())) {
+          return null;
         }
+        // back-pressure: over the limit with no room left to wait for, the store writes through
         try {
           tiers[j + 1].layer().put(id, meta, payload);
         } catch (RuntimeException e) {
-          // back-pressure asked for a write-through and it failed: keep the artifact dirty, so the
-          // worker retries it, rather than fail a store whose bytes the upper tier already holds
-          dirty[j].mark(id, payload.byteSize(), 0);
+          // keep the artifact dirty, so the worker retries it, rather than fail a store whose
+          // bytes the upper tier already holds
+          dirty[j].mark(id, size, 0, stamp);
           worker.wake();
-          return;
+          return null;
         }
+        dirty[j].clear(id);
         continue;
       }
       try {
@@ -237,8 +319,15 @@ public final class TierChain implements AutoCloseable {
       } catch (LayerUnavailableException e) {
         // a remote tier that is down does not fail a store the tiers above already hold
         skipUnavailable(j + 1, id, "store", e);
+        continue;
+      } catch (RuntimeException e) {
+        dirty[j].mark(id, size, 0, stamp);
+        worker.wake();
+        return e;
       }
+      dirty[j].clear(id);
     }
+    return null;
   }
 
   /** Tier {@code index}'s lease on {@code id}; {@code null} if it has none or is unavailable. */
@@ -257,29 +346,17 @@ public final class TierChain implements AutoCloseable {
   }
 
   /**
-   * Writes the bytes of tier {@code index} into the tier below, then follows the links from there.
-   * Caller holds the artifact's lock.
+   * Writes the bytes of tier {@code index} into the tier below, then follows the links from there
+   * (a failed write-through further down stays dirty there). Caller holds the artifact's lock.
+   *
+   * @throws RuntimeException if the tier below refused the bytes
    */
-  private void writeBelow(int index, ArtifactId id, Lease current) {
+  private void writeBelow(int index, ArtifactId id, Lease current, long stamp) {
     tiers[index + 1].layer().put(id, current.meta(), current.segment());
-    propagate(index + 1, id, current.meta(), current.segment());
-  }
-
-  /** Applies back-pressure on write-back link {@code j}; true means write this store through. */
-  private boolean mustWriteThrough(int j, long size) {
-    long limit = writebackConfig.maxDirtyBytes();
-    if (dirty[j].bytes() + size <= limit) {
-      return false;
-    }
-    if (writebackConfig.backpressure() == WritebackConfig.Backpressure.WRITE_THROUGH || size > limit) {
-      return true;
-    }
-    worker.wake();
-    try {
-      return !dirty[j].awaitBytesAtMost(limit - size, writebackConfig.closeTimeout().toNanos());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return true;
+    RuntimeException failed = propagate(index + 1, id, current.meta(), current.segment(), stamp);
+    if (failed != null) {
+      LOG.log(System.Logger.Level.DEBUG, () -> "write-through of " + id + " below " + tiers[index + 1].name()
+          + " failed, kept dirty: " + failed);
     }
   }
 
@@ -313,7 +390,15 @@ public final class TierChain implements AutoCloseable {
           if (lease != null) {
             hits.incrementAndGet(i);
             if (i > 0 && chainConfig.promoteOnHit() && lease.meta().promotable()) {
-              promote(i, id, lease);
+              boolean success = false;
+              try {
+                promote(i, id, lease);
+                success = true;
+              } finally {
+                if (!success) {
+                  lease.close();
+                }
+              }
             }
             return lease;
           }
@@ -331,6 +416,12 @@ public final class TierChain implements AutoCloseable {
         promotions.incrementAndGet();
       } catch (CapacityException e) {
         LOG.log(System.Logger.Level.DEBUG, () -> "promotion of " + id + " into " + tiers[0].name() + " skipped: " + e.getMessage());
+        return;
+      } catch (RuntimeException e) {
+        // a promotion is an optimisation: the load still returns the lower tier's bytes
+        failedPromotions.incrementAndGet();
+        int into = j;
+        LOG.log(System.Logger.Level.DEBUG, () -> "promotion of " + id + " into " + tiers[into].name() + " failed: " + e);
         return;
       }
     }
@@ -407,7 +498,7 @@ public final class TierChain implements AutoCloseable {
             return true;
           }
           // the current bytes, not the listener's argument: a replacement may have raced the eviction
-          writeBelow(index, id, current);
+          writeBelow(index, id, current, isDirty ? dirty[index].stampOf(id) : DirtySet.nextStamp());
         }
       } catch (LayerUnavailableException e) {
         if (isDirty) {
@@ -464,7 +555,7 @@ public final class TierChain implements AutoCloseable {
       }
       try (Lease current = tiers[index].layer().get(id)) {
         if (current != null) {
-          writeBelow(index, id, current);
+          writeBelow(index, id, current, dirty[index].stampOf(id));
         }
       }
       dirty[index].clear(id);
@@ -477,16 +568,20 @@ public final class TierChain implements AutoCloseable {
   }
 
   /**
-   * Drains every write-back link, retrying failures until the configured close time-out.
+   * Writes down what is dirty when called (following it down every link), retrying failures
+   * until the configured close time-out. Artifacts stored meanwhile are left to the worker.
    *
-   * @throws StrataCacheException naming what stayed dirty
+   * @throws StrataCacheException naming what of that could not be written before the deadline
    */
   public void flush() {
     ensureOpen();
     worker.flush();
   }
 
-  /** Dirty artifacts on the link below tier {@code index} (0 if it is not write-back). */
+  /**
+   * Dirty artifacts on the link below tier {@code index}: on a write-through link, versions whose
+   * write-through failed and is being retried.
+   */
   public int dirtyCount(int index) {
     return dirty[index] == null ? 0 : dirty[index].size();
   }
@@ -508,6 +603,7 @@ public final class TierChain implements AutoCloseable {
       long[] hitsPerTier,
       long misses,
       long promotions,
+      long failedPromotions,
       long demotions,
       long evictionWrites,
       long refusedEvictions,
@@ -521,7 +617,7 @@ public final class TierChain implements AutoCloseable {
       h[i] = hits.get(i);
     }
     return new Counters(
-        h, misses.get(), promotions.get(), demotions.get(), evictionWrites.get(), refusedEvictions.get(),
+        h, misses.get(), promotions.get(), failedPromotions.get(), demotions.get(), evictionWrites.get(), refusedEvictions.get(),
         worker.flushedCount(), worker.errorCount(), skippedUnavailable.get());
   }
 

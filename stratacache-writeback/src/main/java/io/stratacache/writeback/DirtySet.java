@@ -16,6 +16,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>The owner of the link marks and clears entries while holding its own per-artifact lock, so
  * that a flush and a new store of the same artifact never interleave; this class only keeps the
  * books.
+ *
+ * <p>Each entry carries a <i>stamp</i>: a number from one sequence shared by every set, taken
+ * when the version was stored ({@link #nextStamp()}) and carried along when that version is
+ * written down a link and becomes dirty on the next one. A flush takes the current stamp when it
+ * is called and is done when no set holds an entry stamped at or below it: exactly the versions
+ * dirty when it was called, followed down the chain, and nothing stored after.
  */
 public final class DirtySet {
   private final String name;
@@ -24,16 +30,29 @@ public final class DirtySet {
   private final ReentrantLock drainLock = new ReentrantLock();
   private final Condition drained = drainLock.newCondition();
   private final java.util.concurrent.atomic.AtomicInteger waiters = new java.util.concurrent.atomic.AtomicInteger();
+  private static final AtomicLong STAMPS = new AtomicLong();
 
   /** Retry state of one dirty artifact. */
   static final class Entry {
     final long size;
+    final long stamp;
     volatile int failures;
     volatile long notBeforeNanos;
 
-    Entry(long size) {
+    Entry(long size, long stamp) {
       this.size = size;
+      this.stamp = stamp;
     }
+  }
+
+  /** A stamp for a version stored now: larger than every stamp taken before. */
+  public static long nextStamp() {
+    return STAMPS.incrementAndGet();
+  }
+
+  /** The largest stamp taken so far: every version stored from now on is stamped above it. */
+  public static long currentStamp() {
+    return STAMPS.get();
   }
 
   /** A set for the link called {@code name} (e.g. {@code hot->warm}). */
@@ -56,10 +75,57 @@ public final class DirtySet {
    * worker leaves it alone for {@code delayNanos} (an explicit drain does not wait).
    */
   public void mark(ArtifactId id, long size, long delayNanos) {
-    Entry fresh = new Entry(size);
+    mark(id, size, delayNanos, nextStamp());
+  }
+
+  /** As {@link #mark(ArtifactId, long, long)} for a version stamped {@code stamp}. */
+  public void mark(ArtifactId id, long size, long delayNanos, long stamp) {
+    Entry fresh = new Entry(size, stamp);
     fresh.notBeforeNanos = System.nanoTime() + delayNanos;
     Entry previous = entries.put(id, fresh);
     bytes.addAndGet(size - (previous == null ? 0 : previous.size));
+  }
+
+  /**
+   * Marks {@code id} as {@link #mark(ArtifactId, long, long, long)} does if the dirty bytes, with
+   * this payload in place of {@code id}'s current dirty payload, stay at most {@code limit};
+   * returns whether it did. The caller holds {@code id}'s lock, so {@code id}'s own entry cannot
+   * change meanwhile; other artifacts' marks and clears race harmlessly: the limit holds.
+   */
+  public boolean markIfRoom(ArtifactId id, long size, long delayNanos, long stamp, long limit) {
+    Entry current = entries.get(id);
+    long delta = size - (current == null ? 0 : current.size);
+    for (long b = bytes.get(); ; b = bytes.get()) {
+      if (delta > 0 && b + delta > limit) {
+        return false;
+      }
+      if (bytes.compareAndSet(b, b + delta)) {
+        break;
+      }
+    }
+    Entry fresh = new Entry(size, stamp);
+    fresh.notBeforeNanos = System.nanoTime() + delayNanos;
+    Entry previous = entries.put(id, fresh);
+    long drift = (current == null ? 0 : current.size) - (previous == null ? 0 : previous.size);
+    if (drift != 0) { // the entry changed without the caller's lock: keep the books right regardless
+      bytes.addAndGet(drift);
+    }
+    if (delta < 0) {
+      signalIfBelow();
+    }
+    return true;
+  }
+
+  /** The dirty payload size of {@code id}, or 0 if it is not dirty. */
+  public long sizeOf(ArtifactId id) {
+    Entry e = entries.get(id);
+    return e == null ? 0 : e.size;
+  }
+
+  /** The stamp of {@code id}'s dirty version, or -1 if it is not dirty. */
+  public long stampOf(ArtifactId id) {
+    Entry e = entries.get(id);
+    return e == null ? -1 : e.stamp;
   }
 
   /** Clears {@code id}; returns whether it was dirty. */
@@ -98,14 +164,39 @@ public final class DirtySet {
     return new ArrayList<>(entries.keySet());
   }
 
+  /** A snapshot of the ids whose dirty version is stamped at most {@code maxStamp}. */
+  public List<ArtifactId> idsStampedAtMost(long maxStamp) {
+    List<ArtifactId> out = new ArrayList<>();
+    entries.forEach((id, e) -> {
+      if (e.stamp <= maxStamp) {
+        out.add(id);
+      }
+    });
+    return out;
+  }
+
+  /** Whether some dirty version is stamped at most {@code maxStamp}. */
+  public boolean hasStampedAtMost(long maxStamp) {
+    for (Entry e : entries.values()) {
+      if (e.stamp <= maxStamp) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
-   * The ids due for a flush at {@code nowNanos}: all of them if {@code ignoreBackoff}; with
-   * {@code pressing}, also those still in their flush delay that never failed.
+   * The ids due for a flush at {@code nowNanos}, among those stamped at most {@code maxStamp}: all
+   * of them if {@code ignoreBackoff}; with {@code pressing}, also those still in their flush delay
+   * that never failed.
    */
-  List<ArtifactId> due(long nowNanos, boolean ignoreBackoff, boolean pressing, int max) {
+  List<ArtifactId> due(long nowNanos, boolean ignoreBackoff, boolean pressing, int max, long maxStamp) {
     List<ArtifactId> out = new ArrayList<>(Math.min(max, entries.size()));
     for (var e : entries.entrySet()) {
       Entry entry = e.getValue();
+      if (entry.stamp > maxStamp) {
+        continue;
+      }
       if (ignoreBackoff || entry.notBeforeNanos - nowNanos <= 0 || (pressing && entry.failures == 0)) {
         out.add(e.getKey());
         if (out.size() >= max) {

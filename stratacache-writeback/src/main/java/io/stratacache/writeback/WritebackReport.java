@@ -6,11 +6,12 @@ import java.util.List;
 /**
  * What a drain achieved.
  *
- * @param flushed artifacts flushed over the worker's life
- * @param errors failed flush attempts over the worker's life
- * @param unflushed artifacts still dirty when the drain gave up (empty on success)
+ * @param dirty artifacts the drain had to write (dirty when it began)
+ * @param flushed artifacts the drain wrote
+ * @param errors failed flush attempts during the drain
+ * @param unflushed of those, artifacts still dirty when the drain gave up (empty on success)
  */
-public record WritebackReport(long flushed, long errors, List<ArtifactId> unflushed) {
+public record WritebackReport(long dirty, long flushed, long errors, List<ArtifactId> unflushed) {
   public WritebackReport {
     unflushed = List.copyOf(unflushed);
   }

@@ -78,20 +78,29 @@ public final class WritebackWorker implements AutoCloseable {
 
   /** One pass over every link: flushes the entries that are due. Returns how many it flushed. */
   public int doWork() {
-    return pass(false);
+    return pass(false, Long.MAX_VALUE, null);
   }
 
-  private int pass(boolean ignoreBackoff) {
+  /**
+   * Flushes the due entries stamped at most {@code maxStamp}, counting into {@code tally} (if
+   * given) what this pass flushed and how many attempts failed. Returns how many it flushed.
+   */
+  private int pass(boolean ignoreBackoff, long maxStamp, long[] tally) {
     int done = 0;
     long now = System.nanoTime();
     for (Link link : links) {
       // writers wait for dirty bytes to drop: do not hold artifacts back for coalescing
       boolean pressing = link.dirty().hasWaiters();
-      for (ArtifactId id : link.dirty().due(now, ignoreBackoff, pressing, BATCH)) {
+      for (ArtifactId id : link.dirty().due(now, ignoreBackoff, pressing, BATCH, maxStamp)) {
         if (flushOne(link, id)) {
           done++;
+        } else if (tally != null) {
+          tally[1]++;
         }
       }
+    }
+    if (tally != null) {
+      tally[0] += done;
     }
     return done;
   }
@@ -119,12 +128,25 @@ public final class WritebackWorker implements AutoCloseable {
 
   /** Whether nothing is dirty on any link. */
   public boolean isClean() {
+    return !pending(Long.MAX_VALUE);
+  }
+
+  /** Whether some link holds a dirty version stamped at most {@code maxStamp}. */
+  private boolean pending(long maxStamp) {
     for (Link link : links) {
-      if (!link.dirty().isEmpty()) {
-        return false;
+      if (link.dirty().hasStampedAtMost(maxStamp)) {
+        return true;
       }
     }
-    return true;
+    return false;
+  }
+
+  private List<ArtifactId> pendingIds(long maxStamp) {
+    List<ArtifactId> out = new ArrayList<>();
+    for (Link link : links) {
+      out.addAll(link.dirty().idsStampedAtMost(maxStamp));
+    }
+    return out;
   }
 
   /**
@@ -133,11 +155,23 @@ public final class WritebackWorker implements AutoCloseable {
    * makes it dirty there), so it loops until every link is clean at once.
    */
   public WritebackReport drain(long timeoutNanos) {
+    return drain(timeoutNanos, Long.MAX_VALUE);
+  }
+
+  /**
+   * Flushes, in the calling thread and ignoring back-off, the dirty versions stamped at most
+   * {@code maxStamp} (see {@link DirtySet}), following them down every link, until none is left
+   * or {@code timeoutNanos} pass. Versions stored later are left to the worker. The report
+   * counts this drain's flushes and failed attempts only.
+   */
+  public WritebackReport drain(long timeoutNanos, long maxStamp) {
     long deadline = System.nanoTime() + timeoutNanos;
     long pause = config.retryBackoffMin().toNanos();
-    while (!isClean()) {
-      int done = pass(true);
-      if (isClean()) {
+    int atStart = pendingIds(maxStamp).size();
+    long[] tally = new long[2];
+    while (pending(maxStamp)) {
+      int done = pass(true, maxStamp, tally);
+      if (!pending(maxStamp)) {
         break;
       }
       long left = deadline - System.nanoTime();
@@ -149,16 +183,19 @@ public final class WritebackWorker implements AutoCloseable {
         pause = Math.min(pause * 2, config.retryBackoffMax().toNanos());
       }
     }
-    return report();
+    List<ArtifactId> left = pendingIds(maxStamp);
+    return new WritebackReport(Math.max(atStart, left.size()), tally[0], tally[1], left);
   }
 
   /**
-   * As {@link #drain} with the configured close time-out, throwing if anything stays dirty.
+   * Flushes what is dirty when called: as {@link #drain(long, long)} with the configured close
+   * time-out and the current stamp, throwing if any of it stays dirty. Artifacts stored while it
+   * runs are neither waited for nor reported.
    *
    * @throws StrataCacheException naming what could not be flushed
    */
   public void flush() {
-    WritebackReport r = drain(config.closeTimeout().toNanos());
+    WritebackReport r = drain(config.closeTimeout().toNanos(), DirtySet.currentStamp());
     if (!r.complete()) {
       throw new StrataCacheException(describeIncomplete(r, "flush"));
     }
@@ -166,11 +203,8 @@ public final class WritebackWorker implements AutoCloseable {
 
   /** What is dirty now, with the lifetime counters. */
   public WritebackReport report() {
-    List<ArtifactId> left = new ArrayList<>();
-    for (Link link : links) {
-      left.addAll(link.dirty().ids());
-    }
-    return new WritebackReport(flushed.get(), errors.get(), left);
+    List<ArtifactId> left = pendingIds(Long.MAX_VALUE);
+    return new WritebackReport(left.size(), flushed.get(), errors.get(), left);
   }
 
   /** Artifacts flushed so far. */
@@ -208,7 +242,7 @@ public final class WritebackWorker implements AutoCloseable {
   /** A message naming what a drain left dirty. */
   public static String describeIncomplete(WritebackReport r, String what) {
     List<ArtifactId> u = r.unflushed();
-    return what + ": " + u.size() + " dirty artifacts could not be written to the lower tier ("
-        + r.errors() + " failed attempts): " + u.subList(0, Math.min(10, u.size())) + (u.size() > 10 ? " ..." : "");
+    return what + ": " + u.size() + " of " + r.dirty() + " dirty artifacts could not be written to the lower tier before the deadline ("
+        + r.errors() + " failed attempts during this " + what + "): " + u.subList(0, Math.min(10, u.size())) + (u.size() > 10 ? " ..." : "");
   }
 }

@@ -104,6 +104,37 @@ class WritebackWorkerTest {
   }
 
   @Test
+  void drain_upToAStamp_leavesLaterStoresAlone_andCountsOnlyItsOwnAttempts() {
+    DirtySet dirty = new DirtySet("a->b");
+    FlakyLower lower = new FlakyLower(Integer.MAX_VALUE, dirty);
+    WritebackWorker worker = new WritebackWorker("t", QUICK_CLOSE, (link, id, n, e) -> {});
+    worker.register(dirty, lower::flush);
+    dirty.mark(id(1), 10);
+    assertFalse(worker.drain(Duration.ofMillis(20).toNanos()).complete());
+    long stamp = DirtySet.currentStamp();
+    dirty.mark(id(2), 10); // stored after the flush below was called
+    int before = lower.attempts.get(id(1)).get();
+    WritebackReport r = worker.drain(Duration.ofMillis(20).toNanos(), stamp);
+    assertEquals(List.of(id(1)), r.unflushed());
+    assertEquals(1, r.dirty());
+    assertEquals(lower.attempts.get(id(1)).get() - before, r.errors(), "attempts of this drain only");
+    assertFalse(lower.attempts.containsKey(id(2)), "a later store is not this drain's work");
+    assertEquals(2, worker.closeAndReport().unflushed().size());
+  }
+
+  @Test
+  void markIfRoom_takesRoomAtomically_andCountsAReplacedVersion() {
+    DirtySet dirty = new DirtySet("x");
+    assertTrue(dirty.markIfRoom(id(1), 6_000, 0, DirtySet.nextStamp(), 10_000));
+    assertTrue(dirty.markIfRoom(id(1), 9_000, 0, DirtySet.nextStamp(), 10_000), "replaces its own 6,000 bytes");
+    assertFalse(dirty.markIfRoom(id(2), 2_000, 0, DirtySet.nextStamp(), 10_000));
+    assertEquals(9_000, dirty.bytes());
+    assertTrue(dirty.markIfRoom(id(1), 1_000, 0, DirtySet.nextStamp(), 10_000));
+    assertEquals(1_000, dirty.bytes());
+    assertEquals(1_000, dirty.sizeOf(id(1)));
+  }
+
+  @Test
   void flush_throwsNamingWhatStayedDirty() {
     DirtySet dirty = new DirtySet("a->b");
     FlakyLower lower = new FlakyLower(Integer.MAX_VALUE, dirty);

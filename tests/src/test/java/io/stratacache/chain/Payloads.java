@@ -12,17 +12,29 @@ import java.util.SplittableRandom;
  * a pseudo-random stream seeded by both. A payload can therefore be checked on its own: it proves
  * which id and which version it was stored for, and that no byte of it changed.
  */
-final class Payloads {
-  static final int HEADER = 16;
+public final class Payloads {
+  /** Bytes of the header: the id's hash and the version. */
+  public static final int HEADER = 16;
   private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
   private Payloads() {}
 
-  static MemorySegment make(Arena arena, ArtifactId id, long version, int size) {
+  /** A payload of {@code size} bytes for version {@code version} of {@code id}. */
+  public static MemorySegment make(Arena arena, ArtifactId id, long version, int size) {
     if (size < HEADER) {
       throw new IllegalArgumentException("size: " + size + " (expected: at least " + HEADER + ")");
     }
     MemorySegment s = arena.allocate(size, 8);
+    fill(s, id, version);
+    return s;
+  }
+
+  /** Fills {@code s} (at least {@link #HEADER} bytes) with the payload of version {@code version} of {@code id}. */
+  public static void fill(MemorySegment s, ArtifactId id, long version) {
+    long size = s.byteSize();
+    if (size < HEADER) {
+      throw new IllegalArgumentException("size: " + size + " (expected: at least " + HEADER + ")");
+    }
     s.set(LONG, 0, idHash(id));
     s.set(LONG, 8, version);
     SplittableRandom r = new SplittableRandom(idHash(id) * 31 + version);
@@ -33,11 +45,10 @@ final class Payloads {
     for (; i < size; i++) {
       s.set(ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
     }
-    return s;
   }
 
   /** The version a payload was made for, after checking that every byte is what it should be. */
-  static long verify(ArtifactId id, MemorySegment payload) {
+  public static long verify(ArtifactId id, MemorySegment payload) {
     long size = payload.byteSize();
     if (size < HEADER) {
       throw new AssertionError(id + ": payload of " + size + " bytes (expected at least " + HEADER + ")");
