@@ -9,6 +9,7 @@ import io.stratacache.core.CapacityException;
 import io.stratacache.core.EvictionObserver;
 import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.core.StrataCacheException;
+import io.stratacache.spi.Capability;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.MemoryLayer;
 import io.stratacache.spi.Reservation;
@@ -45,10 +46,12 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *       fails the eviction is refused and the layer picks another victim: a dirty artifact is
  *       thus pinned until its bytes are safe below. The listener never waits for an artifact's
  *       lock (it refuses the eviction instead), so evictions cannot deadlock with stores.
- *   <li><b>Unavailable tiers.</b> A tier that throws {@link LayerUnavailableException} (a remote
- *       tier whose server is down) is passed over and counted: a load falls through to the next
+ *   <li><b>Unavailable tiers.</b> A {@link Capability#SELF_EVICTING} tier (a remote cache, which
+ *       may drop any artifact at any moment anyway) that throws {@link LayerUnavailableException}
+ *       because its server is down is passed over and counted: a load falls through to the next
  *       tier or a miss, a store is kept by the tiers that took it, a clean artifact may be
  *       evicted without its demotion; a write-back link keeps the artifact dirty and retries.
+ *       Any other tier that fails, unavailable or not, fails the operation as below.
  *   <li><b>Back-pressure.</b> A store that would take a write-back link's dirty bytes over {@code
  *       max_dirty_bytes} waits under {@code block} for the worker to make room <i>before</i> it
  *       takes the artifact's lock, so the worker can always flush; the room is then taken
@@ -316,11 +319,12 @@ public final class TierChain implements AutoCloseable {
       }
       try {
         tiers[j + 1].layer().put(id, meta, payload);
-      } catch (LayerUnavailableException e) {
-        // a remote tier that is down does not fail a store the tiers above already hold
-        skipUnavailable(j + 1, id, "store", e);
-        continue;
       } catch (RuntimeException e) {
+        if (e instanceof LayerUnavailableException down && selfEvicting(j + 1)) {
+          // a remote cache that is down does not fail a store the tiers above already hold
+          skipUnavailable(j + 1, id, "store", down);
+          continue;
+        }
         dirty[j].mark(id, size, 0, stamp);
         worker.wake();
         return e;
@@ -335,9 +339,17 @@ public final class TierChain implements AutoCloseable {
     try {
       return tiers[index].layer().get(id);
     } catch (LayerUnavailableException e) {
+      if (!selfEvicting(index)) {
+        throw e;
+      }
       skipUnavailable(index, id, "load", e);
       return null;
     }
+  }
+
+  /** Whether tier {@code index} may lose artifacts by itself, so that passing over it loses no promise. */
+  private boolean selfEvicting(int index) {
+    return tiers[index].layer().capabilities().contains(Capability.SELF_EVICTING);
   }
 
   private void skipUnavailable(int index, ArtifactId id, String what, LayerUnavailableException e) {
@@ -448,6 +460,9 @@ public final class TierChain implements AutoCloseable {
           return i;
         }
       } catch (LayerUnavailableException e) {
+        if (!selfEvicting(i)) {
+          throw e;
+        }
         skipUnavailable(i, id, "lookup", e);
       }
     }
@@ -501,8 +516,8 @@ public final class TierChain implements AutoCloseable {
           writeBelow(index, id, current, isDirty ? dirty[index].stampOf(id) : DirtySet.nextStamp());
         }
       } catch (LayerUnavailableException e) {
-        if (isDirty) {
-          throw e; // a dirty artifact's only copy stays until it can be written down
+        if (isDirty || !selfEvicting(index + 1)) {
+          throw e; // a dirty artifact's, or a durable tier's, only copy stays until it can be written down
         }
         skipUnavailable(index + 1, id, "demotion", e); // a clean copy may go: the tier below is down
         return true;
