@@ -48,8 +48,8 @@ import java.util.concurrent.atomic.LongAdder;
  *       freed when the count drops to zero, so a delete or replace of a leased artifact only
  *       unlinks it. New references are taken only under the lock while the entry is linked, so a
  *       count that reached zero stays there; leases are closed without the lock.
- *   <li><b>Leases.</b> A lease's view is bound to the arena of its {@link LeaseGroup} (up to
- *       {@value LeaseGroup#SIZE} leases taken one after another, or one {@link #getAll} batch), so
+ *   <li><b>Leases.</b> A lease's view is bound to the arena of its {@link LeaseGroup} (one {@link
+ *       #getAll} batch, or a lease taken on its own), so
  *       a view kept past its lease's close faults once the group's arena closes and never reads a
  *       reused block: a block goes back to the allocator only after every group that leased it
  *       has closed its arena. One arena close (a handshake with every thread, about 20 µs) per
