@@ -11,6 +11,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Lock;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -145,6 +146,26 @@ public final class RoomMaker<E> {
   private volatile long generation;
   private volatile boolean closed;
   private volatile EvictionListener listener = EvictionListener.DROP;
+
+  /**
+   * The usual {@link Index#candidates()}: the ids of {@code policy}'s {@link
+   * EvictionPolicy#victims()} order, mapped to their entries by {@code lookup} as they are read.
+   * Read under the layer's lock, as candidates are.
+   */
+  public static <E> Iterator<E> inPolicyOrder(EvictionPolicy policy, Function<ArtifactId, E> lookup) {
+    Iterator<ArtifactId> ids = policy.victims();
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return ids.hasNext();
+      }
+
+      @Override
+      public E next() {
+        return lookup.apply(ids.next());
+      }
+    };
+  }
 
   /**
    * @param lock the layer's lock, guarding its index and policy

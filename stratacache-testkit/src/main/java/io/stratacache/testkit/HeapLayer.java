@@ -13,7 +13,6 @@ import io.stratacache.spi.MemoryLayer;
 import io.stratacache.spi.RoomMaker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -163,9 +162,7 @@ public final class HeapLayer implements MemoryLayer {
 
     @Override
     public Iterator<Entry> candidates() {
-      List<Entry> order = new ArrayList<>();
-      policy.victims().forEachRemaining(id -> order.add(entries.get(id)));
-      return order.iterator();
+      return RoomMaker.inPolicyOrder(policy, entries::get);
     }
 
     @Override

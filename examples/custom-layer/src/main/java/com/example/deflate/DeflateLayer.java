@@ -14,7 +14,6 @@ import io.stratacache.spi.RoomMaker;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -220,9 +219,7 @@ public final class DeflateLayer implements MemoryLayer, RoomMaker.Index<DeflateL
 
   @Override
   public Iterator<Entry> candidates() {
-    List<Entry> order = new ArrayList<>();
-    policy.victims().forEachRemaining(id -> order.add(entries.get(id)));
-    return order.iterator();
+    return RoomMaker.inPolicyOrder(policy, entries::get);
   }
 
   @Override

@@ -364,18 +364,7 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
 
     @Override
     public Iterator<Entry> candidates() {
-      Iterator<ArtifactId> ids = policy.victims();
-      return new Iterator<>() {
-        @Override
-        public boolean hasNext() {
-          return ids.hasNext();
-        }
-
-        @Override
-        public Entry next() {
-          return index.get(ids.next());
-        }
-      };
+      return RoomMaker.inPolicyOrder(policy, index::get);
     }
 
     @Override

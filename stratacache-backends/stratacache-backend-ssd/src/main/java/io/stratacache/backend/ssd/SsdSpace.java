@@ -108,18 +108,7 @@ final class SsdSpace implements RoomMaker.Index<SsdLayer.Entry> {
 
   @Override
   public Iterator<SsdLayer.Entry> candidates() {
-    Iterator<ArtifactId> ids = policy.victims();
-    return new Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return ids.hasNext();
-      }
-
-      @Override
-      public SsdLayer.Entry next() {
-        return index.get(ids.next());
-      }
-    };
+    return RoomMaker.inPolicyOrder(policy, index::get);
   }
 
   @Override
