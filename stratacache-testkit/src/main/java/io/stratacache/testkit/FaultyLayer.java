@@ -3,9 +3,6 @@ package io.stratacache.testkit;
 import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.LayerUnavailableException;
-import io.stratacache.spi.Capability;
-import io.stratacache.spi.EvictionListener;
-import io.stratacache.spi.LayerStats;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.MemoryLayer;
 import io.stratacache.spi.Reservation;
@@ -13,7 +10,6 @@ import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,10 +31,9 @@ import java.util.concurrent.locks.LockSupport;
  * an id stored again since then loses its older version too (the artifact is then absent, which
  * a medium that tore the replace could also leave). Deletes take effect at once.
  */
-public final class FaultyLayer implements MemoryLayer {
+public final class FaultyLayer extends ForwardingLayer {
   private static final long GOLDEN = 0x9E3779B97F4A7C15L;
 
-  private final MemoryLayer inner;
   private final long seed;
   private final double putFailureRate;
   private final double getFailureRate;
@@ -50,7 +45,7 @@ public final class FaultyLayer implements MemoryLayer {
   private final AtomicLong lost = new AtomicLong();
 
   private FaultyLayer(Builder b) {
-    this.inner = b.inner;
+    super(b.inner);
     this.seed = b.seed;
     this.putFailureRate = b.putFailureRate;
     this.getFailureRate = b.getFailureRate;
@@ -120,7 +115,7 @@ public final class FaultyLayer implements MemoryLayer {
 
   /** The wrapped layer. */
   public MemoryLayer inner() {
-    return inner;
+    return delegate();
   }
 
   /** Store attempts that were made to fail. */
@@ -151,7 +146,7 @@ public final class FaultyLayer implements MemoryLayer {
     List<ArtifactId> dropped = new ArrayList<>();
     for (ArtifactId id : List.copyOf(unsynced.keySet())) {
       unsynced.remove(id);
-      inner.delete(id);
+      delegate().delete(id);
       dropped.add(id);
     }
     lost.addAndGet(dropped.size());
@@ -167,7 +162,7 @@ public final class FaultyLayer implements MemoryLayer {
   public void put(ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
     delay();
     failMaybe("put", id, putFailureRate, putFailures);
-    inner.put(id, meta, payload);
+    delegate().put(id, meta, payload);
     unsynced.put(id, Boolean.TRUE);
   }
 
@@ -181,7 +176,7 @@ public final class FaultyLayer implements MemoryLayer {
   public Reservation reserve(ArtifactId id, ArtifactMeta meta, long size) {
     delay();
     failMaybe("put", id, putFailureRate, putFailures);
-    Reservation r = inner.reserve(id, meta, size);
+    Reservation r = delegate().reserve(id, meta, size);
     return new Reservation() {
       @Override
       public ArtifactId id() {
@@ -215,60 +210,24 @@ public final class FaultyLayer implements MemoryLayer {
   public Lease get(ArtifactId id) {
     delay();
     failMaybe("get", id, getFailureRate, getFailures);
-    return inner.get(id);
+    return delegate().get(id);
   }
 
   @Override
   public boolean delete(ArtifactId id) {
-    boolean removed = inner.delete(id);
+    boolean removed = delegate().delete(id);
     unsynced.remove(id);
     return removed;
   }
 
-  @Override
-  public String name() {
-    return inner.name();
-  }
 
-  @Override
-  public Set<Capability> capabilities() {
-    return inner.capabilities();
-  }
 
-  @Override
-  public boolean contains(ArtifactId id) {
-    return inner.contains(id);
-  }
 
-  @Override
-  public boolean pin(ArtifactId id) {
-    return inner.pin(id);
-  }
 
-  @Override
-  public boolean unpin(ArtifactId id) {
-    return inner.unpin(id);
-  }
 
-  @Override
-  public List<ArtifactId> ids() {
-    return inner.ids();
-  }
 
-  @Override
-  public LayerStats stats() {
-    return inner.stats();
-  }
 
-  @Override
-  public void setEvictionListener(EvictionListener listener) {
-    inner.setEvictionListener(listener);
-  }
 
-  @Override
-  public void close() {
-    inner.close();
-  }
 
   private void failMaybe(String op, ArtifactId id, double rate, AtomicLong counter) {
     if (rate <= 0) {
@@ -278,7 +237,7 @@ public final class FaultyLayer implements MemoryLayer {
     if (rate >= 1 || draw(op, id, attempt) < rate) {
       counter.incrementAndGet();
       throw new LayerUnavailableException(
-          "tier '" + inner.name() + "': injected " + op + " failure for " + id + " (attempt " + attempt
+          "tier '" + name() + "': injected " + op + " failure for " + id + " (attempt " + attempt
               + "; FaultyLayer seed " + Seeds.format(seed) + ", reproduce with -Dtests.seed=" + Seeds.format(seed) + ")");
     }
   }

@@ -4,16 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
-import io.stratacache.core.ArtifactId;
-import io.stratacache.core.ArtifactMeta;
 import io.stratacache.spi.Capability;
-import io.stratacache.spi.EvictionListener;
-import io.stratacache.spi.LayerStats;
-import io.stratacache.spi.Lease;
-import io.stratacache.spi.MemoryLayer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -33,60 +26,17 @@ import org.junit.platform.launcher.core.LauncherFactory;
  */
 class ConformanceReportTest {
   /** A {@link HeapLayer} that declares the given capabilities. */
-  record Declaring(HeapLayer inner, Set<Capability> capabilities) implements MemoryLayer {
-    @Override
-    public String name() {
-      return inner.name();
+  static final class Declaring extends ForwardingLayer {
+    private final Set<Capability> capabilities;
+
+    Declaring(HeapLayer inner, Set<Capability> capabilities) {
+      super(inner);
+      this.capabilities = capabilities;
     }
 
     @Override
-    public void put(ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
-      inner.put(id, meta, payload);
-    }
-
-    @Override
-    public Lease get(ArtifactId id) {
-      return inner.get(id);
-    }
-
-    @Override
-    public boolean contains(ArtifactId id) {
-      return inner.contains(id);
-    }
-
-    @Override
-    public boolean delete(ArtifactId id) {
-      return inner.delete(id);
-    }
-
-    @Override
-    public boolean pin(ArtifactId id) {
-      return inner.pin(id);
-    }
-
-    @Override
-    public boolean unpin(ArtifactId id) {
-      return inner.unpin(id);
-    }
-
-    @Override
-    public List<ArtifactId> ids() {
-      return inner.ids();
-    }
-
-    @Override
-    public LayerStats stats() {
-      return inner.stats();
-    }
-
-    @Override
-    public void setEvictionListener(EvictionListener listener) {
-      inner.setEvictionListener(listener);
-    }
-
-    @Override
-    public void close() {
-      inner.close();
+    public Set<Capability> capabilities() {
+      return capabilities;
     }
   }
 
