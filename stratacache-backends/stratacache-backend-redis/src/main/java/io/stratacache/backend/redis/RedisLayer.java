@@ -68,7 +68,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * and {@link Capability#SHARED}, its stats report the servers' {@code used_memory} and {@code
  * maxmemory}, its eviction listener is never called, and pins are advisory (kept by this
  * process, honoured by nothing in Redis). A TTL per artifact type is set on store and, if sliding,
- * restarted on each hit.
+ * restarted on each hit (the hit sends the PEXPIRE without waiting for its reply).
  *
  * <p>Faults: connection losses and time-outs feed a {@link CircuitBreaker}; every failure reaches
  * the caller as {@link LayerUnavailableException} (or {@link CapacityException} when Redis is out
