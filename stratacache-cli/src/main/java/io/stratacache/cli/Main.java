@@ -1,6 +1,7 @@
 package io.stratacache.cli;
 
 import io.stratacache.djl.bench.InferenceBenchmark;
+import io.stratacache.cli.bench.Mode;
 import io.stratacache.core.StrataCacheException;
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -17,9 +18,12 @@ public final class Main {
 
         demo [--quick]          KV prefix reuse and parameter offload on a small generated model,
                                 on the embedded configuration (or -Dstratacache.config=PATH)
-        bench [ttft|offload]    time to first token with 15/16 of a 4,096-token prompt cached
-                                against cold, and offloaded forward throughput against resident
-              [--rounds N]      measured rounds (default 5)
+        bench [--quick|--full]  the benchmark report: throughput per tier against its limit,
+                                Ehcache and Caffeine, hit rate per eviction policy, TTFT cold
+                                and warm; Markdown, CSV and PNG plots (quick: a few minutes)
+              [--out DIR]       where to write it (default bench-report/<mode>-<time>)
+        bench ttft|offload      TTFT with 15/16 of a 4,096-token prompt cached against cold, or
+              [--rounds N]      offloaded forward throughput against resident (default 5 rounds)
         help                    this text
       """;
 
@@ -48,11 +52,21 @@ public final class Main {
           new DemoCommand(out, err, quick).run();
         }
         case "bench" -> {
-          String which = "all";
+          String which = "report";
+          Mode mode = Mode.QUICK;
+          java.nio.file.Path outDir = null;
           int rounds = 5;
           for (int i = 0; i < rest.length; i++) {
             switch (rest[i]) {
-              case "ttft", "offload", "all" -> which = rest[i];
+              case "ttft", "offload" -> which = rest[i];
+              case "--quick" -> mode = Mode.QUICK;
+              case "--full" -> mode = Mode.FULL;
+              case "--out" -> {
+                if (i + 1 >= rest.length) {
+                  return usage(err, "bench: --out needs a directory");
+                }
+                outDir = java.nio.file.Path.of(rest[++i]);
+              }
               case "--rounds" -> {
                 if (i + 1 >= rest.length) {
                   return usage(err, "bench: --rounds needs a number");
@@ -71,12 +85,15 @@ public final class Main {
               }
             }
           }
-          InferenceBenchmark bench = new InferenceBenchmark(out, rounds);
-          if (!which.equals("offload")) {
-            bench.ttft();
-          }
-          if (!which.equals("ttft")) {
-            bench.offload();
+          if (which.equals("report")) {
+            BenchCommand.run(mode, outDir == null ? BenchCommand.defaultOut(mode) : outDir, out, err);
+          } else {
+            InferenceBenchmark bench = new InferenceBenchmark(out, rounds);
+            if (which.equals("ttft")) {
+              bench.ttft();
+            } else {
+              bench.offload();
+            }
           }
         }
         case "help", "-h", "--help" -> out.print(USAGE);

@@ -29,6 +29,19 @@ class MainTest {
   }
 
   @Test
+  void bench_intoADirectoryThatIsNotEmpty_failsNamingIt_andKeepsItsFiles(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Files.writeString(dir.resolve("notes.txt"), "mine");
+    assertEquals(1, run("bench", "--quick", "--out", dir.toString()));
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertTrue(e.contains("stratacache bench failed:") && e.contains("outDir: " + dir + " is not empty"), e);
+    assertEquals("mine", java.nio.file.Files.readString(dir.resolve("notes.txt")));
+    assertEquals(1, java.nio.file.Files.list(dir).count());
+    assertEquals(2, run("bench", "--out"));
+    assertEquals(2, run("bench", "--fast"));
+  }
+
+  @Test
   void help_printsUsageAndSucceeds() {
     assertEquals(0, run("help"));
     assertTrue(out.toString(StandardCharsets.UTF_8).contains("demo"));

@@ -95,6 +95,6 @@ public record BenchPlan(
   public static BenchPlan full() {
     return new BenchPlan(List.of(64 * KIB, 256 * KIB, MIB, 4 * MIB, 16 * MIB, 32 * MIB), 7, 150, 600,
         1024, 4096, List.of(0.5, 1.0, 2.0, 4.0, 8.0, 16.0), List.of(0.8, 0.99), 100_000, 3, List.of(),
-        List.of(512, 1024, 2048, 4096, 8192), 5);
+        List.of(512, 1024, 2048, 4096), 5);
   }
 }
