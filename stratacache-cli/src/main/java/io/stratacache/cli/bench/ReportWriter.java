@@ -81,6 +81,7 @@ final class ReportWriter {
     s.append("Each cell is the median over rounds, `±` half the range (min to max) as a share of the median. Within a round every "
         + "series is measured in turn, so a ratio is taken round by round and shown as median (min–max); above 1× the series is "
         + "faster than (or, for TTFT, as many times quicker as) its baseline.\n");
+    targets(s, results);
     for (ChartSpec spec : results.charts()) {
       if (results.figures(spec.id()).isEmpty()) {
         continue;
@@ -100,6 +101,20 @@ final class ReportWriter {
       }
     }
     write(file, s.toString());
+  }
+
+  /** The targets of DESIGN.md this run measured: the ratio, the target, whether it is met. */
+  private static void targets(StringBuilder s, BenchResults results) {
+    List<Targets.Outcome> outcomes = Targets.check(results);
+    if (outcomes.isEmpty()) {
+      return;
+    }
+    s.append("\n## Targets\n\n| ratio | at | measured | target | met |\n|---|---:|---:|---:|---|\n");
+    for (Targets.Outcome o : outcomes) {
+      ChartSpec spec = results.chart(o.target().chart());
+      s.append("| ").append(o.target().label()).append(" | ").append(spec.formatX(o.x())).append(" | ").append(ratio(o.ratios()))
+          .append(" | ").append(Targets.threshold(o.target())).append(" | ").append(o.met() ? "yes" : "**no**").append(" |\n");
+    }
   }
 
   private static String load(double v) {

@@ -87,6 +87,26 @@ class BenchPartsTest {
   }
 
   @Test
+  void targets_areCheckedAtTheLargestPointUpTo16MiB_roundByRound() {
+    BenchResults r = new BenchResults(Machine.current(), "test");
+    r.add(new ChartSpec(ThroughputBench.STORE, "store", "x", "y", "KiB", "GB/s", true, true));
+    for (double kib : new double[] {1024, 16384, 32768}) {
+      r.add(new Figure(ThroughputBench.STORE, MemoryContenders.COPY, kib, List.of(10.0, 10.0, 10.0)));
+      r.add(new Figure(ThroughputBench.STORE, ThroughputBench.CPU, kib, List.of(kib == 16384 ? 8.0 : 9.5, 9.5, 9.5)));
+      r.add(new Figure(ThroughputBench.STORE, MemoryContenders.EHCACHE, kib, List.of(2.0, 3.0, 4.0)));
+    }
+    List<Targets.Outcome> o = Targets.check(r);
+    assertEquals(List.of("CPU tier store / plain copy", "CPU tier store / Ehcache 3 off-heap put"), o.stream().map(x -> x.target().label()).toList());
+    assertEquals(16384, o.get(0).x());
+    assertEquals(List.of(0.8, 0.95, 0.95), o.get(0).ratios());
+    assertTrue(o.get(0).met(), "the median of round-by-round ratios: 0.95");
+    assertEquals(List.of(4.0, 9.5 / 3, 9.5 / 4), o.get(1).ratios());
+    assertTrue(o.get(1).met());
+    assertEquals("≥ 3×", Targets.threshold(o.get(1).target()));
+    assertEquals("≥ 0.90×", Targets.threshold(o.get(0).target()));
+  }
+
+  @Test
   void ttftPrompts_cacheFifteenSixteenthsInWholeChunks() {
     assertEquals(256, TtftBench.chunkSize(4096));
     assertEquals(3840, TtftBench.cachedTokens(4096));

@@ -191,6 +191,18 @@ class BenchReportTest {
   }
 
   @Test
+  void theTargetsTable_showsEachMeasuredTargetWithItsRatio() throws IOException {
+    String md = Files.readString(report.markdown());
+    List<Targets.Outcome> outcomes = Targets.check(report.results());
+    assertTrue(outcomes.size() >= 9, "every target but Redis's at least: " + outcomes.size());
+    for (Targets.Outcome o : outcomes) {
+      String line = "| " + o.target().label() + " | " + report.results().chart(o.target().chart()).formatX(o.x()) + " | "
+          + ReportWriter.ratio(o.ratios()) + " | " + Targets.threshold(o.target()) + " | " + (o.met() ? "yes" : "**no**") + " |";
+      assertTrue(md.contains(line), line + "\nin\n" + md);
+    }
+  }
+
+  @Test
   void aDirectoryThatIsNotEmpty_isRefusedAndKeepsItsFiles() throws IOException {
     Path busy = Files.createDirectories(dir.resolve("busy"));
     Files.writeString(busy.resolve("keep.txt"), "mine");
