@@ -132,9 +132,11 @@ final class DemoCommand {
         KvPrefixCache kv = KvPrefixCache.builder(engine).model(MODEL).layout(ReusingPrefill.layoutOf(cache))
             .layers(model.config().numLayers()).build()) {
       ReusingPrefill prefill = new ReusingPrefill(model, cache, kv);
-      int longest = requests.stream().mapToInt(r -> r.text().length()).max().orElse(64);
+      // the longest request backwards: as long as the longest, sharing no prefix with any
+      String longest = requests.stream().map(Request::text).max(java.util.Comparator.comparingInt(String::length)).orElse("warm-up");
+      int[] warmupTokens = ByteTokenizer.encode(new StringBuilder(longest).reverse().toString(), true);
       try (Progress progress = new Progress(err, "warming up the model", WARMUP_ROUNDS)) {
-        warmUp(prefill, cache, longest, progress);
+        warmUp(prefill, cache, warmupTokens, progress);
       }
       out.println(DemoTable.header());
       int i = 0;
@@ -187,17 +189,11 @@ final class DemoCommand {
   private static final int WARMUP_ROUNDS = 3;
 
   /**
-   * Runs the cold and the warm path a few times on a prompt of {@code length} tokens that no
-   * request shares, so the timed rows measure the cache and not the JIT compiler or the tensor
-   * library's first allocations.
+   * Runs the cold and the warm path a few times on {@code tokens} (a prompt that no request
+   * shares), so the timed rows measure the cache and not the JIT compiler or the tensor library's
+   * first allocations.
    */
-  private static void warmUp(ReusingPrefill prefill, PagedKvCache cache, int length, Progress progress) {
-    java.util.SplittableRandom random = new java.util.SplittableRandom(SEED);
-    int[] tokens = new int[Math.max(2, length)];
-    tokens[0] = ByteTokenizer.BOS;
-    for (int i = 1; i < tokens.length; i++) {
-      tokens[i] = random.nextInt(256);
-    }
+  private static void warmUp(ReusingPrefill prefill, PagedKvCache cache, int[] tokens, Progress progress) {
     for (int round = 0; round < WARMUP_ROUNDS; round++) {
       timed(prefill, cache, tokens, false);
       timed(prefill, cache, tokens, true);
