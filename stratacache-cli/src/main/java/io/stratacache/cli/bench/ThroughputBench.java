@@ -119,25 +119,28 @@ final class ThroughputBench {
   }
 
   /** Opens a contender for artifacts of {@code size} bytes, its files in {@code dirs}. */
-  private interface Factory {
+  private interface Opener {
     Contender open(long size, Scratch dirs);
   }
 
+  /** A contender's series name and how to open it. */
+  private record Factory(String name, Opener opener) {}
+
   private static List<Factory> factories(RedisServer redis) {
     List<Factory> f = new ArrayList<>();
-    f.add((size, dirs) -> new MemoryContenders.Copy(size));
-    f.add((size, dirs) -> new MemoryContenders.Engine(CPU, "cpu", Map.of("capacity", 4 * size)));
-    f.add((size, dirs) -> new MemoryContenders.Engine(CXL, "cxl",
-        Map.of("path", dirs.shm.resolve("region").toString(), "capacity", 4 * size + (1 << 20))));
-    f.add((size, dirs) -> new RawFile(dirs.files));
-    f.add((size, dirs) -> new MemoryContenders.Engine(SSD, "ssd",
-        Map.of("path", dirs.files.resolve("tier").toString(), "capacity", 8 * size, "fsync", "never")));
-    f.add((size, dirs) -> new MemoryContenders.Ehcache(4 * size + (1 << 20)));
-    f.add((size, dirs) -> new MemoryContenders.CaffeineCache(4 * size));
+    f.add(new Factory(MemoryContenders.COPY, (size, dirs) -> new MemoryContenders.Copy(size)));
+    f.add(new Factory(CPU, (size, dirs) -> new MemoryContenders.Engine(CPU, "cpu", Map.of("capacity", 4 * size))));
+    f.add(new Factory(CXL, (size, dirs) -> new MemoryContenders.Engine(CXL, "cxl",
+        Map.of("path", dirs.shm.resolve("region").toString(), "capacity", 4 * size + (1 << 20)))));
+    f.add(new Factory(RawFile.NAME, (size, dirs) -> new RawFile(dirs.files)));
+    f.add(new Factory(SSD, (size, dirs) -> new MemoryContenders.Engine(SSD, "ssd",
+        Map.of("path", dirs.files.resolve("tier").toString(), "capacity", 8 * size, "fsync", "never"))));
+    f.add(new Factory(MemoryContenders.EHCACHE, (size, dirs) -> new MemoryContenders.Ehcache(4 * size + (1 << 20))));
+    f.add(new Factory(MemoryContenders.CAFFEINE, (size, dirs) -> new MemoryContenders.CaffeineCache(4 * size)));
     if (redis != null) {
-      f.add((size, dirs) -> redis.new Lettuce());
-      f.add((size, dirs) -> new MemoryContenders.Engine(REDIS, "redis",
-          Map.of("uri", redis.uri(), "key_prefix", "bench" + size + ":", "command_timeout_ms", 60_000)));
+      f.add(new Factory(RedisServer.Lettuce.NAME, (size, dirs) -> redis.new Lettuce()));
+      f.add(new Factory(REDIS, (size, dirs) -> new MemoryContenders.Engine(REDIS, "redis",
+          Map.of("uri", redis.uri(), "key_prefix", "bench" + size + ":", "command_timeout_ms", 60_000))));
     }
     return f;
   }
@@ -150,12 +153,12 @@ final class ThroughputBench {
       for (Factory factory : factories) {
         Contender c = null;
         try {
-          c = factory.open(size, dirs);
+          c = factory.opener().open(size, dirs);
           c.store(src);
           check(c, src, dst);
           samples.put(c, new double[2][plan.rounds()]);
         } catch (RuntimeException e) {
-          drop(c, size, e);
+          drop(factory.name(), c, size, e);
         }
       }
       for (Contender c : List.copyOf(samples.keySet())) {
@@ -164,7 +167,7 @@ final class ThroughputBench {
           sample(c, false, dst, plan.warmupMillis());
         } catch (RuntimeException e) {
           samples.remove(c);
-          drop(c, size, e);
+          drop(c.name(), c, size, e);
         }
       }
       long step = step0;
@@ -175,7 +178,7 @@ final class ThroughputBench {
             samples.get(c)[1][r] = sample(c, false, dst, plan.sampleMillis());
           } catch (RuntimeException e) {
             samples.remove(c);
-            drop(c, size, e);
+            drop(c.name(), c, size, e);
           }
           done.accept(++step);
         }
@@ -193,8 +196,8 @@ final class ThroughputBench {
     }
   }
 
-  private void drop(Contender c, long size, RuntimeException e) {
-    results.note(String.format(Locale.ROOT, "%s at %s: not measured (%s).", c == null ? "an implementation" : c.name(), BenchReport.size(size),
+  private void drop(String name, Contender c, long size, RuntimeException e) {
+    results.note(String.format(Locale.ROOT, "%s at %s: not measured (%s).", name, BenchReport.size(size),
         e.getMessage() == null ? e.toString() : e.getMessage()));
     if (c != null) {
       try {
