@@ -20,6 +20,8 @@ import java.util.List;
  * @param policies eviction policies of the hit-rate section, or empty for every policy the engine has
  * @param promptLengths prompt lengths of the time-to-first-token section, in tokens (each at least 32)
  * @param ttftRounds measured rounds per prompt length, after one warm-up round
+ * @param offloadPrompts prompt lengths of the parameter-offload section, in tokens (each at least 16)
+ * @param offloadRounds measured rounds per offload prompt length, after one warm-up round
  */
 public record BenchPlan(
     List<Long> sizes,
@@ -34,7 +36,9 @@ public record BenchPlan(
     int hitRounds,
     List<String> policies,
     List<Integer> promptLengths,
-    int ttftRounds) {
+    int ttftRounds,
+    List<Integer> offloadPrompts,
+    int offloadRounds) {
   private static final long KIB = 1024;
   private static final long MIB = 1024 * 1024;
 
@@ -44,6 +48,7 @@ public record BenchPlan(
     skews = List.copyOf(skews);
     policies = List.copyOf(policies);
     promptLengths = List.copyOf(promptLengths);
+    offloadPrompts = List.copyOf(offloadPrompts);
     for (long s : sizes) {
       if (s <= 0 || s % 8 != 0) {
         throw new IllegalArgumentException("sizes: " + s + " (expected: a positive multiple of 8 bytes)");
@@ -76,6 +81,12 @@ public record BenchPlan(
       }
     }
     positive("ttftRounds", ttftRounds);
+    for (int p : offloadPrompts) {
+      if (p < 16) {
+        throw new IllegalArgumentException("offloadPrompts: " + p + " (expected: 16 tokens or more)");
+      }
+    }
+    positive("offloadRounds", offloadRounds);
   }
 
   private static void positive(String name, long value) {
@@ -88,13 +99,13 @@ public record BenchPlan(
   public static BenchPlan quick() {
     return new BenchPlan(List.of(64 * KIB, MIB, 4 * MIB), 5, 60, 200,
         256, 4096, List.of(0.5, 1.0, 2.0, 4.0, 8.0), List.of(0.99), 20_000, 1, List.of(),
-        List.of(512, 1024, 2048), 3);
+        List.of(512, 1024, 2048), 3, List.of(256), 3);
   }
 
   /** The full plan: the figures of the README's benchmark section. */
   public static BenchPlan full() {
     return new BenchPlan(List.of(64 * KIB, 256 * KIB, MIB, 4 * MIB, 16 * MIB, 32 * MIB), 7, 150, 600,
         1024, 4096, List.of(0.5, 1.0, 2.0, 4.0, 8.0, 16.0), List.of(0.8, 0.99), 100_000, 3, List.of(),
-        List.of(512, 1024, 2048, 4096), 5);
+        List.of(512, 1024, 2048, 4096), 5, List.of(128, 256, 512), 5);
   }
 }

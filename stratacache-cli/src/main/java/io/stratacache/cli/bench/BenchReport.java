@@ -21,7 +21,8 @@ import java.util.stream.Stream;
  * per tier and against the plain copy or read that is each one's limit, Ehcache 3 off-heap,
  * Caffeine, and raw Lettuce where a {@code redis-server} can be started), {@link HitRateBench}
  * (hit rate against working-set size per eviction policy) and {@link TtftBench} (TTFT cold and
- * warm against prompt length on a DJL model).
+ * warm against prompt length on a DJL model) and {@link OffloadBench} (forward throughput with
+ * weights streamed from a tier, with and without prefetch, against the resident model).
  */
 public final class BenchReport {
   /** The Markdown report's file name. */
@@ -83,6 +84,7 @@ public final class BenchReport {
       new ThroughputBench(plan, results, progress, scratch).run();
       new HitRateBench(plan, results, progress).run();
       new TtftBench(plan, results, progress, scratch).run();
+      new OffloadBench(plan, results, progress, scratch).run();
     } finally {
       deleteTree(scratch);
     }

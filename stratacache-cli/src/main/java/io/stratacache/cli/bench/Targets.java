@@ -54,6 +54,10 @@ final class Targets {
       new Target("Redis tier store / raw Lettuce SET", ThroughputBench.STORE, ThroughputBench.REDIS, RedisServer.Lettuce.NAME, ANY, MIB16, 0.9),
       new Target("Redis tier loadInto / raw Lettuce GET + copy", ThroughputBench.LOAD, ThroughputBench.REDIS, RedisServer.Lettuce.NAME, ANY, MIB16,
           0.9),
+      new Target("Offloaded forward, prefetch 2 / fully resident", OffloadBench.CHART, OffloadBench.PREFETCH, OffloadBench.RESIDENT, ANY,
+          Double.MAX_VALUE, 0.9),
+      new Target("Offloaded forward, prefetch 2 / no prefetch", OffloadBench.CHART, OffloadBench.PREFETCH, OffloadBench.NO_PREFETCH, ANY,
+          Double.MAX_VALUE, 1),
       new Target("TTFT speedup cold / warm, 15/16 cached (warm <= 0.15x cold)", TtftBench.CHART, TtftBench.COLD, TtftBench.WARM, ANY, 4096,
           1 / 0.15));
 

@@ -61,6 +61,21 @@ final class TtftBench {
     this.scratch = scratch;
   }
 
+  /** The model's checkpoint in {@code scratch}, written on first use (DJL set to offline first). */
+  static Path checkpoint(Path scratch) {
+    DjlRuntime.offline();
+    Path dir = scratch.resolve("model");
+    if (!Files.isRegularFile(dir.resolve(ModelConfig.FILE_NAME))) {
+      try {
+        Files.createDirectories(dir);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot create " + dir, e);
+      }
+      CheckpointGenerator.write(dir, ModelConfig.parse(MODEL_JSON), SEED);
+    }
+    return dir;
+  }
+
   /** Chunk size for a prompt of {@code length} tokens: a sixteenth of it, from 16 to 256 tokens. */
   static int chunkSize(int length) {
     return Math.clamp(length / 16, 16, 256);
@@ -76,15 +91,8 @@ final class TtftBench {
     results.add(new ChartSpec(CHART, "time to first token against prompt length", "prompt length (tokens, log scale)", "TTFT (ms, log scale)", "tokens", "ms", true, true));
     results.add(new ChartSpec(SPEEDUP, "TTFT speedup from reuse (cold / warm) against prompt length", "prompt length (tokens, log scale)",
         "speedup (cold / warm)", "tokens", "x", true, false));
-    ModelConfig model = ModelConfig.parse(MODEL_JSON);
-    DjlRuntime.offline();
-    Path dir;
-    try {
-      dir = Files.createDirectories(scratch.resolve("model"));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create " + scratch.resolve("model"), e);
-    }
-    CheckpointGenerator.write(dir, model, SEED);
+    Path dir = checkpoint(scratch);
+    ModelConfig model = ModelConfig.read(dir);
     long total = (long) plan.promptLengths().size() * (plan.ttftRounds() + 1);
     long done = 0;
     progress.update("time to first token", 0, total);

@@ -25,13 +25,13 @@ class BenchPartsTest {
   void aPlan_refusesNonsense_namingTheParameter() {
     BenchPlan q = BenchPlan.quick();
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new BenchPlan(List.of(1000L, 7L), 1, 1, 0, 1, 1,
-        q.workingSets(), q.skews(), 100, 1, List.of(), q.promptLengths(), 1));
+        q.workingSets(), q.skews(), 100, 1, List.of(), q.promptLengths(), 1, q.offloadPrompts(), 1));
     assertEquals("sizes: 7 (expected: a positive multiple of 8 bytes)", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> new BenchPlan(q.sizes(), 0, 1, 0, 1, 1,
-        q.workingSets(), q.skews(), 100, 1, List.of(), q.promptLengths(), 1));
+        q.workingSets(), q.skews(), 100, 1, List.of(), q.promptLengths(), 1, q.offloadPrompts(), 1));
     assertEquals("rounds: 0 (expected: > 0)", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> new BenchPlan(q.sizes(), 1, 1, 0, 1, 1,
-        q.workingSets(), q.skews(), 100, 1, List.of(), List.of(16), 1));
+        q.workingSets(), q.skews(), 100, 1, List.of(), List.of(16), 1, q.offloadPrompts(), 1));
     assertEquals("promptLengths: 16 (expected: 32 tokens or more)", e.getMessage());
   }
 
@@ -39,7 +39,7 @@ class BenchPartsTest {
   void anUnknownPolicy_isRefusedBeforeAnythingRuns() {
     BenchPlan q = BenchPlan.quick();
     BenchPlan plan = new BenchPlan(q.sizes(), 1, 1, 0, 8, 64, q.workingSets(), q.skews(), 100, 1, List.of("lru", "clock-pro"),
-        q.promptLengths(), 1);
+        q.promptLengths(), 1, q.offloadPrompts(), 1);
     HitRateBench bench = new HitRateBench(plan, new BenchResults(Machine.current(), "test"), BenchProgress.none());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, bench::policies);
     assertTrue(e.getMessage().contains("clock-pro"), e.getMessage());
