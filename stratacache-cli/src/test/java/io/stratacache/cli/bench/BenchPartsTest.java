@@ -43,6 +43,9 @@ class BenchPartsTest {
     HitRateBench bench = new HitRateBench(plan, new BenchResults(Machine.current(), "test"), BenchProgress.none());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, bench::policies);
     assertTrue(e.getMessage().contains("clock-pro"), e.getMessage());
+    List<String> available = HitRateBench.available();
+    assertTrue(available.containsAll(List.of("lru", "fifo")), "the stock policies are always measured: " + available);
+    assertEquals(HitRateBench.POLICIES.stream().filter(available::contains).toList(), available, "in the report's order");
   }
 
   @Test
