@@ -25,6 +25,7 @@ final class Progress implements AutoCloseable {
   private long lastDraw;
   private boolean drawn;
   private boolean visible;
+  private boolean exiting;
   private Thread exitHook;
   private final boolean interactive;
 
@@ -43,7 +44,7 @@ final class Progress implements AutoCloseable {
   synchronized void step(long n) {
     done = Math.min(total, done + n);
     long now = System.nanoTime();
-    if (!interactive || (now - start) / 1_000_000 < DELAY_MS || (drawn && now - lastDraw < 100_000_000L && done < total)) {
+    if (!interactive || exiting || (now - start) / 1_000_000 < DELAY_MS || (drawn && now - lastDraw < 100_000_000L && done < total)) {
       return;
     }
     lastDraw = now;
@@ -87,9 +88,10 @@ final class Progress implements AutoCloseable {
   /**
    * The shutdown hook's work: blanks the current line whether or not the bar is on it (after a
    * printed line it is empty but for the terminal's echo of {@code ^C}), and leaves the cursor at
-   * its start.
+   * its start. Nothing is drawn after it: other threads run on while the process shuts down.
    */
   synchronized void eraseAtExit() {
+    exiting = true;
     out.print("\r" + " ".repeat(28 + WIDTH + 20) + "\r");
     out.flush();
     visible = false;
