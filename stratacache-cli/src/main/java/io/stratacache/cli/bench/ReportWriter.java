@@ -14,8 +14,8 @@ import java.util.Map;
  * the machine, the plots) and as CSV (every sample).
  *
  * <p>Formats. A value is shown with three significant digits ({@link #number}); a figure as its
- * median followed by {@code ±} half its range as a percentage of the median when it has more than
- * one sample ({@link #figure}); a ratio as its median with the range in parentheses. The CSV has
+ * median followed by {@code ±} half its range as a percentage of the median (one decimal below
+ * 10%) when it has more than one sample ({@link #figure}); a ratio as its median with the range in parentheses. The CSV has
  * one row per sample: {@code chart,series,x,x_unit,unit,round,value}, {@code x} and {@code value}
  * as Java prints a {@code double}.
  */
@@ -27,7 +27,8 @@ final class ReportWriter {
   /** {@code v} with three significant digits (at least the integer part). */
   static String number(double v) {
     double a = Math.abs(v);
-    String f = a >= 100 ? "%.0f" : a >= 10 ? "%.1f" : a >= 1 ? "%.2f" : a >= 0.01 ? "%.3f" : "%.2g";
+    // thresholds on the rounded value, so that 99.97 shows as 100 like 100 itself, not as 100.0
+    String f = a >= 99.95 ? "%.0f" : a >= 9.995 ? "%.1f" : a >= 0.9995 ? "%.2f" : a >= 0.00995 ? "%.3f" : "%.2g";
     return String.format(Locale.ROOT, f, v);
   }
 
@@ -37,7 +38,8 @@ final class ReportWriter {
     if (f.samples().size() < 2 || f.median() == 0) {
       return m;
     }
-    return m + String.format(Locale.ROOT, " ±%.0f%%", 50 * (f.max() - f.min()) / Math.abs(f.median()));
+    double spread = 50 * (f.max() - f.min()) / Math.abs(f.median());
+    return m + String.format(Locale.ROOT, spread < 9.95 ? " ±%.1f%%" : " ±%.0f%%", spread);
   }
 
   /** A ratio cell: median and range of paired ratios. */

@@ -79,6 +79,10 @@ class BenchPartsTest {
     assertEquals("12.3", ReportWriter.number(12.34));
     assertEquals("0.352", ReportWriter.number(0.3521));
     assertEquals("1234", ReportWriter.number(1234.4));
+    assertEquals("100", ReportWriter.number(99.97));
+    assertEquals("100", ReportWriter.number(100));
+    assertEquals("99.9", ReportWriter.number(99.94));
+    assertEquals("50.0 ±0.2%", ReportWriter.figure(new Figure("t", "s", 1, List.of(49.9, 50.0, 50.1))));
     ChartSpec kib = new ChartSpec("t", "t", "x", "y", "KiB", "GB/s", true, true);
     assertEquals("64 KiB", kib.formatX(64));
     assertEquals("4 MiB", kib.formatX(4096));
