@@ -91,8 +91,8 @@ final class OffloadBench {
           }
         }
       }
-      results.note(String.format(java.util.Locale.ROOT, "Offload: the TTFT model's %d layers of %s each in a CPU tier, staged through a pool of %d "
-          + "layers; one forward pass per variant per round.", model.numLayers(), BenchReport.size(Prefetcher.groupBytes(layers.getFirst())), DEPTH + 1));
+      results.note(String.format(java.util.Locale.ROOT, "Offload: the TTFT model's %d layers of %.1f MiB each in a CPU tier, staged through a pool of %d "
+          + "layers; one forward pass per variant per round.", model.numLayers(), Prefetcher.groupBytes(layers.getFirst()) / 1048576.0, DEPTH + 1));
     }
   }
 }
