@@ -65,7 +65,7 @@ final class ConfigLoader {
 
   /** Reads {@code file} (named by its absolute path), then applies the overrides in {@code env}. */
   static StrataConfig load(Path file, Map<String, String> env) {
-    Path absolute = file.toAbsolutePath();
+    Path absolute = file.toAbsolutePath().normalize();
     return parse(read(absolute, ""), absolute.toString(), env, absolute.getParent());
   }
 
@@ -108,11 +108,13 @@ final class ConfigLoader {
   static StrataConfig resolve(Map<String, String> env, String fallbackText, String fallbackSource) {
     String property = System.getProperty(PROPERTY);
     if (property != null) {
-      return parse(read(path(property, "-D" + PROPERTY), " (named by -D" + PROPERTY + ")"), property, env);
+      Path file = path(property, "-D" + PROPERTY).toAbsolutePath().normalize();
+      return parse(read(file, " (named by -D" + PROPERTY + ")"), file.toString(), env);
     }
     String variable = env.get(ENV_FILE);
     if (variable != null) {
-      return parse(read(path(variable, ENV_FILE), " (named by " + ENV_FILE + ")"), variable, env);
+      Path file = path(variable, ENV_FILE).toAbsolutePath().normalize();
+      return parse(read(file, " (named by " + ENV_FILE + ")"), file.toString(), env);
     }
     return fallbackText == null ? defaults(env) : parse(fallbackText, fallbackSource, env);
   }
@@ -131,7 +133,7 @@ final class ConfigLoader {
 
   /** The text of {@code file}; an error names the absolute path tried (a relative one is the working directory's). */
   private static String read(Path given, String namedBy) {
-    Path file = given.toAbsolutePath();
+    Path file = given.toAbsolutePath().normalize();
     try {
       return Files.readString(file);
     } catch (MalformedInputException e) {

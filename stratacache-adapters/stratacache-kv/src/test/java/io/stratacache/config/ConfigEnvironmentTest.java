@@ -129,6 +129,13 @@ class ConfigEnvironmentTest {
   }
 
   @Test
+  void aRelativeFileName_namesTheConfigurationByItsAbsolutePath() throws IOException {
+    Path file = write("relative.yaml", FILE);
+    Path relative = Path.of("").toAbsolutePath().relativize(file);
+    assertEquals(file.toString(), StrataConfig.resolve(Map.of(ConfigLoader.ENV_FILE, relative.toString())).source());
+  }
+
+  @Test
   void load_withAnEnvironment_appliesItsOverrides() throws IOException {
     Path file = write("c.yaml", FILE);
     StrataConfig c = StrataConfig.load(file, Map.of("STRATACACHE_CHUNK_SIZE", "48"));
