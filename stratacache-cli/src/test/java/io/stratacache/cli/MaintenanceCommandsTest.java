@@ -207,4 +207,38 @@ class MaintenanceCommandsTest {
     assertTrue(err().startsWith("stratacache config check failed: " + bad + ":2: tiers[0].capacity = \"lots\""), err());
     assertFalse(out().contains("(valid)"));
   }
+
+  @Test
+  void fsckFindsDamage_repairQuarantinesIt_andASecondRepairFindsNothing() throws Exception {
+    String store = dir.toString();
+    Path checked = Files.writeString(dir.resolve("checked.yaml"), """
+        tiers:
+          - {name: hot, provider: cpu, capacity: 16MiB}
+          - {name: vault, provider: checked-heap, store: "%s"}
+        """.formatted(store));
+    try (MemoryLayer layer = LayerProviders.forName("checked-heap")
+        .open(LayerSpec.of("vault", "checked-heap", Map.of("store", store)))) {
+      put(layer, "kv/a", ArtifactType.KV_BLOCKS, 100);
+      put(layer, "kv/b", ArtifactType.KV_BLOCKS, 100);
+      put(layer, "kv/c", ArtifactType.KV_BLOCKS, 100);
+    }
+    assertEquals(Main.OK, run("-c", checked.toString(), "fsck"), err());
+    assertTrue(out().contains("tier vault: 3 records checked, 3 valid, 0 corrupt, 0 orphans, 0 index mismatches\n"), out());
+    assertTrue(out().endsWith("fsck: clean\n"), out());
+
+    CheckedHeapProvider.damage(store, ArtifactId.of("kv/b"));
+    assertEquals(Main.DAMAGED, run("-c", checked.toString(), "fsck"), err());
+    assertTrue(out().contains("tier vault: 3 records checked, 2 valid, 1 corrupt, 0 orphans, 0 index mismatches (not repaired)\n"
+        + "  kv/b: checksum mismatch\n"), out());
+    assertTrue(out().endsWith("fsck: damage found; run 'stratacache repair' to quarantine it and rebuild the index\n"), out());
+    assertEquals(Main.DAMAGED, run("-c", checked.toString(), "fsck"), "fsck changes nothing");
+
+    assertEquals(Main.OK, run("-c", checked.toString(), "repair"), err());
+    assertTrue(out().contains("1 corrupt, 0 orphans, 0 index mismatches (repaired)\n  kv/b: checksum mismatch; quarantined\n"), out());
+    assertTrue(out().endsWith("repair: done; run fsck to confirm\n"), out());
+    assertEquals(Main.OK, run("-c", checked.toString(), "repair"), err());
+    assertTrue(out().contains("tier vault: 2 records checked, 2 valid, 0 corrupt") && out().endsWith("repair: nothing to repair\n"), out());
+    assertEquals(Main.OK, run("-c", checked.toString(), "fsck", "--tier", "vault"), err());
+    assertFalse(out().contains("tier hot"), "--tier keeps to the tier named: " + out());
+  }
 }
