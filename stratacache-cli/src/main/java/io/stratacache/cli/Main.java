@@ -135,8 +135,6 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     err.println(name(command) + " failed: " + what + firstLine(message));
     if (verbose) {
       e.printStackTrace(err);
-    } else if (!(e instanceof UserError)) {
-      err.println("(run with --verbose for details)");
     }
     return e instanceof UserError u ? u.status : status;
   }
