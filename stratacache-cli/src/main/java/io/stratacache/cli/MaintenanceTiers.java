@@ -17,12 +17,12 @@ import java.util.Set;
  * Opens the tiers of a configuration one at a time for a maintenance command ({@code inspect},
  * {@code fsck}, {@code repair}, {@code evict}), outside any engine: no write-back, no promotion,
  * nothing stored. A tier of an in-process provider ({@code cpu}) holds nothing outside the process
- * that runs it, so it is described but not opened. Opening takes the layer's own lock, so a tier
+ * that runs it (cpu, cuda), so it is described but not opened. Opening takes the layer's own lock, so a tier
  * another process holds is refused with the layer's message, which names the directory or region.
  */
 final class MaintenanceTiers {
   /** Providers whose layers live only inside the process that opens them. */
-  static final Set<String> IN_PROCESS = Set.of("cpu");
+  static final Set<String> IN_PROCESS = Set.of("cpu", "cuda");
 
   /** What to do with each opened tier. */
   interface Visitor {
