@@ -26,7 +26,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p>The link is write-back with a one-second flush interval (stores of one id within a second
  * are written once), so victims are often dirty when the CPU tier fills; stores are paced at a
  * rate the SSD tier sustains, so that the figure is the wait a store sees, not a backlog.
- * Reports p50, p99 and max per mode and the on/off ratios. Run: {@code java
+ * Reports p50, p99 and max per mode, the evictions made ahead by maintenance and those a store
+ * made itself, and the on/off ratios. Run: {@code java
  * --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar
  * io.stratacache.bench.MaintenanceLatencyBenchmark [cpuMiB] [artifactKiB] [stores] [pauseMicros] [rounds]}.
  */
@@ -34,7 +35,7 @@ public final class MaintenanceLatencyBenchmark {
   private MaintenanceLatencyBenchmark() {}
 
   /** p50, p99 and max store latency of one run, in microseconds. */
-  public record Latency(String mode, double p50, double p99, double max, long aheadEvictions) {}
+  public record Latency(String mode, double p50, double p99, double max, long aheadEvictions, long storeEvictions) {}
 
   /**
    * Stores {@code stores} artifacts of {@code artifactBytes} into a chain whose CPU tier holds
@@ -45,6 +46,7 @@ public final class MaintenanceLatencyBenchmark {
     ArtifactMeta meta = ArtifactMeta.of(ArtifactType.CUSTOM);
     long[] nanos = new long[stores];
     long ahead;
+    long all;
     WritebackConfig wb = WritebackConfig.builder().flushInterval(Duration.ofSeconds(1)).build();
     try (StorageEngine engine = StorageEngine.builder()
             .tier("cpu", "cpu", Map.of("capacity", cpuBytes, "high_watermark", maintenance ? 0.95 : 1.0,
@@ -66,6 +68,7 @@ public final class MaintenanceLatencyBenchmark {
         }
       }
       ahead = engine.stats().aheadEvictions();
+      all = engine.stats().tier("cpu").evictions();
     } finally {
       BenchFiles.delete(dir);
     }
@@ -73,7 +76,7 @@ public final class MaintenanceLatencyBenchmark {
     int skip = (int) Math.min(stores - 1, cpuBytes / artifactBytes);
     long[] tail = Arrays.copyOfRange(nanos, skip, stores);
     Arrays.sort(tail);
-    return new Latency(maintenance ? "on" : "off", pct(tail, 0.50) / 1e3, pct(tail, 0.99) / 1e3, tail[tail.length - 1] / 1e3, ahead);
+    return new Latency(maintenance ? "on" : "off", pct(tail, 0.50) / 1e3, pct(tail, 0.99) / 1e3, tail[tail.length - 1] / 1e3, ahead, all - ahead);
   }
 
   private static double pct(long[] sorted, double q) {
@@ -94,10 +97,12 @@ public final class MaintenanceLatencyBenchmark {
       off.add(run(false, cpuBytes, artifactBytes, stores, pause));
       on.add(run(true, cpuBytes, artifactBytes, stores, pause));
     }
-    System.out.printf(Locale.ROOT, "%-6s %-5s %10s %10s %10s %8s%n", "round", "mode", "p50 us", "p99 us", "max us", "ahead");
+    System.out.printf(Locale.ROOT, "%-6s %-5s %10s %10s %10s %8s %8s%n", "round", "mode", "p50 us", "p99 us", "max us", "ahead",
+        "by store");
     for (int r = 0; r < rounds; r++) {
       for (Latency l : List.of(off.get(r), on.get(r))) {
-        System.out.printf(Locale.ROOT, "%-6d %-5s %10.1f %10.1f %10.1f %8d%n", r, l.mode(), l.p50(), l.p99(), l.max(), l.aheadEvictions());
+        System.out.printf(Locale.ROOT, "%-6d %-5s %10.1f %10.1f %10.1f %8d %8d%n", r, l.mode(), l.p50(), l.p99(), l.max(), l.aheadEvictions(),
+            l.storeEvictions());
       }
       System.out.printf(Locale.ROOT, "%-6d %-5s %10.3f %10.3f %10s%n", r, "on/off", on.get(r).p50() / off.get(r).p50(),
           on.get(r).p99() / off.get(r).p99(), "");
