@@ -76,11 +76,6 @@ final class TierMaintenance implements Agent {
     return "maintenance " + name;
   }
 
-  /** Whether some tier is maintained (its layer can evict ahead and its watermarks are active). */
-  boolean active(int index) {
-    return reclaimable[index] != null;
-  }
-
   /** A store into tier {@code index} finished: wakes the runner if the tier is over its high watermark. */
   void afterStore(int index) {
     if (reclaimable[index] != null && overHigh(index)) {

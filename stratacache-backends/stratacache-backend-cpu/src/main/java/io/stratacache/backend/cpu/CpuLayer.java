@@ -65,6 +65,8 @@ import java.util.concurrent.atomic.LongAdder;
  *       scattered, eviction in policy order can take more artifacts than the bytes asked for,
  *       until adjacent blocks coalesce into a hole that fits (see {@link SlabAllocator} for why
  *       such a hole always forms). A listener must not store into the layer that called it.
+ *       {@link #reclaim} evicts through the same protocol ahead of demand (the engine's
+ *       maintenance calls it from its background thread).
  *   <li><b>Locking.</b> One {@link ReentrantLock} guards the index, the policy, the allocator and
  *       the counters; nothing slow runs under it (no copy, no listener). {@link #contains} reads a
  *       concurrent index without it.
