@@ -202,11 +202,17 @@ class MaintenanceTest {
   @Test
   void close_stopsTheEnginesOneBackgroundThread() {
     GatedLayer cold = new GatedLayer(new HeapLayer("cold", 64 << 20, "lru"));
-    StorageEngine engine = engine(cold, 0.5, 0.25);
-    assertEquals(1, threads("stratacache-maintenance-hot"), "one thread runs write-back and maintenance");
-    assertEquals(0, threads("stratacache-writeback-"));
+    long writebackThreads = threads("stratacache-writeback-");
+    StorageEngine engine = StorageEngine.builder() // a head name no other test uses, so only this engine's thread is counted
+        .tier("closing", "cpu", Map.of("capacity", "1MiB", "high_watermark", 0.5, "low_watermark", 0.25))
+        .tier(cold, "heap")
+        .link("closing", "cold", LinkMode.WRITE_BACK)
+        .writeback(LAZY)
+        .build();
+    assertEquals(1, threads("stratacache-maintenance-closing"), "one thread runs write-back and maintenance");
+    assertEquals(writebackThreads, threads("stratacache-writeback-"), "no separate write-back thread");
     engine.close();
-    assertEquals(0, threads("stratacache-maintenance-hot"));
+    assertEquals(0, threads("stratacache-maintenance-closing"));
   }
 
   private static long threads(String prefix) {
