@@ -80,19 +80,15 @@ public final class PrivateFiles {
    * @throws IllegalArgumentException naming the value and what was expected
    */
   public static PrivateFiles of(String mode, String group) {
-    int m = mode == null ? DEFAULT_FILE_MODE : parseMode(mode);
-    if (group != null) {
-      if (group.isBlank() || !group.strip().equals(group)) {
-        throw new IllegalArgumentException("group: \"" + group + "\" (expected: the name of a group, without spaces)");
-      }
-      try {
-        FileSystems.getDefault().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
-      } catch (UserPrincipalNotFoundException e) {
-        throw new IllegalArgumentException("group: \"" + group + "\" (expected: a group that exists on this machine)", e);
-      } catch (IOException | UnsupportedOperationException e) {
-        throw new IllegalArgumentException("group: \"" + group + "\" (expected: a group; this file system has none)", e);
-      }
+    String modeProblem = mode == null ? null : modeProblem(mode);
+    if (modeProblem != null) {
+      throw new IllegalArgumentException("mode: \"" + mode + "\" (expected: " + modeProblem + ")");
     }
+    String groupProblem = group == null ? null : groupProblem(group);
+    if (groupProblem != null) {
+      throw new IllegalArgumentException("group: \"" + group + "\" (expected: " + groupProblem + ")");
+    }
+    int m = mode == null ? DEFAULT_FILE_MODE : Integer.parseInt(octalDigits(mode), 8);
     if (m == DEFAULT_FILE_MODE && group == null) {
       return OWNER_ONLY;
     }
@@ -100,31 +96,51 @@ public final class PrivateFiles {
   }
 
   /**
-   * Parses an octal file mode.
-   *
-   * @throws IllegalArgumentException naming the value and what was expected
+   * What is wrong with a {@code mode} setting, as the "expected" part of an error, or null if
+   * nothing is: it must be an octal file mode of three or four digits that gives the owner read
+   * and write and nobody execute.
    */
-  static int parseMode(String mode) {
+  public static String modeProblem(String mode) {
     Objects.requireNonNull(mode, "mode");
-    String s = mode.strip();
-    if (s.startsWith("0o")) {
-      s = s.substring(2);
-    }
+    String digits = octalDigits(mode);
     int m;
     try {
-      m = s.length() >= 3 && s.length() <= 4 ? Integer.parseInt(s, 8) : -1;
+      m = digits.length() >= 3 && digits.length() <= 4 ? Integer.parseInt(digits, 8) : -1;
     } catch (NumberFormatException e) {
       m = -1;
     }
     if (m < 0 || m > 0777) {
-      throw new IllegalArgumentException(
-          "mode: \"" + mode + "\" (expected: an octal file mode in quotes, such as \"0600\" or \"0660\")");
+      return "an octal file mode in quotes, such as \"0600\" or \"0660\"";
     }
     if ((m & 0600) != 0600 || (m & 0111) != 0) {
-      throw new IllegalArgumentException("mode: \"" + mode + "\" = " + describeMode(m)
-          + " (expected: read and write for the owner and no execute bits, such as \"0600\", \"0640\" or \"0660\")");
+      return "read and write for the owner and no execute bits, such as \"0600\", \"0640\" or \"0660\"; "
+          + describeMode(m) + " is not";
     }
-    return m;
+    return null;
+  }
+
+  /**
+   * What is wrong with a {@code group} setting, as the "expected" part of an error, or null if
+   * nothing is: it must name a group that exists on this machine.
+   */
+  public static String groupProblem(String group) {
+    Objects.requireNonNull(group, "group");
+    if (group.isBlank() || !group.strip().equals(group)) {
+      return "the name of a group, without spaces";
+    }
+    try {
+      FileSystems.getDefault().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
+      return null;
+    } catch (UserPrincipalNotFoundException e) {
+      return "a group that exists on this machine";
+    } catch (IOException | UnsupportedOperationException e) {
+      return "a group; this file system has none";
+    }
+  }
+
+  private static String octalDigits(String mode) {
+    String s = mode.strip();
+    return s.startsWith("0o") ? s.substring(2) : s;
   }
 
   /**

@@ -183,7 +183,7 @@ class PrivateFilesTest {
     IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> PrivateFiles.of("0999", null));
     assertTrue(bad.getMessage().startsWith("mode: \"0999\" (expected: an octal file mode"), bad.getMessage());
     IllegalArgumentException exec = assertThrows(IllegalArgumentException.class, () -> PrivateFiles.of("0755", null));
-    assertTrue(exec.getMessage().contains("no execute bits"), exec.getMessage());
+    assertTrue(exec.getMessage().contains("no execute bits") && exec.getMessage().contains("0755 (rwxr-xr-x) is not"), exec.getMessage());
     IllegalArgumentException unreadable = assertThrows(IllegalArgumentException.class, () -> PrivateFiles.of("0060", null));
     assertTrue(unreadable.getMessage().contains("read and write for the owner"), unreadable.getMessage());
     IllegalArgumentException group =

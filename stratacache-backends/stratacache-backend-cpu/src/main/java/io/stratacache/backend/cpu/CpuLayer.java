@@ -13,6 +13,7 @@ import io.stratacache.spi.Lease;
 import io.stratacache.spi.MemoryLayer;
 import io.stratacache.spi.Reservation;
 import io.stratacache.spi.RoomMaker;
+import io.stratacache.spi.SlabAllocator;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
