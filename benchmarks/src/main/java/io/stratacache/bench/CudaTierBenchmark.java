@@ -79,6 +79,7 @@ public class CudaTierBenchmark {
     dst = Payloads.pretouched(arena, size);
     layer = LayerProviders.forName("cuda").open(LayerSpec.of("gpu", "cuda", Map.of("capacity", 4 * size)));
     layer.put(loaded, meta, src);
+    layer.pin(loaded);
     check(JCuda.cudaSetDevice(0), "cudaSetDevice");
     check(JCuda.cudaMallocHost(pinned, size), "cudaMallocHost");
     check(JCuda.cudaMalloc(device, size), "cudaMalloc");
