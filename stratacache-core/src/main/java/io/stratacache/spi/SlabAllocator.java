@@ -2,8 +2,11 @@ package io.stratacache.spi;
 
 import java.util.Comparator;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Predicate;
+import java.util.function.ToLongFunction;
 
 /**
  * Hands out aligned byte ranges of a slab: best fit over a free list with immediate coalescing.
@@ -60,6 +63,41 @@ public final class SlabAllocator {
       insert(0, size);
     }
     this.freeBytes = size;
+  }
+
+  /**
+   * The longest run of adjacent free or reclaimable space among {@code blocks} (every block
+   * allocated now, by offset), scanning by offset and stopping as soon as one of {@code need} bytes
+   * is found: whether evicting the reclaimable blocks could make room for one of {@code need}
+   * bytes, as a layer's {@link RoomMaker.Space#fitsAfterEvicting} asks.
+   *
+   * @param blocks every allocated block by offset
+   * @param blockSize the size of a block
+   * @param reclaimable whether a block could be evicted
+   * @param need the bytes wanted in one run
+   * @param <E> the layer's entry type
+   */
+  public <E> long reclaimableRun(
+      SortedMap<Long, E> blocks, ToLongFunction<E> blockSize, Predicate<E> reclaimable, long need) {
+    long longest = 0;
+    long run = 0;
+    long end = 0;
+    for (Map.Entry<Long, E> b : blocks.entrySet()) {
+      long bytes = blockSize.applyAsLong(b.getValue());
+      run += b.getKey() - end;
+      end = b.getKey() + bytes;
+      if (reclaimable.test(b.getValue())) {
+        run += bytes;
+      } else {
+        longest = Math.max(longest, run);
+        run = 0;
+      }
+      if (run >= need) {
+        return run;
+      }
+    }
+    run += size - end;
+    return Math.max(longest, run);
   }
 
   /** Bytes managed. */

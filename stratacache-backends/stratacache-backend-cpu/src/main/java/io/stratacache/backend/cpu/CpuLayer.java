@@ -331,24 +331,7 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
    * soon as one of {@code need} bytes is found.
    */
   private long reclaimableRun(long need, Predicate<Entry> reclaimable) {
-    long longest = 0;
-    long run = 0;
-    long end = 0;
-    for (Entry e : blocks.values()) {
-      run += e.offset - end;
-      end = e.offset + e.blockSize;
-      if (reclaimable.test(e)) {
-        run += e.blockSize;
-      } else {
-        longest = Math.max(longest, run);
-        run = 0;
-      }
-      if (run >= need) {
-        return run;
-      }
-    }
-    run += allocator.size() - end;
-    return Math.max(longest, run);
+    return allocator.reclaimableRun(blocks, e -> e.blockSize, reclaimable, need);
   }
 
   /** This layer's index as the make-room protocol sees it. */

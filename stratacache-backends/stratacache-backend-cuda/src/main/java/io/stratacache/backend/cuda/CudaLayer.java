@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 
@@ -71,6 +72,8 @@ public final class CudaLayer implements MemoryLayer, RoomMaker.Index<CudaLayer.E
   private final ReentrantLock lock = new ReentrantLock();
   private final RoomMaker<Entry> room = new RoomMaker<>(lock, this);
   private final Map<ArtifactId, Entry> index = new HashMap<>();
+  /** Every allocated block by offset: published, replaced but still read, or being stored. */
+  private final TreeMap<Long, Entry> blocks = new TreeMap<>();
   private volatile boolean closed;
   private long used;
   private long leases;
@@ -138,26 +141,24 @@ public final class CudaLayer implements MemoryLayer, RoomMaker.Index<CudaLayer.E
     ensureOpen();
     long size = payload.byteSize();
     long block = allocator.blockSize(size);
-    long[] offset = {-1};
+    Entry[] taken = {null};
     room.makeRoom(id, new RoomMaker.Space<>() {
       @Override
       public boolean tryTake() {
         ensureOpen();
-        offset[0] = allocator.allocate(block);
-        if (offset[0] < 0) {
+        long offset = allocator.allocate(block);
+        if (offset < 0) {
           return false;
         }
+        taken[0] = new Entry(id, meta, offset, block, size);
+        blocks.put(offset, taken[0]);
         used += block;
         return true;
       }
 
       @Override
       public boolean fitsAfterEvicting(Predicate<Entry> reclaimable) {
-        long free = allocator.freeBytes();
-        for (Entry e : index.values()) {
-          free += reclaimable.test(e) ? e.block : 0;
-        }
-        return block <= allocator.size() && free >= block;
+        return allocator.reclaimableRun(blocks, e -> e.block, reclaimable, block) >= block;
       }
 
       @Override
@@ -168,7 +169,7 @@ public final class CudaLayer implements MemoryLayer, RoomMaker.Index<CudaLayer.E
             + (evictedNothing ? "; nothing evicted" : "") + ")");
       }
     });
-    Entry fresh = new Entry(id, meta, offset[0], block, size);
+    Entry fresh = taken[0];
     boolean copied = false;
     try {
       staging.toDevice(payload, fresh.offset);
@@ -310,6 +311,7 @@ public final class CudaLayer implements MemoryLayer, RoomMaker.Index<CudaLayer.E
       }
       closed = true;
       index.clear();
+      blocks.clear();
     } finally {
       lock.unlock();
     }
@@ -354,7 +356,7 @@ public final class CudaLayer implements MemoryLayer, RoomMaker.Index<CudaLayer.E
   }
 
   private void freeBlock(Entry e) {
-    if (e.offset >= 0 && !closed) {
+    if (!closed && blocks.remove(e.offset, e)) {
       allocator.free(e.offset, e.block);
       used -= e.block;
     }
