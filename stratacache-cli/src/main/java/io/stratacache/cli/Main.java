@@ -17,6 +17,8 @@ public final class Main {
 
         demo [--quick]          KV prefix reuse and parameter offload on a small generated model,
                                 on the embedded configuration (or -Dstratacache.config=PATH)
+             [--model DIR]      on a Hugging Face Llama/Qwen2 checkpoint instead (config.json,
+                                safetensors, tokenizer.json if present)
         bench [ttft|offload]    time to first token with 15/16 of a 4,096-token prompt cached
                                 against cold, and offloaded forward throughput against resident
               [--rounds N]      measured rounds (default 5)
@@ -38,14 +40,23 @@ public final class Main {
       switch (args[0]) {
         case "demo" -> {
           boolean quick = false;
-          for (String a : rest) {
-            if (a.equals("--quick")) {
+          java.nio.file.Path model = null;
+          for (int i = 0; i < rest.length; i++) {
+            if (rest[i].equals("--quick")) {
               quick = true;
+            } else if (rest[i].equals("--model")) {
+              if (i + 1 >= rest.length) {
+                return usage(err, "demo: --model needs a checkpoint directory");
+              }
+              model = java.nio.file.Path.of(rest[++i]);
+              if (!java.nio.file.Files.isDirectory(model)) {
+                return usage(err, "demo: --model " + model + " (expected: a directory with config.json and model weights)");
+              }
             } else {
-              return usage(err, "demo: unknown option " + a);
+              return usage(err, "demo: unknown option " + rest[i]);
             }
           }
-          new DemoCommand(out, err, quick).run();
+          new DemoCommand(out, err, quick, model).run();
         }
         case "bench" -> {
           String which = "all";

@@ -2,6 +2,7 @@ package io.stratacache.djl;
 
 import io.stratacache.core.StrataCacheException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.stratacache.core.tensor.SafetensorsShards;
 import io.stratacache.core.tensor.SafetensorsWriter;
@@ -94,6 +95,85 @@ public final class CheckpointGenerator {
           throw new StrataCacheException(dir + ": cannot write " + SafetensorsShards.INDEX_FILE + ": " + e.getMessage(), e);
         }
       }
+    }
+  }
+
+  /**
+   * Writes {@code tokenizer.json} into {@code dir}: a byte-level BPE tokenizer in the Llama 3 /
+   * GPT-2 style whose byte tokens have the ids of the bytes (0-255), with {@code <s>} (256)
+   * added before each sequence, {@code </s>} (257), and {@code merges} (pairs of tokens in the
+   * byte-level alphabet, e.g. {@code "t h"}; {@code \u0120} stands for a space) whose results
+   * take ids 258 onwards in order. Without merges it encodes exactly as the {@link ByteTokenizer}.
+   *
+   * @throws IllegalArgumentException if a merge is not two tokens separated by one space
+   * @throws StrataCacheException if the file cannot be written
+   */
+  public static void writeByteLevelTokenizer(Path dir, List<String> merges) {
+    List<Integer> printable = new ArrayList<>();
+    for (int b = 0; b < 256; b++) {
+      if ((b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF)) {
+        printable.add(b);
+      }
+    }
+    String[] charOf = new String[256];
+    for (int b : printable) {
+      charOf[b] = Character.toString(b);
+    }
+    int next = 256;
+    for (int b = 0; b < 256; b++) {
+      if (charOf[b] == null) {
+        charOf[b] = Character.toString(next++);
+      }
+    }
+    ObjectNode vocab = JSON.createObjectNode();
+    for (int b = 0; b < 256; b++) {
+      vocab.put(charOf[b], b);
+    }
+    vocab.put("<s>", ByteTokenizer.BOS).put("</s>", ByteTokenizer.EOS);
+    int id = ByteTokenizer.VOCAB_SIZE;
+    for (String m : merges) {
+      String[] pair = m.split(" ", -1);
+      if (pair.length != 2 || pair[0].isEmpty() || pair[1].isEmpty()) {
+        throw new IllegalArgumentException("merge: \"" + m + "\" (expected: two tokens separated by one space)");
+      }
+      vocab.put(pair[0] + pair[1], id++);
+    }
+    ObjectNode t = JSON.createObjectNode();
+    t.put("version", "1.0");
+    t.putNull("truncation");
+    t.putNull("padding");
+    ArrayNode added = t.putArray("added_tokens");
+    for (String special : new String[] {"<s>", "</s>"}) {
+      added.addObject().put("id", vocab.get(special).asInt()).put("content", special).put("single_word", false).put("lstrip", false)
+          .put("rstrip", false).put("normalized", false).put("special", true);
+    }
+    t.putNull("normalizer");
+    t.putObject("pre_tokenizer").put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", true).put("use_regex", true);
+    ObjectNode post = t.putObject("post_processor");
+    post.put("type", "TemplateProcessing");
+    ArrayNode single = post.putArray("single");
+    single.addObject().putObject("SpecialToken").put("id", "<s>").put("type_id", 0);
+    single.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
+    ArrayNode pair = post.putArray("pair");
+    pair.addObject().putObject("SpecialToken").put("id", "<s>").put("type_id", 0);
+    pair.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
+    pair.addObject().putObject("Sequence").put("id", "B").put("type_id", 1);
+    ObjectNode bos = post.putObject("special_tokens").putObject("<s>");
+    bos.put("id", "<s>");
+    bos.putArray("ids").add(ByteTokenizer.BOS);
+    bos.putArray("tokens").add("<s>");
+    t.putObject("decoder").put("type", "ByteLevel").put("add_prefix_space", true).put("trim_offsets", true).put("use_regex", true);
+    ObjectNode model = t.putObject("model");
+    model.put("type", "BPE").putNull("dropout").putNull("unk_token").putNull("continuing_subword_prefix").putNull("end_of_word_suffix")
+        .put("fuse_unk", false).put("byte_fallback", false).put("ignore_merges", false);
+    model.set("vocab", vocab);
+    ArrayNode m = model.putArray("merges");
+    merges.forEach(m::add);
+    try {
+      Files.createDirectories(dir);
+      Files.writeString(dir.resolve(PromptTokenizer.FILE_NAME), t.toPrettyString(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new StrataCacheException(dir + ": cannot write " + PromptTokenizer.FILE_NAME + ": " + e.getMessage(), e);
     }
   }
 
