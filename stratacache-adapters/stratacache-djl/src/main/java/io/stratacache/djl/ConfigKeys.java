@@ -18,7 +18,7 @@ final class ConfigKeys {
       "model_type", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
       "head_dim", "rms_norm_eps", "rope_theta", "rope_scaling", "rope_parameters", "max_position_embeddings", "vocab_size",
       "tie_word_embeddings", "attention_bias", "mlp_bias", "torch_dtype", "dtype", "hidden_act", "architectures",
-      "sliding_window", "use_sliding_window", "max_window_layers", "layer_types", "partial_rotary_factor");
+      "sliding_window", "use_sliding_window", "max_window_layers", "layer_types", "partial_rotary_factor", "rope_interleaved");
 
   /** Keys that do not change a forward pass's outputs. */
   static final Set<String> HARMLESS = Set.of(
@@ -31,7 +31,7 @@ final class ConfigKeys {
       "temperature", "top_k", "top_p", "typical_p", "repetition_penalty", "length_penalty", "no_repeat_ngram_size",
       "encoder_no_repeat_ngram_size", "bad_words_ids", "num_return_sequences", "output_scores", "return_dict_in_generate",
       "forced_bos_token_id", "forced_eos_token_id", "remove_invalid_values", "exponential_decay_length_penalty",
-      "suppress_tokens", "begin_suppress_tokens");
+      "suppress_tokens", "begin_suppress_tokens", "is_llama_config");
 
   private ConfigKeys() {}
 
@@ -88,6 +88,10 @@ final class ConfigKeys {
       }
     }
     checkPartialRotary(root.get("partial_rotary_factor"), "partial_rotary_factor");
+    JsonNode interleaved = root.get("rope_interleaved");
+    if (interleaved != null && !interleaved.isNull() && (!interleaved.isBoolean() || interleaved.asBoolean())) {
+      throw new ConfigException("rope_interleaved: " + interleaved + " (not supported; expected: false, rotating the two halves of a head)");
+    }
   }
 
   private static void checkFalseDefault(JsonNode root) {

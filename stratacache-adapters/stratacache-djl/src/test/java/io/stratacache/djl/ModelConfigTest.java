@@ -116,6 +116,7 @@ class ModelConfigTest {
     assertMessage("quantization_config: {\"quant_method\":\"gptq\"}", "{" + base + ",\"quantization_config\":{\"quant_method\":\"gptq\"}}");
     assertMessage("hidden_act: \"gelu\"", "{" + base + ",\"hidden_act\":\"gelu\"}");
     assertMessage("use_sliding_window: true", "{" + base + ",\"use_sliding_window\":true,\"sliding_window\":4096}");
+    assertMessage("rope_interleaved: true", "{" + base + ",\"rope_interleaved\":true,\"is_llama_config\":true}");
     assertMessage("partial_rotary_factor: 0.5", "{" + base + ",\"partial_rotary_factor\":0.5}");
     assertMessage("architectures: [\"MistralForCausalLM\"]", "{" + base + ",\"architectures\":[\"MistralForCausalLM\"]}");
     assertMessage("layer_types[1]: \"sliding_attention\"", "{" + base + ",\"layer_types\":[\"full_attention\",\"sliding_attention\"]}");
