@@ -210,7 +210,12 @@ public record ModelConfig(
       theta = rope.has("rope_theta") ? number(rope, "rope_theta", 10000.0) : number(root, "rope_theta", 10000.0);
       ConfigKeys.checkPartialRotary(rope.remove("partial_rotary_factor"), "rope_parameters.partial_rotary_factor");
       rope.remove("rope_theta");
-      scaling = RopeScaling.parse(rope, maxPositions);
+      try {
+        scaling = RopeScaling.parse(rope, maxPositions);
+      } catch (ConfigException e) {
+        // the same keys under their newer name, so the message names the key as the file has it
+        throw new ConfigException(e.getMessage().replaceFirst("^rope_scaling", "rope_parameters"), e);
+      }
     } else {
       theta = number(root, "rope_theta", 10000.0);
       scaling = RopeScaling.parse(field(root, "rope_scaling"), maxPositions);

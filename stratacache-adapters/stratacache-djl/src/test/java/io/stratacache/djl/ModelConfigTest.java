@@ -108,6 +108,7 @@ class ModelConfigTest {
     String base = "\"model_type\":\"llama\",\"hidden_size\":64,\"intermediate_size\":128,\"num_hidden_layers\":2,"
         + "\"num_attention_heads\":4,\"vocab_size\":300";
     assertMessage("rope_scaling.rope_type: \"longrope\"", "{" + base + ",\"rope_scaling\":{\"rope_type\":\"longrope\",\"factor\":2}}");
+    assertMessage("rope_parameters.rope_type: \"longrope\"", "{" + base + ",\"rope_parameters\":{\"rope_type\":\"longrope\",\"rope_theta\":1e4}}");
     assertMessage("rope_scaling.rope_type: \"su\"", "{" + base + ",\"rope_scaling\":{\"type\":\"su\"}}");
     assertMessage("rope_scaling.factor: missing", "{" + base + ",\"rope_scaling\":{\"rope_type\":\"linear\"}}");
     assertMessage("rope_scaling.low_freq_factor: 2.0", "{" + base + ",\"rope_scaling\":{\"rope_type\":\"linear\",\"factor\":2,\"low_freq_factor\":2.0}}");
