@@ -126,6 +126,42 @@ class HuggingFaceCheckpointTest {
   }
 
   @Test
+  void dynamicScaling_decodedTokenByToken_rotatesEachCallWithItsOwnLength() throws IOException {
+    Path dir = checkpoint("dynamic-steps",
+        llamaJson("\"max_position_embeddings\": 128, \"rope_scaling\": {\"rope_type\": \"dynamic\", \"factor\": 2.0}"), 1);
+    int[] tokens = prompt();
+    int prefill = 300;
+    int[] callEnd = new int[tokens.length];
+    for (int t = 0; t < tokens.length; t++) {
+      callEnd[t] = t < prefill ? prefill : t + 1;
+    }
+    double[][] expected;
+    double[][] onePass;
+    try (Checkpoint ck = Checkpoint.open(dir)) {
+      ReferenceModel ref = new ReferenceModel(ck);
+      expected = ref.forward(tokens, callEnd);
+      onePass = ref.forward(tokens);
+    }
+    try (ResidentWeights w = ResidentWeights.load(dir);
+        PagedKvCache cache = new PagedKvCache(w.config(), (tokens.length + 15) / 16, 16);
+        KvSequence seq = cache.newSequence()) {
+      LlamaModel model = new LlamaModel(w, 128);
+      model.forward(seq, java.util.Arrays.copyOf(tokens, prefill), false);
+      double max = 0;
+      double pathEffect = 0;
+      for (int t = prefill; t < tokens.length; t++) {
+        float[] row = model.forward(seq, new int[] {tokens[t]}, false).row(0);
+        for (int v = 0; v < row.length; v++) {
+          max = Math.max(max, Math.abs(expected[t][v] - row[v]));
+          pathEffect = Math.max(pathEffect, Math.abs(expected[t][v] - onePass[t][v]));
+        }
+      }
+      assertTrue(max <= 1e-3, "max |model - reference| = " + max + REPRO);
+      assertTrue(pathEffect > 0.05, "token-by-token differs from one pass by only " + pathEffect + REPRO);
+    }
+  }
+
+  @Test
   void attentionAndMlpBiases_areLoadedAndApplied() throws IOException {
     Path dir = checkpoint("bias", llamaJson("\"attention_bias\": true, \"mlp_bias\": true, \"rope_scaling\": {\"rope_type\": "
         + "\"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 64}"), 1);

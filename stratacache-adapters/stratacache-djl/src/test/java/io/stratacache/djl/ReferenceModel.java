@@ -76,6 +76,18 @@ final class ReferenceModel {
 
   /** Logits of every position, {@code [tokens.length][vocab]}. */
   double[][] forward(int[] tokens) {
+    int[] end = new int[tokens.length];
+    java.util.Arrays.fill(end, tokens.length);
+    return forward(tokens, end);
+  }
+
+  /**
+   * Logits of every position when position {@code t} was computed in a forward call that ended
+   * at {@code callEnd[t]} (exclusive): with {@code dynamic} scaling, Hugging Face rotates a
+   * token's query and key with the frequencies of the length its call reached, and cached keys
+   * keep them.
+   */
+  double[][] forward(int[] tokens, int[] callEnd) {
     int n = tokens.length;
     int hd = c.hiddenSize();
     double[][] x = new double[n][hd];
@@ -86,7 +98,10 @@ final class ReferenceModel {
     }
     int d = c.headDim();
     int g = c.groupSize();
-    double[] invFreq = inverseFrequencies(n);
+    double[][] invFreq = new double[n][];
+    for (int t = 0; t < n; t++) {
+      invFreq[t] = inverseFrequencies(callEnd[t]);
+    }
     double mscale = attentionFactor();
     for (Map<LayerUnit, float[]> w : layers) {
       double[][] q = new double[n][];
@@ -94,8 +109,8 @@ final class ReferenceModel {
       double[][] v = new double[n][];
       for (int t = 0; t < n; t++) {
         double[] h = rms(x[t], w.get(LayerUnit.INPUT_NORM));
-        q[t] = rope(lin(h, w.get(LayerUnit.Q_PROJ), w.get(LayerUnit.Q_BIAS), c.qDim()), t, c.numHeads(), invFreq, mscale);
-        k[t] = rope(lin(h, w.get(LayerUnit.K_PROJ), w.get(LayerUnit.K_BIAS), c.kvDim()), t, c.numKvHeads(), invFreq, mscale);
+        q[t] = rope(lin(h, w.get(LayerUnit.Q_PROJ), w.get(LayerUnit.Q_BIAS), c.qDim()), t, c.numHeads(), invFreq[t], mscale);
+        k[t] = rope(lin(h, w.get(LayerUnit.K_PROJ), w.get(LayerUnit.K_BIAS), c.kvDim()), t, c.numKvHeads(), invFreq[t], mscale);
         v[t] = lin(h, w.get(LayerUnit.V_PROJ), w.get(LayerUnit.V_BIAS), c.kvDim());
       }
       for (int t = 0; t < n; t++) {
