@@ -74,7 +74,7 @@ final class ConfigKeys {
     }
     if (type.equals("qwen2") && useSliding == null && root.hasNonNull("sliding_window")) {
       // Qwen2 applies its window only with use_sliding_window; absent means its default, false.
-      checkFalseDefault(root);
+      checkWindowSize(root);
     }
     JsonNode layerTypes = root.get("layer_types");
     if (layerTypes != null && !layerTypes.isNull()) {
@@ -94,7 +94,7 @@ final class ConfigKeys {
     }
   }
 
-  private static void checkFalseDefault(JsonNode root) {
+  private static void checkWindowSize(JsonNode root) {
     JsonNode w = root.get("sliding_window");
     if (!w.isIntegralNumber()) {
       throw new ConfigException("sliding_window: " + w + " (expected: an integer or null)");

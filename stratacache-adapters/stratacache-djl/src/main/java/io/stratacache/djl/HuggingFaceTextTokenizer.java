@@ -11,8 +11,9 @@ import java.util.Objects;
  * A Hugging Face {@code tokenizer.json} run by DJL's binding of the Rust tokenizers library.
  *
  * <p>The library's natives ship inside the {@code ai.djl.huggingface:tokenizers} jar; DJL
- * extracts them once into its cache directory ({@code ~/.djl.ai} unless {@code DJL_CACHE_DIR}
- * names another) and loads them from there, with no download. Prompts are encoded whole: no
+ * extracts them once into its engine cache directory ({@code ~/.djl.ai/tokenizers} unless
+ * {@code ENGINE_CACHE_DIR} or {@code DJL_CACHE_DIR} names another) and loads them from there,
+ * with no download. Prompts are encoded whole: no
  * truncation, no padding, whatever length the tokenizer's config suggests.
  */
 public final class HuggingFaceTextTokenizer implements PromptTokenizer {

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -148,7 +149,7 @@ public final class SafetensorsShards implements AutoCloseable {
   }
 
   /** Every tensor name, in header (or index) order. */
-  public java.util.Set<String> names() {
+  public Set<String> names() {
     return byTensor.keySet();
   }
 
