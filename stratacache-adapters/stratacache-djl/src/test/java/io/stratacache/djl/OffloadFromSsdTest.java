@@ -85,4 +85,26 @@ class OffloadFromSsdTest {
       }
     }
   }
+
+  @org.junit.jupiter.api.Test
+  void beyondCpuTier_reportsStreamedThroughput_withTheResidentOutputs() {
+    Path model = dir.resolve("model");
+    ModelConfig big = new ModelConfig("llama", 128, 512, 4, 4, 2, 32, 1e-5, 10000.0, ByteTokenizer.VOCAB_SIZE, false, false, DType.F32);
+    CheckpointGenerator.write(model, big, SEED);
+    int[] prompt = new int[40];
+    for (int i = 0; i < prompt.length; i++) {
+      prompt[i] = (i * 37 + 11) % big.vocabSize();
+    }
+    try (Checkpoint checkpoint = Checkpoint.open(model); ResidentWeights w = ResidentWeights.load(checkpoint)) {
+      LlamaModel resident = new LlamaModel(w);
+      io.stratacache.djl.bench.BeyondCpuTier.Result r =
+          io.stratacache.djl.bench.BeyondCpuTier.run(checkpoint, resident, dir.resolve("ssd"), prompt, 2, 2);
+      assertTrue(r.maxAbsDiff() <= 1e-4f, "max |streamed - resident| = " + r.maxAbsDiff() + REPRO);
+      assertTrue(r.cpuTierBytes() * 3 <= r.layerWeightBytes(), r.toString());
+      assertTrue(r.ssdChunkReads() > 0 && r.streamedTokensPerSecond() > 0 && r.residentTokensPerSecond() > 0, r.toString());
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> io.stratacache.djl.bench.BeyondCpuTier.run(checkpoint, resident, dir.resolve("ssd2"), new int[0], 1, 2));
+      assertEquals("prompt: no tokens (expected: at least one)", e.getMessage());
+    }
+  }
 }
