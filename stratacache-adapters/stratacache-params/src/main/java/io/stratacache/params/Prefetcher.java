@@ -11,7 +11,9 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -30,11 +32,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Prefetch never costs more than loading on the calling thread. A group's tensors are claimed
  * one at a time, by whichever thread comes first: the loader, or the caller that awaits the group.
  * So a caller never sleeps while work it could do is waiting: it takes the region (if the loader
- * has not), copies every tensor the loader has not claimed, and waits only for the tensors the
- * loader is copying at that moment. On a machine whose cores are all busy computing (the loader
- * thread is then descheduled for whole time slices, and waiting on it costs far more than the
- * copy), the caller does the copies itself, as with depth 0; with a core to spare, the loader does
- * them ahead and the caller finds them done.
+ * has not), copies every tensor the loader has not claimed, and copies again any tensor the loader
+ * is still copying, instead of waiting for it. On a machine whose cores are all busy computing
+ * (the loader thread is then descheduled for whole time slices, and waiting on it costs far more
+ * than the copy), the caller does the copies itself, as with depth 0; with a core to spare, the
+ * loader does them ahead and the caller finds them done.
  *
  * <p>A caller releases group {@code i} before awaiting group {@code i+1} when the pool holds
  * fewer than two groups (otherwise the loader could wait for space the caller is holding).
@@ -205,7 +207,7 @@ public final class Prefetcher implements AutoCloseable {
 
     /**
      * Group {@code index}, staged: the caller copies whatever part of it the loader has not
-     * started, then waits only for the tensors the loader is copying. Queues the next {@code
+     * finished (waiting only for the staging space, if the pool is full). Queues the next {@code
      * depth} groups.
      *
      * @throws io.stratacache.core.ArtifactNotFoundException if a chunk of the group is missing
@@ -239,7 +241,7 @@ public final class Prefetcher implements AutoCloseable {
     public void release(int index) {
       GroupLoad g = loads.get(index);
       if (g != null) {
-        g.result.thenAccept(staged -> staged.region.close());
+        g.result.thenAccept(staged -> g.closeRegion());
       }
     }
 
@@ -256,7 +258,7 @@ public final class Prefetcher implements AutoCloseable {
           // Not cancelled: copies under way finish and the group's region is closed here.
           g.result.whenComplete((staged, e) -> {
             if (staged != null) {
-              staged.region.close();
+              g.closeRegion();
             }
           });
         }
@@ -265,12 +267,20 @@ public final class Prefetcher implements AutoCloseable {
 
     /**
      * The staging of one group, shared by the loader and the caller. The first to arrive takes
-     * the region; then each claims tensors by number until none is left. Whoever finishes the
-     * last claimed tensor completes {@link #result}: with the group, or, if any copy failed or
-     * the pass was closed, with the first failure, after closing the region (no copy is under
-     * way by then, since every claimed tensor is finished).
+     * the region; then each claims tensors by number until none is left. A caller that finds a
+     * tensor still being copied by the loader copies it too rather than wait (the loader may be
+     * descheduled for a whole time slice mid-copy): both write the same bytes of the same chunks
+     * into the same place, and the first to finish marks the tensor done. The last tensor marked
+     * done completes {@link #result}: with the group, or with the first failure of the copy that
+     * marked a tensor. The region goes back to the pool only once the group is released (or
+     * failed) and no copy into it is under way, so a late duplicate never writes into memory
+     * handed to another group.
      */
     private final class GroupLoad {
+      private static final int UNCLAIMED = 0;
+      private static final int COPYING = 1;
+      private static final int DONE = 2;
+
       final int index;
       final List<ParamTensor> tensors;
       final long[] offsets;
@@ -279,8 +289,13 @@ public final class Prefetcher implements AutoCloseable {
       final long payload;
       final CompletableFuture<StagedGroup> result = new CompletableFuture<>();
       final AtomicInteger nextTensor = new AtomicInteger();
-      final AtomicInteger finishedTensors = new AtomicInteger();
+      final AtomicIntegerArray state;
+      final AtomicInteger doneTensors = new AtomicInteger();
       final AtomicReference<Throwable> failure = new AtomicReference<>();
+      /** Copies into the region under way. */
+      final AtomicInteger copiers = new AtomicInteger();
+      final AtomicBoolean closeRequested = new AtomicBoolean();
+      final AtomicBoolean regionClosed = new AtomicBoolean();
       /** Set once, under this object's monitor; null until then, and if the pool gave none. */
       private volatile StagingPool.Region region;
       private boolean regionTried;
@@ -290,6 +305,7 @@ public final class Prefetcher implements AutoCloseable {
         this.tensors = tensors;
         this.offsets = new long[tensors.size()];
         this.sizes = new long[tensors.size()];
+        this.state = new AtomicIntegerArray(tensors.size());
         long end = 0;
         long bytes = 0;
         for (int t = 0; t < tensors.size(); t++) {
@@ -327,31 +343,61 @@ public final class Prefetcher implements AutoCloseable {
         }
       }
 
-      /** Copies tensors of this group until none is left to claim; {@code caller} when not the loader. */
+      /**
+       * Copies tensors of this group until none is left to claim; {@code caller} when not the
+       * loader, which then also copies the tensors the loader is still copying.
+       */
       void work(boolean caller) {
-        if (result.isDone() || nextTensor.get() >= tensors.size() || !ensureRegion()) {
+        if (result.isDone() || !ensureRegion()) {
           return;
         }
         int t;
         while ((t = nextTensor.getAndIncrement()) < tensors.size()) {
-          if (failure.get() == null) {
-            if (closed) {
-              failure.compareAndSet(null, new CancellationException("prefetch pass closed"));
-            } else {
-              long c0 = System.nanoTime();
-              if (caller) {
-                tensorsByCaller.incrementAndGet();
-              }
-              try {
-                client.getTensorInto(tensors.get(t), region.segment().asSlice(offsets[t], sizes[t]));
-              } catch (RuntimeException | Error e) {
-                failure.compareAndSet(null, e);
-              } finally {
-                loadNanos.addAndGet(System.nanoTime() - c0);
-              }
+          if (state.compareAndSet(t, UNCLAIMED, COPYING)) {
+            copy(t, caller);
+          }
+        }
+        if (caller) {
+          for (int i = 0; i < tensors.size() && !result.isDone(); i++) {
+            if (state.get(i) == COPYING) {
+              copy(i, true);
             }
           }
-          if (finishedTensors.incrementAndGet() == tensors.size()) {
+        }
+      }
+
+      /** Copies tensor {@code t} into the region and marks it done, unless another copy did first. */
+      private void copy(int t, boolean caller) {
+        Throwable error = null;
+        copiers.incrementAndGet();
+        try {
+          if (closeRequested.get()) {
+            error = new CancellationException("prefetch pass closed");
+          } else if (closed) {
+            error = new CancellationException("prefetch pass closed");
+          } else {
+            long c0 = System.nanoTime();
+            if (caller) {
+              tensorsByCaller.incrementAndGet();
+            }
+            try {
+              client.getTensorInto(tensors.get(t), region.segment().asSlice(offsets[t], sizes[t]));
+            } catch (RuntimeException | Error e) {
+              error = e;
+            } finally {
+              loadNanos.addAndGet(System.nanoTime() - c0);
+            }
+          }
+        } finally {
+          if (copiers.decrementAndGet() == 0 && closeRequested.get()) {
+            closeRegionOnce();
+          }
+        }
+        if (state.getAndSet(t, DONE) != DONE) {
+          if (error != null) {
+            failure.compareAndSet(null, error);
+          }
+          if (doneTensors.incrementAndGet() == tensors.size()) {
             complete();
           }
         }
@@ -360,13 +406,27 @@ public final class Prefetcher implements AutoCloseable {
       private void complete() {
         Throwable f = failure.get();
         if (f != null) {
-          region.close();
+          closeRegion();
           result.completeExceptionally(f);
           return;
         }
         groups.incrementAndGet();
         bytes.addAndGet(payload);
         result.complete(new StagedGroup(index, region, offsets, sizes));
+      }
+
+      /** Gives the region back once no copy into it is under way. Idempotent. */
+      void closeRegion() {
+        closeRequested.set(true);
+        if (copiers.get() == 0) {
+          closeRegionOnce();
+        }
+      }
+
+      private void closeRegionOnce() {
+        if (region != null && regionClosed.compareAndSet(false, true)) {
+          region.close();
+        }
       }
     }
   }

@@ -118,4 +118,33 @@ class PrefetcherCallerRunsTest {
       assertEquals(LAYERS, p.stats().groupsLoaded());
     }
   }
+
+  @Test
+  void aTensorTheLoaderIsStuckCopying_isCopiedAgainByTheCaller_andItsRegionWaitsForTheLoader() throws InterruptedException {
+    // The loader stalls inside its copy of group 1's first tensor.
+    gate.held.addAll(order.get(1).getFirst().chunks().stream().map(ParamKey::id).toList());
+    try (StagingPool pool = new StagingPool(3 * LAYER_BYTES);
+        Prefetcher p = new Prefetcher(client, pool, 2)) {
+      try (Prefetcher.Pass pass = p.start(order)) {
+        check(pass.await(0), 0);
+        pass.release(0);
+        assertTrue(gate.loaderArrived.await(10, TimeUnit.SECONDS), "the loader reached group 1");
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+          for (int l = 1; l < LAYERS; l++) {
+            check(pass.await(l), l);
+            pass.release(l);
+          }
+        }, "the caller copies the stalled tensor itself instead of waiting for the loader");
+        assertTrue(pool.used() > 0, "group 1's region stays taken while the loader may still write into it");
+        assertTrue(p.stats().tensorsByCaller() >= 1 + 2L * TENSOR_BYTES.length, p.stats().toString());
+      }
+      gate.open.countDown();
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (pool.used() != 0 && System.nanoTime() < deadline) {
+        Thread.sleep(1);
+      }
+      assertEquals(0, pool.used(), "the region is given back once the loader's late copy is done");
+      assertEquals(LAYERS, p.stats().groupsLoaded());
+    }
+  }
 }
