@@ -179,6 +179,7 @@ public final class InferenceBenchmark {
       double[] ratio = new double[rounds];
       double[] ratio0 = new double[rounds];
       double[] gain = new double[rounds];
+      double[] control = new double[rounds];
       io.stratacache.params.PrefetchStats stats;
       long tensorsLoaded;
       try (ResidentWeights weights = ResidentWeights.load(checkpoint);
@@ -198,12 +199,13 @@ public final class InferenceBenchmark {
             OffloadedWeights w0 = new OffloadedWeights(checkpoint, p0, plan)) {
           LlamaModel m2 = new LlamaModel(w2);
           LlamaModel m0 = new LlamaModel(w0);
-          LlamaModel[] models = {residentModel, m2, m0};
+          // The resident model twice: the ratio of the two is this machine's noise, measured alike.
+          LlamaModel[] models = {residentModel, m2, m0, residentModel};
           for (int r = -1; r < rounds; r++) {
             // Passes alternate between the variants, so load from elsewhere slows them alike.
-            double[] seconds = new double[3];
+            double[] seconds = new double[models.length];
             for (int p = 0; p < passes; p++) {
-              for (int v = 0; v < 3; v++) {
+              for (int v = 0; v < models.length; v++) {
                 seconds[v] += tokens.length / ForwardThroughput.tokensPerSecond(models[v], cache, tokens, 1);
               }
             }
@@ -214,6 +216,7 @@ public final class InferenceBenchmark {
               ratio[r] = seconds[0] / seconds[1];
               ratio0[r] = seconds[0] / seconds[2];
               gain[r] = seconds[2] / seconds[1];
+              control[r] = seconds[0] / seconds[3];
             }
           }
           stats = p2.stats();
@@ -225,6 +228,7 @@ public final class InferenceBenchmark {
       out.printf(Locale.ROOT, "  no prefetch         %s tokens/s%n", spread(unprefetched));
       out.printf(Locale.ROOT, "  prefetch %d / resident %s   (target >= 0.95)%n", depth, spread(ratio));
       out.printf(Locale.ROOT, "  no prefetch / resident %s%n", spread(ratio0));
+      out.printf(Locale.ROOT, "  resident / resident  %s   (the same model twice: the noise of this machine)%n", spread(control));
       long slower = Arrays.stream(gain).filter(g -> g < 1.0).count();
       out.printf(Locale.ROOT, "  prefetch %d / no prefetch %s   (target >= 1.0 in every round: %d of %d rounds below)%n", depth, spread(gain),
           slower, rounds);
