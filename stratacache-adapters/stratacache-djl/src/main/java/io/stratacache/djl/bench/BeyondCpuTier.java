@@ -28,7 +28,9 @@ import java.util.Objects;
  * lives on the SSD and at most a third of the model fits the CPU tier at once. Each streamed pass
  * thus reads most layers back from the SSD tier (promoted into the CPU tier as any load promotes,
  * evicting the layers read before). The class path must provide the {@code cpu} and {@code ssd}
- * providers (the command line has both).
+ * providers (the command line has both). Passes alternate between the two models; each
+ * throughput is the median over its passes, so one pass slowed by other work on the machine does
+ * not decide the ratio.
  */
 public final class BeyondCpuTier {
   /** Chunk size the layers are stored in. */
@@ -42,8 +44,8 @@ public final class BeyondCpuTier {
    * @param depth prefetch depth
    * @param promptTokens tokens per pass
    * @param passes passes per variant
-   * @param residentTokensPerSecond prompt tokens per second of the resident model
-   * @param streamedTokensPerSecond prompt tokens per second streaming from the SSD tier
+   * @param residentTokensPerSecond prompt tokens per second of the resident model (median pass)
+   * @param streamedTokensPerSecond prompt tokens per second streaming from the SSD tier (median pass)
    * @param ssdChunkReads chunk loads served by the SSD tier during the streamed passes
    * @param maxAbsDiff largest difference between streamed and resident logits, every position
    */
@@ -112,16 +114,16 @@ public final class BeyondCpuTier {
           }
         }
         long ssdHits = engine.stats().tier("disk").hits();
-        double[] seconds = new double[2];
+        double[][] tokensPerSecond = new double[2][passes];
         LlamaModel[] models = {resident, offloaded};
         for (int p = 0; p < passes; p++) {
           for (int v = 0; v < 2; v++) {
-            seconds[v] += prompt.length / ForwardThroughput.tokensPerSecond(models[v], cache, prompt, 1);
+            tokensPerSecond[v][p] = ForwardThroughput.tokensPerSecond(models[v], cache, prompt, 1);
           }
         }
         long ssdReads = engine.stats().tier("disk").hits() - ssdHits;
         return new Result(cpuBytes, modelBytes, depth, prompt.length, passes,
-            prompt.length * passes / seconds[0], prompt.length * passes / seconds[1], ssdReads, maxDiff);
+            InferenceBenchmark.median(tokensPerSecond[0]), InferenceBenchmark.median(tokensPerSecond[1]), ssdReads, maxDiff);
       }
     }
   }
