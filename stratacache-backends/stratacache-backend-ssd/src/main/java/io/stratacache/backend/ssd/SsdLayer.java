@@ -8,6 +8,7 @@ import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.core.StrataCacheException;
 import io.stratacache.core.codec.RecordCodec;
 import io.stratacache.core.codec.RecordLayout;
+import io.stratacache.core.io.UnsafePathException;
 import io.stratacache.spi.Capability;
 import io.stratacache.spi.EvictionListener;
 import io.stratacache.spi.EvictionPolicy;
@@ -107,7 +108,7 @@ import java.util.function.Predicate;
  * cleanup_interval} and treated as absent by any call that finds it. After a restart an
  * artifact's last access is its file's modification time (its store).
  */
-public final class SsdLayer implements MemoryLayer {
+public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactAges {
   private static final int STRIPES = 256;
   private static final System.Logger LOG = System.getLogger(SsdLayer.class.getName());
 
@@ -204,7 +205,9 @@ public final class SsdLayer implements MemoryLayer {
     files.createRoot();
     FileChannel channel;
     try {
-      channel = FileChannel.open(paths.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      channel = config.access().openOrCreate(paths.lockFile());
+    } catch (UnsafePathException e) {
+      throw new LayerUnavailableException(where() + ": " + e.getMessage(), e);
     } catch (IOException e) {
       throw new LayerUnavailableException(where() + ": cannot open " + paths.lockFile() + ": " + e, e);
     }
@@ -439,7 +442,7 @@ public final class SsdLayer implements MemoryLayer {
     String corruptReason = null;
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment payload;
-      try (FileChannel ch = FileChannel.open(victim.file, StandardOpenOption.READ)) {
+      try (FileChannel ch = SsdRecordFiles.openRecord(victim.file)) {
         MemorySegment record = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
         payload = RecordCodec.decode(record, victim.alignment).payload().asReadOnly();
       } catch (NoSuchFileException e) {
@@ -475,6 +478,7 @@ public final class SsdLayer implements MemoryLayer {
     SsdMappings.Mapping m = null;
     FileChannel ch = null;
     boolean stale = false;
+    String link = null;
     ReentrantReadWriteLock.ReadLock r = stripe(id).readLock();
     r.lock();
     try {
@@ -499,9 +503,11 @@ public final class SsdLayer implements MemoryLayer {
       }
       if (!stale && m == null) {
         try {
-          ch = FileChannel.open(e.file, StandardOpenOption.READ);
+          ch = SsdRecordFiles.openRecord(e.file);
         } catch (NoSuchFileException | AccessDeniedException x) {
           ch = null;
+        } catch (CodecException x) {
+          link = x.getMessage();
         } catch (IOException x) {
           releaseLease(e, null);
           throw ioFailure("cannot open " + e.file, x);
@@ -515,8 +521,10 @@ public final class SsdLayer implements MemoryLayer {
       misses.increment();
       return null;
     }
-    String corruptReason = null;
-    if (m == null) {
+    String corruptReason = link;
+    if (link != null) {
+      releaseLease(e, null);
+    } else if (m == null) {
       if (ch == null) {
         releaseLease(e, null);
         forget(e, "its file " + e.file + " vanished");
@@ -578,6 +586,29 @@ public final class SsdLayer implements MemoryLayer {
       state.unlock();
     }
     mappings.drainUnmaps();
+  }
+
+  /** When {@code id}'s record file was last written (its modification time), or {@code null}. */
+  @Override
+  public java.time.Instant lastUsed(ArtifactId id) {
+    Objects.requireNonNull(id, "id");
+    ensureOpen();
+    Path file;
+    state.lock();
+    try {
+      Entry e = index.get(id);
+      if (e == null) {
+        return null;
+      }
+      file = e.file;
+    } finally {
+      state.unlock();
+    }
+    try {
+      return java.nio.file.Files.getLastModifiedTime(file).toInstant();
+    } catch (java.io.IOException gone) {
+      return null; // deleted or replaced meanwhile
+    }
   }
 
   @Override
