@@ -9,6 +9,7 @@ import io.stratacache.djl.KvSequence;
 import io.stratacache.djl.LlamaModel;
 import io.stratacache.djl.ModelConfig;
 import io.stratacache.djl.OffloadedWeights;
+import io.stratacache.djl.bench.BeyondCpuTier;
 import io.stratacache.djl.PagedKvCache;
 import io.stratacache.djl.PromptTokenizer;
 import io.stratacache.djl.ResidentWeights;
@@ -106,6 +107,7 @@ final class DemoCommand {
           LlamaModel model = new LlamaModel(weights);
           Totals totals = kvReuse(engine, model);
           Offload offload = offload(engine, checkpoint, model);
+          beyondCpuTier(checkpoint, model, dir.resolve("beyond-cpu-tier"));
           summary(engine, totals, offload);
         }
       } finally {
@@ -262,6 +264,19 @@ final class DemoCommand {
     out.printf(Locale.ROOT, "  staging budget %s for %d of %d layers (%s of layer weights live in the plane)%n%n",
         mib(budget), depth + 1, c.numLayers(), mib(o.modelBytes()));
     return o;
+  }
+
+  /** Part two, continued: a plane whose CPU tier is a third of the model streams it from SSD. */
+  private void beyondCpuTier(Checkpoint checkpoint, LlamaModel resident, Path ssdDir) {
+    int[] prompt = ByteTokenizer.encode(Workload.SYSTEM_PROMPT.substring(0, Math.min(Workload.SYSTEM_PROMPT.length(), 255)), true);
+    BeyondCpuTier.Result r = BeyondCpuTier.run(checkpoint, resident, ssdDir, prompt, quick ? 2 : 4, 2);
+    if (!(r.maxAbsDiff() <= TOLERANCE)) {
+      throw new IllegalStateException("streamed from SSD: logits differ from resident by " + r.maxAbsDiff() + " (expected: <= " + TOLERANCE + ")");
+    }
+    out.printf(Locale.ROOT, "  beyond the CPU tier: %s of layer weights, CPU tier %s over an SSD tier, prefetch %d%n",
+        mib(r.layerWeightBytes()), mib(r.cpuTierBytes()), r.depth());
+    out.printf(Locale.ROOT, "  streamed from SSD:         %8.0f tokens/s  (%.2fx resident, %d chunk reads from SSD, logits equal resident: max |difference| %.1e)%n%n",
+        r.streamedTokensPerSecond(), r.ratio(), r.ssdChunkReads(), r.maxAbsDiff());
   }
 
   // ------------------------------------------------------------------ summary

@@ -123,6 +123,7 @@ class MainTest {
       assertEquals(0, run("demo", "--quick"), err.toString(StandardCharsets.UTF_8));
       String first = out.toString(StandardCharsets.UTF_8);
       assertTrue(first.contains("hit rate") && first.contains("disk"), first);
+      assertTrue(first.contains("streamed from SSD:") && first.contains("logits equal resident"), first);
       out.reset();
       assertEquals(0, run("demo", "--quick"), err.toString(StandardCharsets.UTF_8));
       String second = out.toString(StandardCharsets.UTF_8);
