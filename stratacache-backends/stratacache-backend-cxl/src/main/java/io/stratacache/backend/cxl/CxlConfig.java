@@ -33,10 +33,10 @@ import java.util.Set;
  *   <tr><td>{@code max_processes}</td><td>32</td><td>processes that may map the region at once</td></tr>
  *   <tr><td>{@code lock_lease_ms}</td><td>10000</td><td>how long a live holder of the region lock
  *       may keep it before others may break it</td></tr>
- *   <tr><td>{@code verify}</td><td>{@code always}</td><td>{@code always}: every load checks the
- *       payload's CRC32C; {@code once}: the first load of each commit in this process does, later
- *       loads of the same commit trust it (a stray write into a committed record would then be
- *       served)</td></tr>
+ *   <tr><td>{@code verify}</td><td>{@code once}</td><td>{@code once}: a process checks a
+ *       payload's CRC32C on its first load of each commit it did not write, and trusts the commit
+ *       after that (a stray write into it would then be served); {@code always}: every load
+ *       checks it. See {@code CxlLoads}</td></tr>
  * </table>
  *
  * @param path the region's file or device
@@ -141,7 +141,7 @@ public record CxlConfig(
       throw spec.error("lock_lease_ms", spec.settings().get("lock_lease_ms"), "10 to 1000000000 milliseconds");
     }
     EvictionPolicy policy = spec.evictionPolicy();
-    String verify = spec.string("verify", "always");
+    String verify = spec.string("verify", "once");
     if (!verify.equals("always") && !verify.equals("once")) {
       throw spec.error("verify", verify, "always or once");
     }

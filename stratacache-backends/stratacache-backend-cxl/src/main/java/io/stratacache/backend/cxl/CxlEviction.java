@@ -18,6 +18,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 
@@ -50,6 +52,8 @@ final class CxlEviction {
   private final CxlCounters counters;
   private final long dataBytes;
   private final RoomMaker<Entry> room;
+  /** Retires this process's idle lease groups, whose closed leases may hold slots being freed. */
+  private final Runnable releaseIdleHolds;
 
   /** Guarded by the guard's order lock: ids this process stored or loaded, in eviction order. */
   private final EvictionPolicy policy;
@@ -64,9 +68,12 @@ final class CxlEviction {
   record Entry(int slot, long seq, ArtifactId id, CxlHash hash) {}
 
   private volatile boolean closed;
+  /** Refusals followed by a second try (see {@link #claimWaitingForReleases}). */
+  private final LongAdder retried = new LongAdder();
 
   CxlEviction(String tier, String where, CxlLayout.Geometry g, CxlSlotTable slots, CxlIndex index, CxlAllocator allocator,
-      CxlHolds holds, CxlGuard guard, CxlCounters counters, EvictionPolicy policy) {
+      CxlHolds holds, CxlGuard guard, CxlCounters counters, EvictionPolicy policy, Runnable releaseIdleHolds) {
+    this.releaseIdleHolds = releaseIdleHolds;
     this.tier = tier;
     this.where = where;
     this.slots = slots;
@@ -96,9 +103,33 @@ final class CxlEviction {
     return room.refuse(error);
   }
 
-  /** Stores refused for lack of room. */
+  /** Stores refused for lack of room (a first refusal that was retried is not counted). */
   long rejected() {
-    return room.rejected();
+    return room.rejected() - retried.sum();
+  }
+
+  /**
+   * Claims as {@link #claim} does; if that finds no room while some slot is retired but still
+   * held (its last lease closed, its group's arena not yet: see {@link CxlLeaseGroups}, in this
+   * process or another), waits up to {@code waitNanos} for such slots to be let go and tries once
+   * more. Counts one refusal at most.
+   */
+  int claimWaitingForReleases(ArtifactId id, CxlHash h, long recordLength, long waitNanos) {
+    try {
+      return claim(id, h, recordLength);
+    } catch (CapacityException e) {
+      long retiredBefore = allocator.retiredSlots();
+      if (retiredBefore == 0 || closed) {
+        throw e;
+      }
+      retried.increment();
+      releaseIdleHolds.run();
+      long deadline = System.nanoTime() + waitNanos;
+      while (allocator.retiredSlots() >= retiredBefore && System.nanoTime() < deadline) {
+        LockSupport.parkNanos(100_000);
+      }
+      return claim(id, h, recordLength);
+    }
   }
 
   /** Wakes stores waiting for another call's eviction, so that they see the layer closed. */
@@ -335,6 +366,9 @@ final class CxlEviction {
       });
       if (removed) {
         forget(victim.id);
+        if (slots.state(victim.slot) == CxlLayout.RETIRED) {
+          releaseIdleHolds.run();
+        }
       }
       return removed;
     }

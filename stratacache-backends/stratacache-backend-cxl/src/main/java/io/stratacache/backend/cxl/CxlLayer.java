@@ -3,7 +3,6 @@ package io.stratacache.backend.cxl;
 import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.CapacityException;
-import io.stratacache.core.CodecException;
 import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.core.codec.RecordCodec;
 import io.stratacache.core.codec.RecordLayout;
@@ -45,8 +44,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * in the slot's checksum and commit sequence and publishes the slot {@code COMMITTED} with a
  * release store before pointing the index at it. Loads take no lock: they find the slot through
  * the index, check that it is visible, and check the record (magic, header checksum, id, length
- * and payload CRC32C against both the record and the slot). A writer that dies before the commit
- * leaves a {@code WRITING} slot that never reads as valid, and recovery returns its blocks.
+ * and payload CRC32C against both the record and the slot); {@link CxlLoads} says when the
+ * payload's checksum is checked ({@code verify: once}, the default: once per commit per process;
+ * {@code verify: always}: every load). A writer that dies before the commit leaves a {@code
+ * WRITING} slot that never reads as valid, and recovery returns its blocks.
  *
  * <p><b>Room, holds and recovery.</b> A record takes one contiguous run of blocks ({@link
  * CxlAllocator}), so a lease is one zero-copy segment; a store that finds no room makes it through
@@ -54,7 +55,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * CapacityException} ({@link CxlEviction}). A slot that any process leases or pins is <em>held</em> and is neither
  * evicted nor reused by any process; deleting or replacing it retires it (invisible, blocks kept)
  * until the last hold goes ({@link CxlHolds}). A lease is a read-only view bound to the arena of
- * its lease group, shared by leases taken together and closed after the last of them, so that a
+ * its lease group, shared by a thread's leases and closed after the last of them, so that a
  * view kept past its lease faults instead of reading the slot's next occupant ({@link
  * CxlLeaseGroups}). At open, and whenever a dead or expired holder's
  * region lock is broken, the region is repaired from its slots, leaving live processes' slots and
@@ -68,6 +69,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class CxlLayer implements MemoryLayer {
   private static final System.Logger LOG = System.getLogger(CxlLayer.class.getName());
   private static final int PID = (int) ProcessHandle.current().pid();
+  /** How long a store that finds no room waits for closed leases' slots to be let go. */
+  private static final long RELEASE_WAIT_NANOS = 100_000_000;
 
   private final String tier;
   private final String where;
@@ -82,6 +85,9 @@ public final class CxlLayer implements MemoryLayer {
   private final CxlEviction eviction;
   private final CxlCounters counters = new CxlCounters();
   private final CxlLeaseGroups leaseGroups;
+  private final CxlLoads loads;
+  private final CxlMaintenance maintenance;
+  private final long idleMillis;
   private final int alignment;
 
   private volatile boolean closed;
@@ -108,11 +114,17 @@ public final class CxlLayer implements MemoryLayer {
   public static CxlLayer open(String tier, CxlConfig config) {
     Objects.requireNonNull(tier, "tier");
     Objects.requireNonNull(config, "config");
-    return new CxlLayer(tier, config);
+    return new CxlLayer(tier, config, CxlLeaseGroups.IDLE_MILLIS);
   }
 
-  private CxlLayer(String tier, CxlConfig config) {
+  /** As {@link #open(String, CxlConfig)}, retiring idle lease groups after {@code idleMillis} (tests). */
+  static CxlLayer open(String tier, CxlConfig config, long idleMillis) {
+    return new CxlLayer(tier, config, idleMillis);
+  }
+
+  private CxlLayer(String tier, CxlConfig config, long idleMillis) {
     this.tier = tier;
+    this.idleMillis = idleMillis;
     this.where = "cxl tier '" + tier + "'";
     this.config = config;
     this.region = CxlRegion.map(tier, config, CxlFormat.newRegionBytes(config));
@@ -141,8 +153,11 @@ public final class CxlLayer implements MemoryLayer {
       this.abandonedWritesReclaimed = o.abandoned;
       this.generation = o.generation;
       this.alignment = g.alignment();
-      this.leaseGroups = new CxlLeaseGroups(slots, holds, allocator, guard, this::exit);
-      this.eviction = new CxlEviction(tier, where, g, slots, index, allocator, holds, guard, counters, policy);
+      this.maintenance = new CxlMaintenance(where, "stratacache-cxl-" + tier);
+      this.leaseGroups = new CxlLeaseGroups(slots, holds, allocator, guard, this::exit, this::leaseGroupIdle);
+      this.eviction = new CxlEviction(tier, where, g, slots, index, allocator, holds, guard, counters, policy,
+          () -> leaseGroups.retireIdle(0));
+      this.loads = new CxlLoads(this, where, slots, index, holds, allocator, guard, leaseGroups, eviction, counters);
       this.recoveredArtifacts = eviction.learnStoredIds();
       if (config.capacityBytes() > 0 && config.capacityBytes() > g.dataBytes()) {
         LOG.log(System.Logger.Level.WARNING, where + ": region " + config.path() + " holds " + g.dataBytes()
@@ -155,6 +170,10 @@ public final class CxlLayer implements MemoryLayer {
         region.close();
       }
     }
+  }
+
+  private void leaseGroupIdle() {
+    maintenance.scheduleIdleSweep(idleMillis, () -> leaseGroups.retireIdle(idleMillis * 1_000_000));
   }
 
   /** Repairs the region after a stale holder's lock was broken (under both locks). */
@@ -251,7 +270,10 @@ public final class CxlLayer implements MemoryLayer {
                 + " bytes (expected: at most the tier's capacity, " + g.dataBytes() + " bytes)"));
       }
       CxlHash h = CxlHash.of(id);
-      int slot = eviction.claim(id, h, recordLength);
+      if (leaseGroups.hasIdle() && !allocator.looksRoomy(g.blocksOf(recordLength))) {
+        leaseGroups.retireIdle(0); // closed leases' slots may be what eviction needs
+      }
+      int slot = eviction.claimWaitingForReleases(id, h, recordLength, RELEASE_WAIT_NANOS);
       long recordAt = g.dataAt(slots.recordOffset(slot));
       CxlReservation r = new CxlReservation(this, id, h, slot, header, recordAt, prefix, size);
       success = true;
@@ -269,8 +291,11 @@ public final class CxlLayer implements MemoryLayer {
     try {
       byte[] prefix = RecordCodec.encodePrefix(r.header, r.size, crc, alignment);
       MemorySegment.copy(MemorySegment.ofArray(prefix), 0, region.segment(), r.recordAt, prefix.length);
-      guard.run(() -> publishLocked(r.id, r.hash, r.slot, r.header.length, r.size, crc));
+      int replaced = guard.locked(() -> publishLocked(r.id, r.hash, r.slot, r.header.length, r.size, crc));
       published = true;
+      if (replaced >= 0 && slots.state(replaced) == CxlLayout.RETIRED) {
+        leaseGroups.retireIdle(0); // an idle group of this process may hold the replaced version
+      }
       eviction.stored(r.id, r.hash, prefix.length + r.size);
       counters.puts.increment();
     } finally {
@@ -303,9 +328,11 @@ public final class CxlLayer implements MemoryLayer {
     return region.view(at, size, arena);
   }
 
-  private void publishLocked(ArtifactId id, CxlHash h, int s, int headerLength, long payloadLength, int crc) {
+  /** Publishes slot {@code s}; returns the slot of the version it replaced, or -1. */
+  private int publishLocked(ArtifactId id, CxlHash h, int s, int headerLength, long payloadLength, int crc) {
     long seq = region.getAndAdd(CxlLayout.COMMIT_SEQ_OFFSET, 1) + 1;
     slots.fillCommit(s, seq, payloadLength, crc, headerLength);
+    slots.markVerified(s, seq); // the checksum was computed from the bytes as they were copied
     int old = index.lookupLocked(h);
     slots.publishState(s, CxlLayout.COMMITTED);
     if (old >= 0) {
@@ -315,71 +342,53 @@ public final class CxlLayer implements MemoryLayer {
     } else {
       index.insertLocked(h, s);
     }
+    return old;
   }
 
   /**
    * {@inheritDoc}
    *
-   * <p>Checks the record, payload checksum included; one that fails is dropped, counted and
-   * reported absent. The lease is a view of the region: zero copies.
+   * <p>Checks the record; its payload's checksum too, except with {@code verify: once} for a
+   * commit this process wrote or already checked (see {@link CxlLoads}). A record that fails is
+   * dropped, counted and reported absent. The lease is a view of the region: zero copies.
    */
   @Override
   public Lease get(ArtifactId id) {
     Objects.requireNonNull(id, "id");
     enter();
     try {
-      CxlHash h = CxlHash.of(id);
-      while (true) {
-        int s = index.lookup(h);
-        if (s < 0) {
-          counters.misses.increment();
-          return null;
-        }
-        long seq = slots.seq(s);
-        holds.hold(s);
-        boolean leased = false;
-        String corruptReason = null;
-        try {
-          if (!slots.isStill(s, seq, h)) {
-            continue;
-          }
-          try {
-            RecordCodec.Record rec = slots.check(s, id, seq);
-            slots.touch(s);
-            users.incrementAndGet();
-            counters.openLeases.incrementAndGet();
-            CxlLeaseGroups.Group group = leaseGroups.join(s, users::incrementAndGet);
-            leased = true;
-            Lease lease = new CxlLease(this, id, rec.header().meta(), group, leaseGroups.bind(group, rec.payload()));
-            counters.hits.increment();
-            eviction.loaded(id, h);
-            return lease;
-          } catch (CodecException e) {
-            corruptReason = e.getMessage();
-          }
-        } finally {
-          if (!leased) {
-            holds.unhold(s);
-          }
-        }
-        dropCorrupt(s, seq, h, corruptReason);
-        counters.misses.increment();
-        return null;
-      }
+      return loads.get(id);
     } finally {
       exit();
     }
   }
 
-  private void dropCorrupt(int s, long seq, CxlHash h, String reason) {
-    counters.corrupt.increment();
-    LOG.log(System.Logger.Level.WARNING, where + ": dropped a corrupt record in slot " + s + ": " + reason);
-    guard.run(() -> {
-      if (CxlLayout.isVisible(slots.state(s)) && slots.seq(s) == seq) {
-        index.removeLocked(h, s);
-        allocator.retireLocked(s);
-      }
-    });
+  /**
+   * Copies the payload of {@code id} into {@code dst} at offset 0 and returns its size, or -1 if
+   * the tier does not hold it; a payload whose checksum is to be checked is checked as it is
+   * copied, in one pass (see {@link CxlLoads#loadInto}). A record that fails is dropped, counted and
+   * reported absent ({@code dst} may then hold part of it).
+   *
+   * @throws IllegalArgumentException if {@code dst} is read-only or smaller than the payload
+   *     (nothing copied)
+   */
+  public long loadInto(ArtifactId id, MemorySegment dst) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(dst, "dst");
+    if (dst.isReadOnly()) {
+      throw new IllegalArgumentException("dst: a read-only segment (expected: writable)");
+    }
+    enter();
+    try {
+      return loads.loadInto(id, dst);
+    } finally {
+      exit();
+    }
+  }
+
+  /** A new lease (or lease group) keeps the region mapped until it ends. */
+  void retain() {
+    users.incrementAndGet();
   }
 
   /** A lease of {@code group} was closed; its slot stays held until the group's arena closes. */
@@ -387,6 +396,9 @@ public final class CxlLayer implements MemoryLayer {
     try {
       counters.openLeases.decrementAndGet();
       leaseGroups.leave(group);
+      if (closed) {
+        leaseGroups.retireIdle(0);
+      }
     } finally {
       exit();
     }
@@ -424,6 +436,7 @@ public final class CxlLayer implements MemoryLayer {
       });
       if (removed) {
         eviction.forget(id);
+        leaseGroups.retireIdle(0); // an idle group of this process may hold the deleted slot
       }
       return removed;
     } finally {
@@ -548,6 +561,8 @@ public final class CxlLayer implements MemoryLayer {
       closed = true;
     }
     eviction.close();
+    leaseGroups.retireIdle(0);
+    maintenance.close();
     List<Integer> unpinned = guard.inProcess(holds::dropAllPins);
     for (int s : unpinned) {
       if (slots.state(s) == CxlLayout.RETIRED) {

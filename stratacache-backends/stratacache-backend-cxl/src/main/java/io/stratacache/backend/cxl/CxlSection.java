@@ -32,7 +32,7 @@ public final class CxlSection implements ConfigSection {
         Setting.integer("slots", null),
         Setting.integer("max_processes", 32),
         Setting.integer("lock_lease_ms", 10_000),
-        Setting.choice("verify", "always", "always", "once"));
+        Setting.choice("verify", "once", "always", "once"));
   }
 
   /** {@link CxlConfig#from}: ranges, {@code path} or {@code device}, alignment within a block. */

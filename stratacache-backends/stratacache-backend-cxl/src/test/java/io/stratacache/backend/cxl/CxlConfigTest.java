@@ -48,8 +48,8 @@ class CxlConfigTest {
     assertEquals(32, c.maxProcesses());
     assertEquals(Duration.ofSeconds(10), c.lockLease());
     assertFalse(c.isDaxDevice());
-    assertTrue(c.verifyEveryLoad());
-    assertFalse(CxlConfig.from(spec("verify", "once")).verifyEveryLoad());
+    assertFalse(c.verifyEveryLoad(), "verify: once is the default");
+    assertTrue(CxlConfig.from(spec("verify", "always")).verifyEveryLoad());
   }
 
   @Test
