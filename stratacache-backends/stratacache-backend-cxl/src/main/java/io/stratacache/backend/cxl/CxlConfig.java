@@ -28,8 +28,12 @@ import java.util.Set;
  *   <tr><td>{@code eviction_policy}</td><td>{@code lru}</td><td>{@code lru} or {@code fifo}</td></tr>
  *   <tr><td>{@code alignment}</td><td>4096</td><td>payload alignment inside records</td></tr>
  *   <tr><td>{@code block_size}</td><td>4096</td><td>allocation unit of the data area</td></tr>
- *   <tr><td>{@code slots}</td><td>data bytes / 64 KiB, 1024 to 2<sup>20</sup></td><td>most
- *       artifacts the region can hold</td></tr>
+ *   <tr><td>{@code expected_artifact_size}</td><td>16 KiB</td><td>the typical artifact's size,
+ *       which sizes the slot table: data bytes / max(this, {@code block_size}) slots, 1024 to
+ *       2<sup>24</sup>. Each slot costs about 150 bytes of the region; too few slots make stores
+ *       evict, or fail, while bytes are still free (reported naming this setting)</td></tr>
+ *   <tr><td>{@code slots}</td><td>from {@code expected_artifact_size}</td><td>most artifacts the
+ *       region can hold, set directly (1 to 2<sup>24</sup>)</td></tr>
  *   <tr><td>{@code max_processes}</td><td>32</td><td>processes that may map the region at once</td></tr>
  *   <tr><td>{@code lock_lease_ms}</td><td>10000</td><td>how long a live holder of the region lock
  *       may keep it before others may break it</td></tr>
@@ -46,7 +50,8 @@ import java.util.Set;
  * @param evictionPolicy name of the eviction policy
  * @param alignment payload alignment inside records
  * @param blockBytes allocation unit
- * @param slots object table slots, or -1 for the default
+ * @param slots object table slots, or -1 to derive them from {@code expectedArtifactBytes}
+ * @param expectedArtifactBytes the typical artifact's size, which sizes the slot table
  * @param maxProcesses process table entries
  * @param lockLease how long the region lock may be held
  * @param verifyEveryLoad whether every load checks the payload checksum ({@code verify: always})
@@ -60,17 +65,19 @@ public record CxlConfig(
     int alignment,
     int blockBytes,
     int slots,
+    long expectedArtifactBytes,
     int maxProcesses,
     Duration lockLease,
     boolean verifyEveryLoad) {
   /** Keys the {@code cxl} provider understands besides {@link LayerSpec#COMMON_KEYS}. */
   public static final Set<String> KEYS = Set.of(
-      "path", "device", "size", "reset_metadata", "alignment", "block_size", "slots", "max_processes", "lock_lease_ms",
-      "verify");
+      "path", "device", "size", "reset_metadata", "alignment", "block_size", "slots", "expected_artifact_size",
+      "max_processes", "lock_lease_ms", "verify");
 
   static final int MIN_SLOTS = 1024;
-  static final int MAX_SLOTS = 1 << 20;
-  static final long BYTES_PER_DEFAULT_SLOT = 64 << 10;
+  static final int MAX_SLOTS = 1 << 24;
+  /** The default {@code expected_artifact_size}. */
+  static final long DEFAULT_EXPECTED_ARTIFACT_BYTES = 16 << 10;
 
   public CxlConfig {
     Objects.requireNonNull(path, "path");
@@ -83,12 +90,16 @@ public record CxlConfig(
     return path.startsWith("/dev") && path.getFileName() != null && path.getFileName().toString().startsWith("dax");
   }
 
-  /** Slots to format with for a data area of {@code dataBytes}. */
+  /**
+   * Slots to format with for a data area of {@code dataBytes}: {@code slots} if set, otherwise
+   * one per {@code max(expected_artifact_size, block_size)} bytes, 1024 to 2<sup>24</sup>.
+   */
   int slotsFor(long dataBytes) {
     if (slots > 0) {
       return slots;
     }
-    return (int) Math.max(MIN_SLOTS, Math.min(MAX_SLOTS, dataBytes / BYTES_PER_DEFAULT_SLOT));
+    long per = Math.max(expectedArtifactBytes, blockBytes);
+    return (int) Math.max(MIN_SLOTS, Math.min(MAX_SLOTS, (dataBytes + per - 1) / per));
   }
 
   /**
@@ -132,6 +143,11 @@ public record CxlConfig(
     if (spec.has("slots") && (slots < 1 || slots > MAX_SLOTS)) {
       throw spec.error("slots", spec.settings().get("slots"), "1 to " + MAX_SLOTS);
     }
+    long expected = spec.bytes("expected_artifact_size", DEFAULT_EXPECTED_ARTIFACT_BYTES);
+    if (expected <= 0) {
+      throw spec.error("expected_artifact_size", spec.settings().get("expected_artifact_size"),
+          "a positive size such as 64KiB (the typical artifact's size, which sizes the slot table)");
+    }
     long processes = spec.integer("max_processes", 32);
     if (processes < 1 || processes > 4096) {
       throw spec.error("max_processes", spec.settings().get("max_processes"), "1 to 4096");
@@ -146,6 +162,6 @@ public record CxlConfig(
       throw spec.error("verify", verify, "always or once");
     }
     return new CxlConfig(path, capacity, size, spec.bool("reset_metadata", false), policy.name(), (int) alignment,
-        (int) block, (int) slots, (int) processes, Duration.ofMillis(leaseMs), verify.equals("always"));
+        (int) block, (int) slots, expected, (int) processes, Duration.ofMillis(leaseMs), verify.equals("always"));
   }
 }

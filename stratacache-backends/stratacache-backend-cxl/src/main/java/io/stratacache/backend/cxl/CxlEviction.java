@@ -13,11 +13,12 @@ import io.stratacache.spi.EvictionPolicy;
 import io.stratacache.spi.RoomMaker;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -38,6 +39,22 @@ import java.util.function.Predicate;
  * leased, pinned, replaced or deleted it meanwhile. The replaced version follows the protocol's
  * rule: never offered to the listener, removed only as the last resort. The protocol's lock is
  * the {@link CxlGuard}.
+ *
+ * <p><b>The heap index.</b> The id-to-slot index lives in the region ({@link CxlIndex}); the heap
+ * holds only what this process needs to order evictions. Per artifact this process stored or
+ * loaded (64-bit JVM, compressed references; the id object and its text not counted):
+ *
+ * <pre>
+ *  policy (LinkedHashMap entry: hash, key, value, next, before, after)  40 B + ~6 B of table
+ *  known  (HashSet entry: hash, key, value, next)                        32 B + ~6 B of table
+ *  per slot, used or not: CxlSlotTable verified commit (long)             8 B
+ *                         CxlHolds lease count (int)                      4 B
+ *                         entries[] (reference)                           4 B
+ *  an Entry (slot, commit, id, hash: 32 B + CxlHash 24 B), only for versions an eviction examined
+ * </pre>
+ *
+ * <p>So about 100 bytes per artifact, 156 with an Entry; the slot table is sized from {@code
+ * expected_artifact_size}, so the per-slot arrays add a few bytes per artifact in a full region.
  */
 final class CxlEviction {
   private static final System.Logger LOG = System.getLogger(CxlEviction.class.getName());
@@ -52,12 +69,20 @@ final class CxlEviction {
   private final CxlCounters counters;
   private final long dataBytes;
   private final RoomMaker<Entry> room;
+  /** What to change when the slot table, not the bytes, runs out. */
+  private final String slotAdvice;
+  /** Whether this process has warned that stores evict for slots while bytes are free. */
+  private final AtomicBoolean slotsWarned = new AtomicBoolean();
   /** Retires this process's idle lease groups, whose closed leases may hold slots being freed. */
   private final Runnable releaseIdleHolds;
 
   /** Guarded by the guard's order lock: ids this process stored or loaded, in eviction order. */
   private final EvictionPolicy policy;
-  private final Map<ArtifactId, CxlHash> known = new HashMap<>();
+  /**
+   * The ids in {@link #policy}: a set, not a map to their hashes, to keep the heap per artifact
+   * small (a hash is recomputed, about a microsecond, for the candidates an eviction examines).
+   */
+  private final Set<ArtifactId> known = new HashSet<>();
   private final ReentrantLock orderLock;
   /** Guarded by the guard: ids found gone while iterating the policy, to drop from it. */
   private final List<ArtifactId> stale = new ArrayList<>();
@@ -72,8 +97,10 @@ final class CxlEviction {
   private final LongAdder retried = new LongAdder();
 
   CxlEviction(String tier, String where, CxlLayout.Geometry g, CxlSlotTable slots, CxlIndex index, CxlAllocator allocator,
-      CxlHolds holds, CxlGuard guard, CxlCounters counters, EvictionPolicy policy, Runnable releaseIdleHolds) {
+      CxlHolds holds, CxlGuard guard, CxlCounters counters, EvictionPolicy policy, Runnable releaseIdleHolds,
+      String slotAdvice) {
     this.releaseIdleHolds = releaseIdleHolds;
+    this.slotAdvice = slotAdvice;
     this.tier = tier;
     this.where = where;
     this.slots = slots;
@@ -109,25 +136,29 @@ final class CxlEviction {
   }
 
   /**
-   * Claims as {@link #claim} does; if that finds no room while some slot is retired but still
-   * held (its last lease closed, its group's arena not yet: see {@link CxlLeaseGroups}, in this
-   * process or another), waits up to {@code waitNanos} for such slots to be let go and tries once
+   * Claims as {@link #claim} does; if that finds no room, lets this process's idle lease groups go
+   * and waits up to {@code waitNanos} for some process to let go of a slot (a closed lease's group
+   * retires a few milliseconds after it goes idle: see {@link CxlLeaseGroups}), then tries once
    * more. Counts one refusal at most.
    */
   int claimWaitingForReleases(ArtifactId id, CxlHash h, long recordLength, long waitNanos) {
     try {
       return claim(id, h, recordLength);
     } catch (CapacityException e) {
+      long heldBefore = holds.heldBits();
       long retiredBefore = allocator.retiredSlots();
-      if (retiredBefore == 0 || closed) {
+      if (closed || heldBefore == 0) {
         throw e;
       }
-      retried.increment();
       releaseIdleHolds.run();
       long deadline = System.nanoTime() + waitNanos;
-      while (allocator.retiredSlots() >= retiredBefore && System.nanoTime() < deadline) {
+      while (holds.heldBits() >= heldBefore && allocator.retiredSlots() >= retiredBefore) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
         LockSupport.parkNanos(100_000);
       }
+      retried.increment();
       return claim(id, h, recordLength);
     }
   }
@@ -153,7 +184,7 @@ final class CxlEviction {
         ArtifactId id = slots.idOf(s);
         if (id != null) {
           policy.onInsert(id, slots.recordLength(s));
-          known.put(id, slots.hash(s));
+          known.add(id);
         }
       }
     } finally {
@@ -167,7 +198,7 @@ final class CxlEviction {
     orderLock.lock();
     try {
       policy.onInsert(id, bytes);
-      known.put(id, h);
+      known.add(id);
     } finally {
       orderLock.unlock();
     }
@@ -177,7 +208,7 @@ final class CxlEviction {
   void loaded(ArtifactId id, CxlHash h) {
     orderLock.lock();
     try {
-      if (known.putIfAbsent(id, h) == null) {
+      if (known.add(id)) {
         policy.onInsert(id, 0);
       } else {
         policy.onAccess(id);
@@ -191,7 +222,7 @@ final class CxlEviction {
   void forget(ArtifactId id) {
     orderLock.lock();
     try {
-      if (known.remove(id) != null) {
+      if (known.remove(id)) {
         policy.onRemove(id);
       }
     } finally {
@@ -257,7 +288,21 @@ final class CxlEviction {
         throw new LayerUnavailableException(where + " is closed");
       }
       slot = allocator.allocateLocked(holds.me(), hash, blocks, recordLength);
+      if (slot < 0 && slotsRanOut() && slotsWarned.compareAndSet(false, true)) {
+        LOG.log(System.Logger.Level.WARNING, where + ": all " + slots.count() + " slots are in use while "
+            + freeBytes() + " of " + dataBytes + " bytes are free, so stores evict to free slots, not bytes; "
+            + slotAdvice);
+      }
       return slot >= 0;
+    }
+
+    /** Whether the slot table, not the bytes, keeps this record out. */
+    private boolean slotsRanOut() {
+      return allocator.freeSlots() <= 0 && freeBytes() >= blocks * allocator.blockBytes();
+    }
+
+    private long freeBytes() {
+      return dataBytes - allocator.usedBlocks() * allocator.blockBytes();
     }
 
     @Override
@@ -270,6 +315,14 @@ final class CxlEviction {
 
     @Override
     public CapacityException noRoom(int kept, boolean evictedNothing) {
+      if (slotsRanOut()) {
+        return new CapacityException(
+            where + ": no room for " + id + ": all " + slots.count() + " slots are in use (the slot table ran"
+                + " out, not the bytes: " + freeBytes() + " of " + dataBytes + " bytes are free) and no artifact"
+                + " that no process holds can be evicted to free one"
+                + (kept == 0 ? "" : " (" + kept + " kept by the eviction listener)") + " (expected: a free slot; "
+                + slotAdvice + ")");
+      }
       if (evictedNothing) {
         return new CapacityException(
             where + ": no room for " + id + " (" + recordLength + " bytes of record): even with every artifact"
@@ -296,15 +349,14 @@ final class CxlEviction {
 
     @Override
     public Entry current(ArtifactId id) {
-      CxlHash h = known.get(id);
-      int s = index.lookupLocked(h != null ? h : CxlHash.of(id));
+      int s = index.lookupLocked(CxlHash.of(id));
       return s < 0 ? null : entry(s);
     }
 
     @Override
     public Iterator<Entry> candidates() {
       for (ArtifactId id : stale) {
-        if (known.remove(id) != null) {
+        if (known.remove(id)) {
           policy.onRemove(id);
         }
       }
@@ -356,6 +408,7 @@ final class CxlEviction {
 
     @Override
     public boolean remove(Entry victim) {
+      releaseIdleHolds.run(); // a closed lease of this process must not keep the victim
       boolean removed = guard.locked(() -> {
         if (!room.removableLocked(victim)) {
           return false;
@@ -366,9 +419,6 @@ final class CxlEviction {
       });
       if (removed) {
         forget(victim.id);
-        if (slots.state(victim.slot) == CxlLayout.RETIRED) {
-          releaseIdleHolds.run();
-        }
       }
       return removed;
     }
@@ -388,8 +438,7 @@ final class CxlEviction {
       while (next == null) {
         if (ordered.hasNext()) {
           ArtifactId id = ordered.next();
-          CxlHash h = known.get(id);
-          int s = h == null ? -1 : index.lookupLocked(h);
+          int s = known.contains(id) ? index.lookupLocked(CxlHash.of(id)) : -1;
           Entry e = s < 0 ? null : entry(s);
           if (e == null || !e.id.equals(id)) {
             stale.add(id);
@@ -432,7 +481,7 @@ final class CxlEviction {
         Entry e = entry(s);
         if (e == null) {
           dropUnreadable(s);
-        } else if (!known.containsKey(e.id)) {
+        } else if (!known.contains(e.id)) {
           out.add(e);
         }
       }

@@ -181,6 +181,17 @@ final class CxlHolds {
     return false;
   }
 
+  /** Bits set in every process's hold bitmap: slots held, counted once per holding process. */
+  long heldBits() {
+    long n = 0;
+    for (int p = 0; p < g.maxProcesses(); p++) {
+      for (long w = 0; w < g.holdWordCount(); w++) {
+        n += Long.bitCount(region.getVolatile(g.holdWord(p, 0) + w * 8));
+      }
+    }
+    return n;
+  }
+
   private boolean isLive(int p) {
     long w = region.getVolatile(g.process(p) + CxlLayout.PROCESS_WORD);
     return w != 0 && CxlRegionLock.isAlive(CxlRegionLock.ownerPid(w));

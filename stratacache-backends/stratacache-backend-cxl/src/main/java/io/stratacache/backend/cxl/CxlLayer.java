@@ -69,8 +69,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class CxlLayer implements MemoryLayer {
   private static final System.Logger LOG = System.getLogger(CxlLayer.class.getName());
   private static final int PID = (int) ProcessHandle.current().pid();
-  /** How long a store that finds no room waits for closed leases' slots to be let go. */
-  private static final long RELEASE_WAIT_NANOS = 100_000_000;
+  /** How long a store that finds no room waits for some process to let go of a slot. */
+  private static final long RELEASE_WAIT_NANOS = 25 * CxlLeaseGroups.IDLE_MILLIS * 1_000_000;
 
   private final String tier;
   private final String where;
@@ -156,7 +156,9 @@ public final class CxlLayer implements MemoryLayer {
       this.maintenance = new CxlMaintenance(where, "stratacache-cxl-" + tier);
       this.leaseGroups = new CxlLeaseGroups(slots, holds, allocator, guard, this::exit, this::leaseGroupIdle);
       this.eviction = new CxlEviction(tier, where, g, slots, index, allocator, holds, guard, counters, policy,
-          () -> leaseGroups.retireIdle(0));
+          this::releaseIdleHolds, "raise tiers." + tier + ".slots (now " + g.slotCount() + ") or lower tiers."
+              + tier + ".expected_artifact_size (now " + config.expectedArtifactBytes() + " bytes), and format the"
+              + " region again (reset_metadata: true) for the new slot count to apply");
       this.loads = new CxlLoads(this, where, slots, index, holds, allocator, guard, leaseGroups, eviction, counters);
       this.recoveredArtifacts = eviction.learnStoredIds();
       if (config.capacityBytes() > 0 && config.capacityBytes() > g.dataBytes()) {
@@ -174,6 +176,11 @@ public final class CxlLayer implements MemoryLayer {
 
   private void leaseGroupIdle() {
     maintenance.scheduleIdleSweep(idleMillis, () -> leaseGroups.retireIdle(idleMillis * 1_000_000));
+  }
+
+  /** Retires this process's idle lease groups and waits for their slots to be let go; no lock held. */
+  private void releaseIdleHolds() {
+    leaseGroups.retireIdleAndWait(CxlLeaseGroups.CLOSE_WAIT_NANOS);
   }
 
   /** Repairs the region after a stale holder's lock was broken (under both locks). */
@@ -271,7 +278,7 @@ public final class CxlLayer implements MemoryLayer {
       }
       CxlHash h = CxlHash.of(id);
       if (leaseGroups.hasIdle() && !allocator.looksRoomy(g.blocksOf(recordLength))) {
-        leaseGroups.retireIdle(0); // closed leases' slots may be what eviction needs
+        releaseIdleHolds(); // closed leases' slots may be what eviction needs
       }
       int slot = eviction.claimWaitingForReleases(id, h, recordLength, RELEASE_WAIT_NANOS);
       long recordAt = g.dataAt(slots.recordOffset(slot));
@@ -294,7 +301,7 @@ public final class CxlLayer implements MemoryLayer {
       int replaced = guard.locked(() -> publishLocked(r.id, r.hash, r.slot, r.header.length, r.size, crc));
       published = true;
       if (replaced >= 0 && slots.state(replaced) == CxlLayout.RETIRED) {
-        leaseGroups.retireIdle(0); // an idle group of this process may hold the replaced version
+        releaseIdleHolds(); // an idle group of this process may hold the replaced version
       }
       eviction.stored(r.id, r.hash, prefix.length + r.size);
       counters.puts.increment();
@@ -397,7 +404,7 @@ public final class CxlLayer implements MemoryLayer {
       counters.openLeases.decrementAndGet();
       leaseGroups.leave(group);
       if (closed) {
-        leaseGroups.retireIdle(0);
+        releaseIdleHolds();
       }
     } finally {
       exit();
@@ -436,7 +443,7 @@ public final class CxlLayer implements MemoryLayer {
       });
       if (removed) {
         eviction.forget(id);
-        leaseGroups.retireIdle(0); // an idle group of this process may hold the deleted slot
+        releaseIdleHolds(); // an idle group of this process may hold the deleted slot
       }
       return removed;
     } finally {
@@ -561,7 +568,7 @@ public final class CxlLayer implements MemoryLayer {
       closed = true;
     }
     eviction.close();
-    leaseGroups.retireIdle(0);
+    releaseIdleHolds();
     maintenance.close();
     List<Integer> unpinned = guard.inProcess(holds::dropAllPins);
     for (int s : unpinned) {

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 /**
@@ -29,7 +30,8 @@ import java.util.function.Consumer;
  *       replaced or evicted meanwhile): that slot's room is wanted back;
  *   <li>it has had no open lease for {@value #IDLE_MILLIS} ms ({@link #retireIdle}, run by the
  *       layer's maintenance thread, off the caller's path);
- *   <li>the layer needs room or closes ({@link #retireIdle} with no delay).
+ *   <li>the layer needs room or closes, or this process deletes, replaces or evicts one of its
+ *       slots ({@link #retireIdleAndWait}).
  * </ul>
  *
  * <p>So a view kept past its lease's close faults at the latest a few milliseconds later, and a
@@ -41,6 +43,8 @@ final class CxlLeaseGroups {
   static final int SIZE = 64;
   /** How long a group with no open lease stays joinable. */
   static final long IDLE_MILLIS = 2;
+  /** The longest a caller waits for other threads' arena closes in {@link #retireIdleAndWait}. */
+  static final long CLOSE_WAIT_NANOS = 100_000_000;
 
   private final CxlSlotTable slotTable;
   private final CxlHolds holds;
@@ -55,6 +59,8 @@ final class CxlLeaseGroups {
   private final Set<Group> live = ConcurrentHashMap.newKeySet();
   /** Joinable groups with no open lease. */
   private final AtomicInteger idle = new AtomicInteger();
+  /** Groups retired with no open lease whose arena some thread is closing now. */
+  private final AtomicInteger closing = new AtomicInteger();
 
   /** Leases sharing one arena. */
   static final class Group {
@@ -66,6 +72,8 @@ final class CxlLeaseGroups {
     int open;
     boolean joinable = true;
     long idleSince;
+    /** Whether the group was retired with no open lease, so its arena is closing now ({@link #closing}). */
+    boolean closingNow;
 
     private Group(Consumer<Group> onClose) {
       this.arena = new RefCountedArena(() -> onClose.accept(this));
@@ -104,11 +112,12 @@ final class CxlLeaseGroups {
     }
     started.run();
     g = new Group(onClose);
-    live.add(g);
-    current.set(g);
     synchronized (g) {
-      return add(g, s);
+      add(g, s);
     }
+    live.add(g); // only now: retireIdle must never see a new group before its first lease
+    current.set(g);
+    return g;
   }
 
   /** Adds a lease of slot {@code s} to {@code g}, which is joinable and locked. */
@@ -137,6 +146,8 @@ final class CxlLeaseGroups {
       if (g.open == 0 && g.joinable) {
         if (anySlotGone(g)) {
           g.joinable = false;
+          g.closingNow = true;
+          closing.incrementAndGet();
           retire = true;
         } else {
           g.idleSince = System.nanoTime();
@@ -185,6 +196,8 @@ final class CxlLeaseGroups {
         if (g.joinable && g.open == 0) {
           if (now - g.idleSince >= minIdleNanos) {
             g.joinable = false;
+            g.closingNow = true;
+            closing.incrementAndGet();
             idle.decrementAndGet();
             retired.add(g);
           } else {
@@ -197,6 +210,20 @@ final class CxlLeaseGroups {
       g.arena.release(); // the group's own reference: the last one, so the arena closes
     }
     return younger;
+  }
+
+  /**
+   * Retires every idle group ({@link #retireIdle} with no delay) and waits, up to {@code
+   * maxWaitNanos}, until the arenas that any thread is closing for groups retired idle are closed
+   * and their slots let go: for a caller that is about to need those slots' room. Call with no lock
+   * held.
+   */
+  void retireIdleAndWait(long maxWaitNanos) {
+    retireIdle(0);
+    long deadline = System.nanoTime() + maxWaitNanos;
+    while (closing.get() > 0 && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(10_000);
+    }
   }
 
   /** {@code g}'s arena closed: no view of its slots works any more, so their holds go. */
@@ -216,6 +243,9 @@ final class CxlLeaseGroups {
         });
       }
     } finally {
+      if (g.closingNow) {
+        closing.decrementAndGet();
+      }
       ended.run();
     }
   }

@@ -174,7 +174,7 @@ final class CxlLoads {
       }
     });
     if (slots.state(s) == CxlLayout.RETIRED) {
-      leaseGroups.retireIdle(0); // an idle group of this process may hold it from an earlier lease
+      leaseGroups.retireIdleAndWait(CxlLeaseGroups.CLOSE_WAIT_NANOS); // an idle group of this process may hold it from an earlier lease
     }
   }
 }

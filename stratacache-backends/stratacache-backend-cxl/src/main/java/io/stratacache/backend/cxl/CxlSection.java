@@ -30,6 +30,7 @@ public final class CxlSection implements ConfigSection {
         Setting.integer("alignment", 4096),
         Setting.integer("block_size", 4096),
         Setting.integer("slots", null),
+        Setting.size("expected_artifact_size", CxlConfig.DEFAULT_EXPECTED_ARTIFACT_BYTES),
         Setting.integer("max_processes", 32),
         Setting.integer("lock_lease_ms", 10_000),
         Setting.choice("verify", "once", "always", "once"));
