@@ -41,6 +41,13 @@ import java.util.Set;
  *       payload's CRC32C on its first load of each commit it did not write, and trusts the commit
  *       after that (a stray write into it would then be served); {@code always}: every load
  *       checks it. See {@code CxlLoads}</td></tr>
+ *   <tr><td>{@code kv_expire_time}</td><td>0</td><td>seconds without a store or load, by any
+ *       process, after which an artifact expires (sliding); 0 = never. As the SSD tier's</td></tr>
+ *   <tr><td>{@code cleanup_interval}</td><td>60</td><td>seconds between expiry sweeps</td></tr>
+ *   <tr><td>{@code exclusive}</td><td>false</td><td>open only if no other live process has the
+ *       region open, and refuse other opens while open (for {@code fsck} and {@code repair});
+ *       either refusal names the other processes. Such an open leaves the region as it finds
+ *       it (no repair at open), for {@code check} to report and, asked to, repair</td></tr>
  * </table>
  *
  * @param path the region's file or device
@@ -55,6 +62,9 @@ import java.util.Set;
  * @param maxProcesses process table entries
  * @param lockLease how long the region lock may be held
  * @param verifyEveryLoad whether every load checks the payload checksum ({@code verify: always})
+ * @param exclusive open only if no other process has the region open, and keep others out
+ * @param expireAfter sliding expiry; {@link Duration#ZERO} means never
+ * @param cleanupInterval period of the expiry sweep
  */
 public record CxlConfig(
     Path path,
@@ -68,11 +78,15 @@ public record CxlConfig(
     long expectedArtifactBytes,
     int maxProcesses,
     Duration lockLease,
-    boolean verifyEveryLoad) {
+    boolean verifyEveryLoad,
+    boolean exclusive,
+    Duration expireAfter,
+    Duration cleanupInterval) {
   /** Keys the {@code cxl} provider understands besides {@link LayerSpec#COMMON_KEYS}. */
   public static final Set<String> KEYS = Set.of(
       "path", "device", "size", "reset_metadata", "alignment", "block_size", "slots", "expected_artifact_size",
-      "max_processes", "lock_lease_ms", "verify");
+      "max_processes", "lock_lease_ms", "verify", "exclusive",
+      "kv_expire_time", "cleanup_interval");
 
   static final int MIN_SLOTS = 1024;
   static final int MAX_SLOTS = 1 << 24;
@@ -83,6 +97,8 @@ public record CxlConfig(
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(evictionPolicy, "evictionPolicy");
     Objects.requireNonNull(lockLease, "lockLease");
+    Objects.requireNonNull(expireAfter, "expireAfter");
+    Objects.requireNonNull(cleanupInterval, "cleanupInterval");
   }
 
   /** Whether {@code path} names a device-dax character device. */
@@ -157,11 +173,24 @@ public record CxlConfig(
       throw spec.error("lock_lease_ms", spec.settings().get("lock_lease_ms"), "10 to 1000000000 milliseconds");
     }
     EvictionPolicy policy = spec.evictionPolicy();
+    double expire = spec.number("kv_expire_time", 0);
+    if (!(expire >= 0) || Double.isInfinite(expire)) {
+      throw spec.error("kv_expire_time", spec.settings().get("kv_expire_time"), "seconds >= 0 (0 = never expire)");
+    }
+    double cleanup = spec.number("cleanup_interval", 60);
+    if (!(cleanup > 0) || Double.isInfinite(cleanup)) {
+      throw spec.error("cleanup_interval", spec.settings().get("cleanup_interval"), "seconds > 0");
+    }
     String verify = spec.string("verify", "once");
     if (!verify.equals("always") && !verify.equals("once")) {
       throw spec.error("verify", verify, "always or once");
     }
     return new CxlConfig(path, capacity, size, spec.bool("reset_metadata", false), policy.name(), (int) alignment,
-        (int) block, (int) slots, expected, (int) processes, Duration.ofMillis(leaseMs), verify.equals("always"));
+        (int) block, (int) slots, expected, (int) processes, Duration.ofMillis(leaseMs), verify.equals("always"),
+        spec.bool("exclusive", false), seconds(expire), seconds(cleanup));
+  }
+
+  private static Duration seconds(double s) {
+    return Duration.ofNanos(Math.round(s * 1e9));
   }
 }

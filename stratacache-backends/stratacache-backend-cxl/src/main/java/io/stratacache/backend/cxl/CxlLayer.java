@@ -7,6 +7,8 @@ import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.core.codec.RecordCodec;
 import io.stratacache.core.codec.RecordLayout;
 import io.stratacache.spi.Capability;
+import io.stratacache.spi.CheckReport;
+import io.stratacache.spi.Checkable;
 import io.stratacache.spi.EvictionListener;
 import io.stratacache.spi.EvictionPolicy;
 import io.stratacache.spi.LayerSpec;
@@ -24,6 +26,7 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * The CXL / shared-memory tier: artifacts as {@linkplain RecordLayout SCR1 records} in a mapped
@@ -61,16 +64,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * region lock is broken, the region is repaired from its slots, leaving live processes' slots and
  * holds alone ({@link CxlFormat}).
  *
+ * <p><b>Size.</b> At about 650 lines the class is over the usual size: it is where the parts are
+ * wired together and opened in order, and it holds the write path, the life cycle and the thin
+ * {@link MemoryLayer} and {@link Checkable} verbs; the read path ({@link CxlLoads}), pins ({@link
+ * CxlPins}), expiry ({@link CxlExpiry}), checking ({@link CxlCheck}) and everything stored in the
+ * region live in classes of their own. The write path is the next to move out if it grows.
+ *
  * <p><b>Durability.</b> Survives the death of any process; a regular or {@code /dev/shm} file
  * also survives a restart of every process (not of the machine for {@code /dev/shm}). Nothing is
  * flushed to a persistence domain, so a power failure may lose or tear anything: the checksums
  * then make torn records read as absent, never as wrong bytes.
  */
-public final class CxlLayer implements MemoryLayer {
+public final class CxlLayer implements MemoryLayer, Checkable {
   private static final System.Logger LOG = System.getLogger(CxlLayer.class.getName());
   private static final int PID = (int) ProcessHandle.current().pid();
   /** How long a store that finds no room waits for some process to let go of a slot. */
-  private static final long RELEASE_WAIT_NANOS = 25 * CxlLeaseGroups.IDLE_MILLIS * 1_000_000;
+  private static final long RELEASE_WAIT_NANOS = 100 * CxlLeaseGroups.IDLE_MILLIS * 1_000_000;
 
   private final String tier;
   private final String where;
@@ -86,6 +95,8 @@ public final class CxlLayer implements MemoryLayer {
   private final CxlCounters counters = new CxlCounters();
   private final CxlLeaseGroups leaseGroups;
   private final CxlLoads loads;
+  private final CxlExpiry expiry;
+  private final CxlPins pins;
   private final CxlMaintenance maintenance;
   private final long idleMillis;
   private final int alignment;
@@ -114,15 +125,20 @@ public final class CxlLayer implements MemoryLayer {
   public static CxlLayer open(String tier, CxlConfig config) {
     Objects.requireNonNull(tier, "tier");
     Objects.requireNonNull(config, "config");
-    return new CxlLayer(tier, config, CxlLeaseGroups.IDLE_MILLIS);
+    return new CxlLayer(tier, config, CxlLeaseGroups.IDLE_MILLIS, System::currentTimeMillis);
   }
 
   /** As {@link #open(String, CxlConfig)}, retiring idle lease groups after {@code idleMillis} (tests). */
   static CxlLayer open(String tier, CxlConfig config, long idleMillis) {
-    return new CxlLayer(tier, config, idleMillis);
+    return new CxlLayer(tier, config, idleMillis, System::currentTimeMillis);
   }
 
-  private CxlLayer(String tier, CxlConfig config, long idleMillis) {
+  /** As {@link #open(String, CxlConfig)} with {@code clockMillis} for the slots' stamps and expiry (tests). */
+  static CxlLayer open(String tier, CxlConfig config, LongSupplier clockMillis) {
+    return new CxlLayer(tier, config, CxlLeaseGroups.IDLE_MILLIS, clockMillis);
+  }
+
+  private CxlLayer(String tier, CxlConfig config, long idleMillis, LongSupplier clockMillis) {
     this.tier = tier;
     this.idleMillis = idleMillis;
     this.where = "cxl tier '" + tier + "'";
@@ -138,11 +154,12 @@ public final class CxlLayer implements MemoryLayer {
           int abandoned, long generation) {}
       Opened o = guard.lockedRaw(() -> {
         CxlLayout.Geometry geo = CxlFormat.formatOrValidate(region, config, where, tier);
-        CxlHolds h = CxlHolds.attach(region, geo, me, where, tier);
-        CxlSlotTable st = new CxlSlotTable(region, geo, config.verifyEveryLoad());
+        CxlHolds h = CxlHolds.attach(region, geo, me, where, tier, config.exclusive());
+        CxlSlotTable st = new CxlSlotTable(region, geo, config.verifyEveryLoad(), clockMillis);
         CxlIndex ix = new CxlIndex(region, geo, st, () -> guard.run(() -> {}), where);
         CxlAllocator al = new CxlAllocator(region, geo, st, h);
-        int abandoned = CxlFormat.repair(region, st, ix, al, h, counters.corrupt);
+        // An exclusive open is for check and repair: it leaves the region as found, for check() to report.
+        int abandoned = config.exclusive() ? 0 : CxlFormat.repair(region, st, ix, al, h, counters.corrupt);
         return new Opened(geo, st, ix, h, al, abandoned, region.getVolatile(CxlLayout.GENERATION_OFFSET));
       });
       this.g = o.g;
@@ -159,7 +176,14 @@ public final class CxlLayer implements MemoryLayer {
           this::releaseIdleHolds, "raise tiers." + tier + ".slots (now " + g.slotCount() + ") or lower tiers."
               + tier + ".expected_artifact_size (now " + config.expectedArtifactBytes() + " bytes), and format the"
               + " region again (reset_metadata: true) for the new slot count to apply");
-      this.loads = new CxlLoads(this, where, slots, index, holds, allocator, guard, leaseGroups, eviction, counters);
+      this.pins = new CxlPins(guard, index, slots, holds, allocator);
+      this.expiry = new CxlExpiry(config.expireAfter().toMillis(), slots, index, allocator, holds, guard, eviction,
+          this::releaseIdleHolds);
+      this.loads = new CxlLoads(this, where, slots, index, holds, allocator, guard, leaseGroups, eviction, expiry,
+          counters);
+      if (expiry.enabled()) {
+        maintenance.every(config.cleanupInterval().toNanos(), "expiry sweep", expiry::sweep);
+      }
       this.recoveredArtifacts = eviction.learnStoredIds();
       if (config.capacityBytes() > 0 && config.capacityBytes() > g.dataBytes()) {
         LOG.log(System.Logger.Level.WARNING, where + ": region " + config.path() + " holds " + g.dataBytes()
@@ -228,6 +252,21 @@ public final class CxlLayer implements MemoryLayer {
   /** Stores left unfinished by dead processes whose room this layer's open reclaimed. */
   public int abandonedWritesReclaimed() {
     return abandonedWritesReclaimed;
+  }
+
+  /** Artifacts this layer removed because they expired ({@code kv_expire_time}). */
+  public long expiredArtifacts() {
+    return expiry.expired();
+  }
+
+  /** Removes every expired artifact now; what the maintenance thread runs every {@code cleanup_interval}. */
+  void sweepExpired() {
+    enter();
+    try {
+      expiry.sweep();
+    } finally {
+      exit();
+    }
   }
 
   /** How often a stale holder's region lock has been broken, over the region's life. */
@@ -416,7 +455,13 @@ public final class CxlLayer implements MemoryLayer {
     Objects.requireNonNull(id, "id");
     enter();
     try {
-      return index.lookup(CxlHash.of(id)) >= 0;
+      CxlHash h = CxlHash.of(id);
+      int s = index.lookup(h);
+      if (s >= 0 && expiry.isExpired(s)) {
+        expiry.expire(s, slots.seq(s), h);
+        return false;
+      }
+      return s >= 0;
     } finally {
       exit();
     }
@@ -463,25 +508,7 @@ public final class CxlLayer implements MemoryLayer {
     Objects.requireNonNull(id, "id");
     enter();
     try {
-      return guard.inProcess(() -> {
-        if (holds.repin(id)) {
-          return true;
-        }
-        CxlHash h = CxlHash.of(id);
-        while (true) {
-          int s = index.lookup(h);
-          if (s < 0) {
-            return false;
-          }
-          long seq = slots.seq(s);
-          holds.hold(s);
-          if (slots.isStill(s, seq, h)) {
-            holds.addPin(id, s);
-            return true;
-          }
-          holds.unhold(s);
-        }
-      });
+      return pins.pin(id);
     } finally {
       exit();
     }
@@ -492,14 +519,7 @@ public final class CxlLayer implements MemoryLayer {
     Objects.requireNonNull(id, "id");
     enter();
     try {
-      int released = guard.inProcess(() -> holds.unpinOnce(id));
-      if (released == -2) {
-        return false;
-      }
-      if (released >= 0 && slots.state(released) == CxlLayout.RETIRED) {
-        guard.run(() -> allocator.freeIfRetiredAndUnheldLocked(released));
-      }
-      return true;
+      return pins.unpin(id);
     } finally {
       exit();
     }
@@ -511,7 +531,7 @@ public final class CxlLayer implements MemoryLayer {
     try {
       List<ArtifactId> out = new ArrayList<>();
       for (int s = 0; s < slots.count(); s++) {
-        if (CxlLayout.isVisible(slots.state(s))) {
+        if (CxlLayout.isVisible(slots.state(s)) && !expiry.isExpired(s)) {
           ArtifactId id = slots.idOf(s);
           if (id != null && CxlLayout.isVisible(slots.state(s))) {
             out.add(id);
@@ -538,6 +558,36 @@ public final class CxlLayer implements MemoryLayer {
       return new LayerStats(tier, g.dataBytes(), allocator.usedBlocks() * g.blockBytes(), index.artifacts(),
           counters.openLeases.get(), pinned, counters.hits.sum(), counters.misses.sum(), counters.puts.sum(),
           eviction.evictions(), eviction.rejected(), counters.corrupt.sum());
+    } finally {
+      exit();
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Checks every slot and record and the index against them, under the region lock (see {@link
+   * CxlCheck} for what is found and what repair does). Open the layer with {@code exclusive: true}
+   * for it, so that no other process uses the region meanwhile.
+   *
+   * @throws LayerUnavailableException naming the other processes if any other live process has the
+   *     region open
+   */
+  @Override
+  public CheckReport check(boolean repair) {
+    enter();
+    try {
+      releaseIdleHolds();
+      return guard.locked(() -> {
+        List<Integer> others = holds.otherLivePidsLocked();
+        if (!others.isEmpty()) {
+          throw new LayerUnavailableException(where + ": region " + config.path() + " is also open in process"
+              + (others.size() == 1 ? " " : "es ") + others + " (expected: no other process while checking; open"
+              + " the tier with exclusive: true)");
+        }
+        return new CxlCheck(tier, region, g, slots, index, allocator, holds, guard::renewRegionLock)
+            .run(repair, counters.corrupt);
+      });
     } finally {
       exit();
     }
@@ -570,12 +620,7 @@ public final class CxlLayer implements MemoryLayer {
     eviction.close();
     releaseIdleHolds();
     maintenance.close();
-    List<Integer> unpinned = guard.inProcess(holds::dropAllPins);
-    for (int s : unpinned) {
-      if (slots.state(s) == CxlLayout.RETIRED) {
-        guard.run(() -> allocator.freeIfRetiredAndUnheldLocked(s));
-      }
-    }
+    pins.dropAll();
     exit();
   }
 

@@ -26,6 +26,8 @@ import java.lang.foreign.MemorySegment;
  *   <li>with {@code verify: always}, on every load.
  * </ul>
  *
+ * <p>An artifact that has expired ({@link CxlExpiry}) is removed and reported absent.
+ *
  * <p>{@link #get} checks a payload before returning the lease (a pass over it); {@link #loadInto}
  * checks it while copying it out, one pass over memory. A record that fails is dropped from the
  * index (its room is freed once no process holds it), counted as corrupt, logged, and reported
@@ -43,10 +45,12 @@ final class CxlLoads {
   private final CxlGuard guard;
   private final CxlLeaseGroups leaseGroups;
   private final CxlEviction eviction;
+  private final CxlExpiry expiry;
   private final CxlCounters counters;
 
   CxlLoads(CxlLayer layer, String where, CxlSlotTable slots, CxlIndex index, CxlHolds holds, CxlAllocator allocator,
-      CxlGuard guard, CxlLeaseGroups leaseGroups, CxlEviction eviction, CxlCounters counters) {
+      CxlGuard guard, CxlLeaseGroups leaseGroups, CxlEviction eviction, CxlExpiry expiry, CxlCounters counters) {
+    this.expiry = expiry;
     this.layer = layer;
     this.where = where;
     this.slots = slots;
@@ -69,6 +73,11 @@ final class CxlLoads {
         return null;
       }
       long seq = slots.seq(s);
+      if (expiry.isExpired(s)) {
+        expiry.expire(s, seq, h);
+        counters.misses.increment();
+        return null;
+      }
       holds.hold(s);
       boolean leased = false;
       String corruptReason;
@@ -114,6 +123,11 @@ final class CxlLoads {
         return -1;
       }
       long seq = slots.seq(s);
+      if (expiry.isExpired(s)) {
+        expiry.expire(s, seq, h);
+        counters.misses.increment();
+        return -1;
+      }
       holds.hold(s);
       String corruptReason;
       try {

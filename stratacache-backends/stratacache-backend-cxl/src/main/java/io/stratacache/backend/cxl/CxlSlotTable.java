@@ -7,6 +7,7 @@ import io.stratacache.core.codec.RecordLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.function.LongSupplier;
 
 /**
  * The object table of a region: one {@link CxlLayout#SLOT_BYTES}-byte slot per record, read and
@@ -28,12 +29,15 @@ final class CxlSlotTable {
   private final CxlLayout.Geometry g;
   private final int alignment;
   private final boolean verifyEveryLoad;
+  private final LongSupplier clockMillis;
   /** Per slot, the commit whose payload this process wrote or checked ({@code verify: once}). */
   private final long[] verifiedSeq;
 
   private static final VarHandle VERIFIED = MethodHandles.arrayElementVarHandle(long[].class);
 
-  CxlSlotTable(CxlRegion region, CxlLayout.Geometry g, boolean verifyEveryLoad) {
+  /** @param clockMillis the wall clock, in milliseconds, of the slots' stamps (all processes share it) */
+  CxlSlotTable(CxlRegion region, CxlLayout.Geometry g, boolean verifyEveryLoad, LongSupplier clockMillis) {
+    this.clockMillis = clockMillis;
     this.region = region;
     this.g = g;
     this.alignment = g.alignment();
@@ -89,8 +93,14 @@ final class CxlSlotTable {
     return region.getLong(g.slot(s) + CxlLayout.SLOT_STAMP);
   }
 
+  /** Sets slot {@code s}'s stamp, the time of its last store or load, to now. */
   void touch(int s) {
-    region.setLong(g.slot(s) + CxlLayout.SLOT_STAMP, System.currentTimeMillis());
+    region.setLong(g.slot(s) + CxlLayout.SLOT_STAMP, clockMillis.getAsLong());
+  }
+
+  /** Now, on the clock of the slots' stamps. */
+  long now() {
+    return clockMillis.getAsLong();
   }
 
   /** Fills a free slot for a store by {@code owner} of a record at {@code recordOffset} and publishes it WRITING. */
