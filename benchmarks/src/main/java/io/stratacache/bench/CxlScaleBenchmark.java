@@ -35,6 +35,8 @@ public final class CxlScaleBenchmark {
   public static void main(String[] args) throws IOException {
     int[] counts = args.length == 0 ? new int[] {10_000, 100_000, 300_000} : java.util.Arrays.stream(args)
         .mapToInt(Integer::parseInt).toArray();
+    System.out.println("Wall-clock and (in brackets) this thread's CPU time; on a shared machine the CPU time is the"
+        + " steadier figure.");
     System.out.println("artifacts | store us/artifact | heap B/artifact after stores | after reopen | id text B"
         + " | reopen ms | lease+close us");
     for (int n : counts) {
@@ -62,17 +64,21 @@ public final class CxlScaleBenchmark {
       long before = usedHeap();
       CxlLayer layer = CxlLayer.open(LayerSpec.of("scale", "cxl", settings));
       long t0 = System.nanoTime();
+      long c0 = cpu();
       for (ArtifactId id : ids) {
         layer.put(id, meta, payload);
       }
       double storeUs = (System.nanoTime() - t0) / 1e3 / n;
+      double storeCpuUs = (cpu() - c0) / 1e3 / n;
       long afterStores = usedHeap() - before;
       layer.close();
 
       long beforeReopen = usedHeap();
       long t1 = System.nanoTime();
+      long c1 = cpu();
       CxlLayer reopened = CxlLayer.open(LayerSpec.of("scale", "cxl", settings));
       double reopenMs = (System.nanoTime() - t1) / 1e6;
+      double reopenCpuMs = (cpu() - c1) / 1e6;
       long afterReopen = usedHeap() - beforeReopen;
       if (reopened.recoveredArtifacts() != n) {
         throw new IllegalStateException("reopened " + reopened.recoveredArtifacts() + " of " + n + " artifacts");
@@ -85,18 +91,24 @@ public final class CxlScaleBenchmark {
         }
       }
       long t2 = System.nanoTime();
+      long c2 = cpu();
       for (int i = 0; i < ops; i++) {
         try (Lease l = reopened.get(ids[random.nextInt(n)])) {
           l.segment();
         }
       }
       double leaseUs = (System.nanoTime() - t2) / 1e3 / ops;
+      double leaseCpuUs = (cpu() - c2) / 1e3 / ops;
       reopened.close();
-      System.out.printf("%9d | %17.2f | %28d | %12d | %9d | %9.0f | %14.2f%n", n, storeUs, afterStores / n,
-          afterReopen / n, idText / n, reopenMs, leaseUs);
+      System.out.printf("%9d | %8.2f (%6.2f) | %28d | %12d | %9d | %5.0f (%5.0f) | %6.2f (%5.2f)%n", n, storeUs,
+          storeCpuUs, afterStores / n, afterReopen / n, idText / n, reopenMs, reopenCpuMs, leaseUs, leaseCpuUs);
     } finally {
       BenchFiles.delete(dir);
     }
+  }
+
+  private static long cpu() {
+    return ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
   }
 
   private static long usedHeap() {
