@@ -93,7 +93,7 @@ final class CxlEviction {
   record Entry(int slot, long seq, ArtifactId id, CxlHash hash) {}
 
   private volatile boolean closed;
-  /** Refusals followed by a second try (see {@link #claimWaitingForReleases}). */
+  /** Refusals that a later try of the same store made good, or repeated (see {@link #claimWaitingForReleases}). */
   private final LongAdder retried = new LongAdder();
 
   CxlEviction(String tier, String where, CxlLayout.Geometry g, CxlSlotTable slots, CxlIndex index, CxlAllocator allocator,
@@ -137,29 +137,41 @@ final class CxlEviction {
 
   /**
    * Claims as {@link #claim} does; if that finds no room, lets this process's idle lease groups go
-   * and waits up to {@code waitNanos} for some process to let go of a slot (a closed lease's group
-   * retires a few milliseconds after it goes idle: see {@link CxlLeaseGroups}), then tries once
-   * more. Counts one refusal at most.
+   * and, for up to {@code waitNanos}, tries again whenever some process lets go of a slot or of
+   * room (a closed lease's group retires a few milliseconds after it goes idle: see {@link
+   * CxlLeaseGroups}). Counts one refusal at most.
    */
   int claimWaitingForReleases(ArtifactId id, CxlHash h, long recordLength, long waitNanos) {
     try {
       return claim(id, h, recordLength);
-    } catch (CapacityException e) {
-      long heldBefore = holds.heldBits();
-      long retiredBefore = allocator.retiredSlots();
-      if (closed || heldBefore == 0) {
-        throw e;
+    } catch (CapacityException first) {
+      if (closed || holds.heldBits() == 0) {
+        throw first;
       }
       releaseIdleHolds.run();
       long deadline = System.nanoTime() + waitNanos;
-      while (holds.heldBits() >= heldBefore && allocator.retiredSlots() >= retiredBefore) {
-        if (System.nanoTime() > deadline) {
-          throw e;
+      CapacityException last = first;
+      long failed = 1;
+      while (true) {
+        long held = holds.heldBits();
+        long retired = allocator.retiredSlots();
+        long used = allocator.usedBlocks();
+        while (holds.heldBits() >= held && allocator.retiredSlots() >= retired && allocator.usedBlocks() >= used) {
+          if (System.nanoTime() > deadline) {
+            retried.add(failed - 1); // count this store's refusal once
+            throw last;
+          }
+          LockSupport.parkNanos(100_000);
         }
-        LockSupport.parkNanos(100_000);
+        try {
+          int slot = claim(id, h, recordLength);
+          retried.add(failed); // refusals that a later try made good
+          return slot;
+        } catch (CapacityException again) {
+          last = again;
+          failed++;
+        }
       }
-      retried.increment();
-      return claim(id, h, recordLength);
     }
   }
 

@@ -316,7 +316,7 @@ public final class CxlLayer implements MemoryLayer, Checkable {
                 + " bytes (expected: at most the tier's capacity, " + g.dataBytes() + " bytes)"));
       }
       CxlHash h = CxlHash.of(id);
-      if (leaseGroups.hasIdle() && !allocator.looksRoomy(g.blocksOf(recordLength))) {
+      if (!allocator.looksRoomy(g.blocksOf(recordLength))) {
         releaseIdleHolds(); // closed leases' slots may be what eviction needs
       }
       int slot = eviction.claimWaitingForReleases(id, h, recordLength, RELEASE_WAIT_NANOS);

@@ -5,6 +5,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 /**
  * The layer's one background thread, started on first use: it retires idle lease groups a few
@@ -47,7 +48,7 @@ final class CxlMaintenance implements AutoCloseable {
    * Runs {@code sweep} once, {@code delayMillis} from now, unless a run is already pending; {@code
    * sweep} returns whether to run again.
    */
-  void scheduleIdleSweep(long delayMillis, java.util.function.BooleanSupplier sweep) {
+  void scheduleIdleSweep(long delayMillis, BooleanSupplier sweep) {
     if (!idleSweepPending.compareAndSet(false, true)) {
       return;
     }
@@ -79,7 +80,7 @@ final class CxlMaintenance implements AutoCloseable {
     }
   }
 
-  private boolean guarded(String what, java.util.function.BooleanSupplier task) {
+  private boolean guarded(String what, BooleanSupplier task) {
     try {
       return task.getAsBoolean();
     } catch (RuntimeException e) {
