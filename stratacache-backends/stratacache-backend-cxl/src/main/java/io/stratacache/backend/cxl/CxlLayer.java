@@ -656,7 +656,9 @@ public final class CxlLayer implements MemoryLayer, Checkable {
     try {
       guard.lockedRaw(() -> {
         holds.detachLocked();
-        allocator.reclaimRetiredLocked();
+        if (!config.exclusive()) { // an exclusive open (fsck) leaves the region as it found it
+          allocator.reclaimRetiredLocked();
+        }
         return null;
       });
     } finally {
