@@ -86,8 +86,10 @@ import java.util.function.Function;
  * e.g. {@code STRATACACHE_CPU_CAPACITY_MB=512}, {@code STRATACACHE_CHUNK_SIZE=16}, {@code
  * STRATACACHE_WRITEBACK=true}, {@code STRATACACHE_WRITEBACK_FLUSH_INTERVAL_MS=5}. An override
  * replaces what the file says (including the mode of its links and the capacity of its cpu
- * tier), and is checked like it. Any other variable starting with {@code STRATACACHE_} is an
- * error, so that a misspelt override never goes unnoticed.
+ * tier), and is checked like it. Another variable starting with {@code STRATACACHE_} that is a
+ * few letters from a setting's (e.g. {@code STRATACACHE_CHUNKSIZE}) is an error naming the closest
+ * one, so that a misspelt override never goes unnoticed; one far from every setting's (e.g. {@code
+ * STRATACACHE_HOME}, another program's) is ignored.
  *
  */
 public final class StrataConfig {
@@ -193,6 +195,17 @@ public final class StrataConfig {
     return origins.apply(Objects.requireNonNull(path, "path")).where();
   }
 
+  /**
+   * Where the value at key path {@code path} came from, for {@code stratacache config check}: the
+   * file and line, or the environment variable, that set it ({@code source:line: key}), or {@code
+   * default} when nothing set it and it kept its default.
+   */
+  public String origin(String path) {
+    Origin o = origins.apply(Objects.requireNonNull(path, "path"));
+    boolean unset = o.line() == 0 && o.source().equals(source) && o.key().equals(path) && !source.equals("builder");
+    return unset ? "default" : o.where();
+  }
+
   static LayerSpec spec(int index, TierConfig t, String source, Function<String, Origin> origins) {
     String path = "tiers[" + index + "]";
     Map<String, Integer> lines = new HashMap<>();
@@ -229,6 +242,18 @@ public final class StrataConfig {
    */
   public static StrataConfig load(Path file) {
     return ConfigLoader.load(file);
+  }
+
+  /**
+   * Reads the YAML file {@code file}, then applies the {@code STRATACACHE_<KEY>} overrides in
+   * {@code env} (as {@link #resolve()} does for the file it finds). Messages name the file by its
+   * absolute path.
+   *
+   * @throws io.stratacache.core.ConfigException if the file cannot be read, or the file or an
+   *     override is not valid
+   */
+  public static StrataConfig load(Path file, Map<String, String> env) {
+    return ConfigLoader.load(Objects.requireNonNull(file, "file"), Objects.requireNonNull(env, "env"));
   }
 
   /**

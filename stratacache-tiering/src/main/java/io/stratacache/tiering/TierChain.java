@@ -170,6 +170,8 @@ public final class TierChain implements AutoCloseable {
    */
   public void storeChain(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
     ensureOpen();
+    ChainEvents.Store event = new ChainEvents.Store();
+    event.begin();
     backpressure.withRoom(index, id, payload.byteSize(), () -> {
       long stamp = DirtySet.nextStamp(); // under the lock: a flush called before this put does not wait for it
       replacing(index, id, () -> {
@@ -179,6 +181,12 @@ public final class TierChain implements AutoCloseable {
       invalidate(id, 0, index);
       throwIfFailed(index, id, propagate(index, id, meta, payload, stamp));
     });
+    if (event.shouldCommit()) {
+      event.tier = tiers[index].name();
+      event.id = id.value();
+      event.bytes = payload.byteSize();
+      event.commit();
+    }
   }
 
   /**
@@ -395,6 +403,20 @@ public final class TierChain implements AutoCloseable {
 
   /** Top-down read-through with promotion; {@code null} if no tier holds {@code id}. */
   public Lease loadChain(ArtifactId id) {
+    ChainEvents.Load event = new ChainEvents.Load();
+    event.begin();
+    Lease lease = readThrough(id);
+    if (event.shouldCommit()) {
+      event.id = id.value();
+      event.hit = lease != null;
+      event.tier = lease == null ? "" : lease.tier();
+      event.bytes = lease == null ? 0 : lease.size();
+      event.commit();
+    }
+    return lease;
+  }
+
+  private Lease readThrough(ArtifactId id) {
     ensureOpen();
     Lease lease = getOrSkip(0, id);
     if (lease != null) {
@@ -502,6 +524,18 @@ public final class TierChain implements AutoCloseable {
   // ---------------------------------------------------------------- eviction and flush
 
   private boolean beforeEvict(int index, ArtifactId id) {
+    ChainEvents.Evict event = new ChainEvents.Evict();
+    event.begin();
+    boolean evicted = writeDownBeforeEvict(index, id);
+    if (evicted && event.shouldCommit()) {
+      event.tier = tiers[index].name();
+      event.id = id.value();
+      event.commit();
+    }
+    return evicted;
+  }
+
+  private boolean writeDownBeforeEvict(int index, ArtifactId id) {
     KeyLocks.Held h = locks.tryLock(id);
     if (h == null) {
       refusedEvictions.incrementAndGet();
@@ -514,12 +548,22 @@ public final class TierChain implements AutoCloseable {
         if (!isDirty && (last || !chainConfig.demoteOnEvict() || heldBelow(index, id))) {
           return true;
         }
+        ChainEvents.Demote demote = new ChainEvents.Demote();
+        demote.begin();
         try (Lease current = tiers[index].layer().get(id)) {
           if (current == null) {
             return true;
           }
           // the current bytes, not the listener's argument: a replacement may have raced the eviction
           writeBelow(index, id, current, isDirty ? dirty[index].stampOf(id) : DirtySet.nextStamp());
+          if (demote.shouldCommit()) {
+            demote.from = tiers[index].name();
+            demote.to = tiers[index + 1].name();
+            demote.id = id.value();
+            demote.dirty = isDirty;
+            demote.bytes = current.size();
+            demote.commit();
+          }
         }
       } catch (LayerUnavailableException e) {
         if (isDirty || !selfEvicting(index + 1)) {

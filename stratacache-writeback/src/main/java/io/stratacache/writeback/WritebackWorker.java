@@ -106,9 +106,17 @@ public final class WritebackWorker implements AutoCloseable {
   }
 
   private boolean flushOne(Link link, ArtifactId id) {
+    FlushEvent event = new FlushEvent();
+    event.begin();
     try {
       link.flusher().flush(id);
       flushed.incrementAndGet();
+      if (event.shouldCommit()) {
+        event.link = link.dirty().name();
+        event.id = id.value();
+        event.succeeded = true;
+        event.commit();
+      }
       return true;
     } catch (Throwable t) {
       if (t instanceof VirtualMachineError vme) {
@@ -117,6 +125,13 @@ public final class WritebackWorker implements AutoCloseable {
       errors.incrementAndGet();
       int failures = link.dirty().recordFailure(
           id, System.nanoTime(), config.retryBackoffMin().toNanos(), config.retryBackoffMax().toNanos());
+      if (event.shouldCommit()) {
+        event.link = link.dirty().name();
+        event.id = id.value();
+        event.failures = failures;
+        event.error = String.valueOf(t);
+        event.commit();
+      }
       try {
         errorHandler.onError(link.dirty().name(), id, failures, t);
       } catch (RuntimeException ignored) {

@@ -254,7 +254,7 @@ class ConfigYamlTest {
         + "save_partial_chunks, tensor_codec, tensor_header_in_payload] of kv)");
     assertYamlError("writeback: {flush_ms: 1}\n", SRC + ":1: writeback.flush_ms = 1 (expected: one of the keys "
         + "[backpressure, close_timeout_ms, flush_interval_ms, max_dirty_bytes, retry_backoff_max_ms, retry_backoff_min_ms] of writeback)");
-    assertConfigError(() -> yaml("telemetry: {exporter: log}\n"), SRC + ":1: telemetry.exporter = \"log\"", "[export]");
+    assertConfigError(() -> yaml("telemetry: {exporter: log}\n"), SRC + ":1: telemetry.exporter = \"log\"", "[export, prometheus_host, prometheus_port]");
   }
 
   @Test
@@ -383,6 +383,6 @@ class ConfigYamlTest {
     assertYamlError("logging: {log_min_interval_s: 1e400}\n",
         SRC + ":1: logging.log_min_interval_s = Infinity (expected: a finite number of seconds, 0 or more)");
     assertConfigError(() -> yaml("logging:\n  log_min_interval_s: .nan\n"), SRC + ":2: not valid YAML: ", ".nan");
-    assertYamlError("telemetry: {export: otlp}\n", SRC + ":1: telemetry.export = \"otlp\" (expected: one of [none, log])");
+    assertYamlError("telemetry: {export: otlp}\n", SRC + ":1: telemetry.export = \"otlp\" (expected: one of [none, log, prometheus])");
   }
 }
