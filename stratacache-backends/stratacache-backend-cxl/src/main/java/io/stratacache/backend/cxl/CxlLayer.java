@@ -6,6 +6,7 @@ import io.stratacache.core.CapacityException;
 import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.core.codec.RecordCodec;
 import io.stratacache.core.codec.RecordLayout;
+import io.stratacache.spi.ArtifactAges;
 import io.stratacache.spi.Capability;
 import io.stratacache.spi.CheckReport;
 import io.stratacache.spi.Checkable;
@@ -19,6 +20,7 @@ import io.stratacache.spi.Reservation;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -75,7 +77,7 @@ import java.util.function.LongSupplier;
  * flushed to a persistence domain, so a power failure may lose or tear anything: the checksums
  * then make torn records read as absent, never as wrong bytes.
  */
-public final class CxlLayer implements MemoryLayer, Checkable {
+public final class CxlLayer implements MemoryLayer, Checkable, ArtifactAges {
   private static final System.Logger LOG = System.getLogger(CxlLayer.class.getName());
   private static final int PID = (int) ProcessHandle.current().pid();
   /** How long a store that finds no room waits for some process to let go of a slot. */
@@ -264,6 +266,24 @@ public final class CxlLayer implements MemoryLayer, Checkable {
     enter();
     try {
       expiry.sweep();
+    } finally {
+      exit();
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The slot's stamp: the last store or load of {@code id} by any process, which survives a
+   * reopen (and is what {@code kv_expire_time} counts from).
+   */
+  @Override
+  public Instant lastUsed(ArtifactId id) {
+    Objects.requireNonNull(id, "id");
+    enter();
+    try {
+      int s = index.lookup(CxlHash.of(id));
+      return s < 0 ? null : Instant.ofEpochMilli(slots.stamp(s));
     } finally {
       exit();
     }

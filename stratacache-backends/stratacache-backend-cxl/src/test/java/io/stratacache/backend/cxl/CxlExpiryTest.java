@@ -105,6 +105,24 @@ class CxlExpiryTest {
   }
 
   @Test
+  void lastUsed_isTheLastStoreOrLoadByAnyAttachment_andSurvivesAReopen() {
+    CxlLayer a = open();
+    CxlLayer b = open();
+    long stored = now.get();
+    a.put(id("u"), ArtifactMeta.custom(), CxlLayerTest.bytes(7, 1000));
+    assertEquals(java.time.Instant.ofEpochMilli(stored), a.lastUsed(id("u")));
+    advance(3 * SECOND);
+    try (Lease l = b.get(id("u"))) {
+      assertNotNull(l);
+    }
+    assertEquals(java.time.Instant.ofEpochMilli(stored + 3 * SECOND), a.lastUsed(id("u")));
+    assertNull(a.lastUsed(id("absent")));
+    a.close();
+    b.close();
+    assertEquals(java.time.Instant.ofEpochMilli(stored + 3 * SECOND), open().lastUsed(id("u")));
+  }
+
+  @Test
   void pinnedArtifact_neverExpires_untilUnpinned() {
     CxlLayer layer = open();
     layer.put(id("p"), ArtifactMeta.custom(), CxlLayerTest.bytes(5, 1000));
