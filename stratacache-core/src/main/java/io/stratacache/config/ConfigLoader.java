@@ -55,6 +55,7 @@ final class ConfigLoader {
   private static final String DEFAULT_TIER = "hot";
   private static final String DEFAULT_CPU_CAPACITY = "1GiB";
   private static final Set<String> LINK_KEYS = new TreeSet<>(Set.of("from", "to", "mode"));
+  private static final Set<String> LINK_KEYS_ALL = new TreeSet<>(Set.of("from", "to", "mode", "admit_after"));
 
   private ConfigLoader() {}
 
@@ -189,6 +190,7 @@ final class ConfigLoader {
     String from;
     String to;
     LinkMode mode;
+    int admitAfter = 1;
 
     LinkDraft(Origin origin) {
       this.origin = origin;
@@ -374,7 +376,8 @@ final class ConfigLoader {
             case "from" -> l.from = string(value, "the name of the upper tier");
             case "to" -> l.to = string(value, "the name of the tier directly below");
             case "mode" -> l.mode = mode(value);
-            default -> throw value.origin().error(value.plain(), "one of the keys " + LINK_KEYS + " of a link");
+            case "admit_after" -> l.admitAfter = admitAfter(value);
+            default -> throw value.origin().error(value.plain(), "one of the keys " + LINK_KEYS_ALL + " of a link");
           }
           l.origins.put(key, value.origin());
         });
@@ -393,6 +396,14 @@ final class ConfigLoader {
         return text;
       }
       throw node.origin().error(node.plain(), expected);
+    }
+
+    private static int admitAfter(Node node) {
+      if (node instanceof Scalar s && s.value() instanceof Number n && n.doubleValue() == n.longValue()
+          && n.longValue() >= 1 && n.longValue() <= LinkConfig.MAX_ADMIT_AFTER) {
+        return n.intValue();
+      }
+      throw node.origin().error(node.plain(), "an integer from 1 to " + LinkConfig.MAX_ADMIT_AFTER + " (1 writes every artifact down)");
     }
 
     private static LinkMode mode(Node node) {
@@ -497,7 +508,7 @@ final class ConfigLoader {
         String p = "links[" + j + "]";
         origins.put(p, l.origin);
         l.origins.forEach((key, o) -> origins.put(p + "." + key, o));
-        linkConfigs.add(new LinkConfig(l.from, l.to, l.mode));
+        linkConfigs.add(new LinkConfig(l.from, l.to, l.mode, l.admitAfter));
       }
 
       Map<String, Map<String, Object>> sectionValues = new TreeMap<>();

@@ -32,13 +32,16 @@ import java.util.function.Function;
  * tiers:                              # head first; at least one
  *   - name: hot                       # unique: letters, digits, '_', '.', '-'
  *     provider: cpu                   # a LayerProvider name
- *     capacity: 1GiB                  # every other key is the provider's (LayerSpec)
+ *     capacity: 1GiB                  # every other key is the provider's (LayerSpec),
+ *     high_watermark: 0.95            # but for the engine's Watermarks: evict ahead of demand
+ *     low_watermark: 0.85             #   above 95% of capacity, down to 85%
  *   - name: disk
  *     provider: ssd
  *     path: ~/.cache/stratacache/ssd
  *     capacity: 8GiB
  * links:                              # optional; a missing link is write-through
- *   - {from: hot, to: disk, mode: write-back}   # or write-through; adjacent tiers only
+ *   - {from: hot, to: disk, mode: write-back}   # or write-through; adjacent tiers only;
+ *                                               # admit_after: n writes an artifact down from its n-th use (default 1)
  * chain: {promote_on_hit: true, demote_on_evict: true}
  * writeback: {flush_interval_ms: 10, retry_backoff_min_ms: 5, retry_backoff_max_ms: 2000,
  *             close_timeout_ms: 30000, max_dirty_bytes: 1GiB, backpressure: block}  # or write-through
@@ -210,10 +213,11 @@ public final class StrataConfig {
     String path = "tiers[" + index + "]";
     Map<String, Integer> lines = new HashMap<>();
     lines.put("", origins.apply(path).line());
-    for (String key : t.settings().keySet()) {
+    Map<String, Object> settings = t.providerSettings();
+    for (String key : settings.keySet()) {
       lines.put(key, origins.apply(path + "." + key).line());
     }
-    return new LayerSpec(t.name(), t.provider(), t.settings(), source, path, lines);
+    return new LayerSpec(t.name(), t.provider(), settings, source, path, lines);
   }
 
   @Override
@@ -349,6 +353,17 @@ public final class StrataConfig {
     /** Adds the link from tier {@code from} to the tier directly below it, {@code to}. */
     public Builder link(String from, String to, LinkMode mode) {
       links.add(new LinkConfig(from, to, mode));
+      return this;
+    }
+
+    /**
+     * Adds the link from tier {@code from} to the tier directly below it, {@code to}, writing an
+     * artifact down from its {@code admitAfter}-th use on (see {@link LinkConfig#admitAfter()}).
+     *
+     * @throws IllegalArgumentException if {@code admitAfter} is not from 1 to {@value LinkConfig#MAX_ADMIT_AFTER}
+     */
+    public Builder link(String from, String to, LinkMode mode, int admitAfter) {
+      links.add(new LinkConfig(from, to, mode, admitAfter));
       return this;
     }
 

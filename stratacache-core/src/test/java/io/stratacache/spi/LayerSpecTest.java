@@ -104,14 +104,14 @@ class LayerSpecTest {
     assertEquals("lru", spec(Map.of()).evictionPolicy().name());
     assertEquals("fifo", spec(Map.of("eviction_policy", "fifo")).evictionPolicy().name());
     assertSpecError(() -> spec(Map.of("eviction_policy", "random")).evictionPolicy(),
-        "test.yaml: tiers.hot.eviction_policy = \"random\" (expected: eviction policy \"random\" (expected: lru or fifo))");
+        "test.yaml: tiers.hot.eviction_policy = \"random\" (expected: eviction policy \"random\" (expected: lru, fifo or s3fifo))");
   }
 
   @Test
   void requireKnownKeys_acceptsCommonKeys_andListsAllOnAnUnknownOne() {
     spec(Map.of("capacity", "1GiB", "eviction_policy", "lru", "path", "/x")).requireKnownKeys(Set.of("path"));
     assertSpecError(() -> spec(Map.of("capacity", "1GiB", "pth", "/x")).requireKnownKeys(Set.of("path", "fsync")),
-        "test.yaml: tiers.hot.pth = \"/x\" (expected: one of the keys [capacity, eviction_policy, fsync, path] of provider 'cpu')");
+        "test.yaml: tiers.hot.pth = \"/x\" (expected: one of the keys [capacity, eviction_policy, fsync, optional, path] of provider 'cpu')");
   }
 
   @Test

@@ -297,7 +297,7 @@ class ConfigYamlTest {
     assertYamlError("tiers: [{name: a, provider: cpu}, {name: b, provider: ssd}]\nlinks:\n  - {from: a, to: b, mode: sideways}\n",
         SRC + ":3: links[0].mode = \"sideways\" (expected: write-through or write-back)");
     assertYamlError("tiers: [{name: a, provider: cpu}, {name: b, provider: ssd}]\nlinks:\n  - {from: a, to: b, mode: write-back, lazy: true}\n",
-        SRC + ":3: links[0].lazy = true (expected: one of the keys [from, mode, to] of a link)");
+        SRC + ":3: links[0].lazy = true (expected: one of the keys [admit_after, from, mode, to] of a link)");
   }
 
   @Test
@@ -336,7 +336,7 @@ class ConfigYamlTest {
         SRC + ":2: tiers[0].capacity = true (expected: a size such as 512MiB or 1GiB)");
     assertYamlError("tiers:\n  - {name: a, provider: cpu, eviction_policy: random}\n",
         SRC + ":2: tiers[0].eviction_policy = \"random\" (expected: a policy the layers know: "
-            + "eviction policy \"random\" (expected: lru or fifo))");
+            + "eviction policy \"random\" (expected: lru, fifo or s3fifo))");
   }
 
   @Test

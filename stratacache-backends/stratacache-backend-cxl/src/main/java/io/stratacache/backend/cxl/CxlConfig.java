@@ -1,5 +1,7 @@
 package io.stratacache.backend.cxl;
 
+import io.stratacache.config.FileAccessSettings;
+import io.stratacache.core.io.PrivateFiles;
 import io.stratacache.spi.EvictionPolicy;
 import io.stratacache.spi.LayerSpec;
 import java.nio.file.Path;
@@ -25,7 +27,7 @@ import java.util.Set;
  *       creating one (a device's own size otherwise)</td></tr>
  *   <tr><td>{@code reset_metadata}</td><td>false</td><td>format the region at open, dropping
  *       what it holds (refused while another process has it open)</td></tr>
- *   <tr><td>{@code eviction_policy}</td><td>{@code lru}</td><td>{@code lru} or {@code fifo}</td></tr>
+ *   <tr><td>{@code eviction_policy}</td><td>{@code lru}</td><td>{@code lru}, {@code fifo} or {@code s3fifo}</td></tr>
  *   <tr><td>{@code alignment}</td><td>4096</td><td>payload alignment inside records</td></tr>
  *   <tr><td>{@code block_size}</td><td>4096</td><td>allocation unit of the data area</td></tr>
  *   <tr><td>{@code expected_artifact_size}</td><td>16 KiB</td><td>the typical artifact's size,
@@ -48,6 +50,13 @@ import java.util.Set;
  *       region open, and refuse other opens while open (for {@code fsck} and {@code repair});
  *       either refusal names the other processes. Such an open leaves the region as it finds
  *       it (no repair at open), for {@code check} to report and, asked to, repair</td></tr>
+ *   <tr><td>{@code mode}</td><td>{@code "0600"}</td><td>mode of a region file the tier creates (and
+ *       of a directory it creates for it), in quotes; an existing region file must not be writable
+ *       beyond it nor, while it shares nothing, owned by another user: see {@link PrivateFiles}.
+ *       Set it, such as {@code "0660"}, with {@code group} for a region that several users'
+ *       processes share on purpose</td></tr>
+ *   <tr><td>{@code group}</td><td>none</td><td>group given to a region file the tier creates, and
+ *       required of an existing one</td></tr>
  * </table>
  *
  * @param path the region's file or device
@@ -65,6 +74,7 @@ import java.util.Set;
  * @param exclusive open only if no other process has the region open, and keep others out
  * @param expireAfter sliding expiry; {@link Duration#ZERO} means never
  * @param cleanupInterval period of the expiry sweep
+ * @param access how a region file is created and checked ({@code mode}, {@code group})
  */
 public record CxlConfig(
     Path path,
@@ -81,12 +91,12 @@ public record CxlConfig(
     boolean verifyEveryLoad,
     boolean exclusive,
     Duration expireAfter,
-    Duration cleanupInterval) {
+    Duration cleanupInterval,
+    PrivateFiles access) {
   /** Keys the {@code cxl} provider understands besides {@link LayerSpec#COMMON_KEYS}. */
   public static final Set<String> KEYS = Set.of(
       "path", "device", "size", "reset_metadata", "alignment", "block_size", "slots", "expected_artifact_size",
-      "max_processes", "lock_lease_ms", "verify", "exclusive",
-      "kv_expire_time", "cleanup_interval");
+      "max_processes", "lock_lease_ms", "verify", "exclusive", "kv_expire_time", "cleanup_interval", "mode", "group");
 
   static final int MIN_SLOTS = 1024;
   static final int MAX_SLOTS = 1 << 24;
@@ -99,6 +109,7 @@ public record CxlConfig(
     Objects.requireNonNull(lockLease, "lockLease");
     Objects.requireNonNull(expireAfter, "expireAfter");
     Objects.requireNonNull(cleanupInterval, "cleanupInterval");
+    Objects.requireNonNull(access, "access");
   }
 
   /** Whether {@code path} names a device-dax character device. */
@@ -187,7 +198,7 @@ public record CxlConfig(
     }
     return new CxlConfig(path, capacity, size, spec.bool("reset_metadata", false), policy.name(), (int) alignment,
         (int) block, (int) slots, expected, (int) processes, Duration.ofMillis(leaseMs), verify.equals("always"),
-        spec.bool("exclusive", false), seconds(expire), seconds(cleanup));
+        spec.bool("exclusive", false), seconds(expire), seconds(cleanup), FileAccessSettings.read(spec));
   }
 
   private static Duration seconds(double s) {

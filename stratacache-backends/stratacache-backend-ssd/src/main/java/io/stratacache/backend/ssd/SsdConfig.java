@@ -1,5 +1,7 @@
 package io.stratacache.backend.ssd;
 
+import io.stratacache.config.FileAccessSettings;
+import io.stratacache.core.io.PrivateFiles;
 import io.stratacache.spi.EvictionPolicy;
 import io.stratacache.spi.LayerSpec;
 import java.nio.file.Files;
@@ -20,7 +22,7 @@ import java.util.Set;
  *   <tr><td>{@code fsync}</td><td>{@code batch}</td><td>{@code always}, {@code never} or
  *       {@code batch}: see {@link FsyncPolicy}</td></tr>
  *   <tr><td>{@code fsync_interval_ms}</td><td>1000</td><td>how often {@code batch} forces</td></tr>
- *   <tr><td>{@code eviction_policy}</td><td>{@code lru}</td><td>{@code lru} or {@code fifo}</td></tr>
+ *   <tr><td>{@code eviction_policy}</td><td>{@code lru}</td><td>{@code lru}, {@code fifo} or {@code s3fifo}</td></tr>
  *   <tr><td>{@code kv_expire_time}</td><td>0</td><td>seconds without a store or load after which
  *       an artifact expires (sliding); 0 = never</td></tr>
  *   <tr><td>{@code cleanup_interval}</td><td>60</td><td>seconds between expiry sweeps</td></tr>
@@ -30,6 +32,11 @@ import java.util.Set;
  *       payload's CRC32C; {@code once}: the first load of each stored record in this process
  *       does, later loads of it trust that check (faster loads; a record damaged on the medium
  *       after its first load, e.g. re-read from a failing disk, would then be served)</td></tr>
+ *   <tr><td>{@code mode}</td><td>{@code "0600"}</td><td>mode of the files the tier creates, in
+ *       quotes; its directories get the same bits plus search. Anything beyond {@code "0600"}
+ *       shares the tier with other users on purpose: see {@link PrivateFiles}</td></tr>
+ *   <tr><td>{@code group}</td><td>none</td><td>group given to what the tier creates, for a
+ *       directory shared on purpose</td></tr>
  * </table>
  *
  * @param path the directory
@@ -41,6 +48,7 @@ import java.util.Set;
  * @param cleanupInterval period of the expiry sweep
  * @param alignment payload alignment inside records
  * @param verifyEveryLoad whether every load checks the payload checksum ({@code verify: always})
+ * @param access how the tier creates and checks its files ({@code mode}, {@code group})
  */
 public record SsdConfig(
     Path path,
@@ -51,10 +59,12 @@ public record SsdConfig(
     Duration expireAfter,
     Duration cleanupInterval,
     int alignment,
-    boolean verifyEveryLoad) {
+    boolean verifyEveryLoad,
+    PrivateFiles access) {
   /** Keys the {@code ssd} provider understands besides {@link LayerSpec#COMMON_KEYS}. */
   public static final Set<String> KEYS =
-      Set.of("path", "fsync", "fsync_interval_ms", "kv_expire_time", "cleanup_interval", "alignment", "verify");
+      Set.of("path", "fsync", "fsync_interval_ms", "kv_expire_time", "cleanup_interval", "alignment", "verify", "mode",
+          "group");
 
   /** Largest payload alignment accepted. */
   public static final int MAX_ALIGNMENT = 1 << 20;
@@ -66,6 +76,7 @@ public record SsdConfig(
     Objects.requireNonNull(evictionPolicy, "evictionPolicy");
     Objects.requireNonNull(expireAfter, "expireAfter");
     Objects.requireNonNull(cleanupInterval, "cleanupInterval");
+    Objects.requireNonNull(access, "access");
   }
 
   /** {@code ~/.cache/stratacache/ssd}: where records go when {@code path} is not set. */
@@ -118,7 +129,8 @@ public record SsdConfig(
         seconds(expire),
         seconds(cleanup),
         (int) alignment,
-        verify.equals("always"));
+        verify.equals("always"),
+        FileAccessSettings.read(spec));
   }
 
   /**

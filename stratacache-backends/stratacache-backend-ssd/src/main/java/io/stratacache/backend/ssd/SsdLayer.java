@@ -8,6 +8,7 @@ import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.core.StrataCacheException;
 import io.stratacache.core.codec.RecordCodec;
 import io.stratacache.core.codec.RecordLayout;
+import io.stratacache.core.io.UnsafePathException;
 import io.stratacache.spi.Capability;
 import io.stratacache.spi.EvictionListener;
 import io.stratacache.spi.EvictionPolicy;
@@ -204,7 +205,9 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
     files.createRoot();
     FileChannel channel;
     try {
-      channel = FileChannel.open(paths.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      channel = config.access().openOrCreate(paths.lockFile());
+    } catch (UnsafePathException e) {
+      throw new LayerUnavailableException(where() + ": " + e.getMessage(), e);
     } catch (IOException e) {
       throw new LayerUnavailableException(where() + ": cannot open " + paths.lockFile() + ": " + e, e);
     }
@@ -439,7 +442,7 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
     String corruptReason = null;
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment payload;
-      try (FileChannel ch = FileChannel.open(victim.file, StandardOpenOption.READ)) {
+      try (FileChannel ch = SsdRecordFiles.openRecord(victim.file)) {
         MemorySegment record = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
         payload = RecordCodec.decode(record, victim.alignment).payload().asReadOnly();
       } catch (NoSuchFileException e) {
@@ -475,6 +478,7 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
     SsdMappings.Mapping m = null;
     FileChannel ch = null;
     boolean stale = false;
+    String link = null;
     ReentrantReadWriteLock.ReadLock r = stripe(id).readLock();
     r.lock();
     try {
@@ -499,9 +503,11 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
       }
       if (!stale && m == null) {
         try {
-          ch = FileChannel.open(e.file, StandardOpenOption.READ);
+          ch = SsdRecordFiles.openRecord(e.file);
         } catch (NoSuchFileException | AccessDeniedException x) {
           ch = null;
+        } catch (CodecException x) {
+          link = x.getMessage();
         } catch (IOException x) {
           releaseLease(e, null);
           throw ioFailure("cannot open " + e.file, x);
@@ -515,8 +521,10 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
       misses.increment();
       return null;
     }
-    String corruptReason = null;
-    if (m == null) {
+    String corruptReason = link;
+    if (link != null) {
+      releaseLease(e, null);
+    } else if (m == null) {
       if (ch == null) {
         releaseLease(e, null);
         forget(e, "its file " + e.file + " vanished");
