@@ -48,7 +48,7 @@ abstract class CheckCommand implements Callable<Integer> {
         continue;
       }
       boolean[] was = new boolean[1];
-      all.visit(i, (index, tier, layer) -> {
+      all.visit(i, true, (index, tier, layer) -> {
         if (layer instanceof Checkable c) {
           was[0] = true;
           CheckReport r = c.check(repair);

@@ -24,6 +24,13 @@ final class MaintenanceTiers {
   /** Providers whose layers live only inside the process that opens them. */
   static final Set<String> IN_PROCESS = Set.of("cpu", "cuda");
 
+  /**
+   * Providers that repair a shared region as they open it unless told to open it exclusively; a
+   * check opens them so ({@code exclusive: true}), so that it reports the region as it was and
+   * no other process changes it meanwhile. (An SSD tier's directory lock is always exclusive.)
+   */
+  static final Set<String> EXCLUSIVE_FOR_CHECK = Set.of("cxl");
+
   /** What to do with each opened tier. */
   interface Visitor {
     void tier(int index, TierConfig tier, MemoryLayer layer);
@@ -79,6 +86,14 @@ final class MaintenanceTiers {
    *     the file and line of the tier
    */
   void visit(int index, Visitor visitor) {
+    visit(index, false, visitor);
+  }
+
+  /**
+   * As {@link #visit(int, Visitor)}; with {@code forCheck}, a tier whose provider repairs as it
+   * opens ({@link #EXCLUSIVE_FOR_CHECK}) is opened exclusively, untouched until the check runs.
+   */
+  void visit(int index, boolean forCheck, Visitor visitor) {
     TierConfig t = config.tiers().get(index);
     Plugins plugins = Plugins.of(config.plugins(), null);
     LayerProviders found = LayerProviders.in(plugins);
@@ -90,7 +105,8 @@ final class MaintenanceTiers {
     ConfigSections.in(plugins).checkTier(config.spec(index));
     MemoryLayer layer;
     try {
-      layer = provider.open(config.spec(index));
+      io.stratacache.spi.LayerSpec spec = config.spec(index);
+      layer = provider.open(forCheck && EXCLUSIVE_FOR_CHECK.contains(t.provider()) ? spec.with("exclusive", true) : spec);
     } catch (LayerUnavailableException e) {
       throw new LayerUnavailableException(config.where("tiers[" + index + "]") + " (tier " + t.name() + ", provider "
           + t.provider() + ") cannot open: " + e.getMessage(), e);
