@@ -32,6 +32,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -59,8 +60,16 @@ import java.util.function.Predicate;
  * class keeps the index and the store, load, delete and expiry paths, which share the stripe and
  * state locks and their lock order; at about 850 lines it is over the usual size for that reason.
  *
- * <p><b>Index.</b> Memory holds id &rarr; {@link Entry} (file, record size, meta, last access,
- * lease and pin counts). It is rebuilt at open by {@link SsdRecovery} from the record headers.
+ * <p><b>Index.</b> Memory holds id &rarr; {@link Entry} (record size, payload offset and
+ * checksum, last access, lease count; the file name is the id's hash, computed when needed). It is
+ * persisted as it changes in {@link SsdIndexJournal} and replayed at open, then checked against a
+ * listing of the directory by {@link SsdRecovery}: entries whose file is gone are dropped, files
+ * the journal does not know (or whose store it saw begin but not end) have their headers read.
+ * Without a trusted journal (missing, damaged, or left open by a machine that has restarted since)
+ * every header is read, which one log line says. Every open writes a compacted journal; a running
+ * layer rewrites it when it has grown by its live size plus {@value SsdIndexJournal#COMPACT_SLACK}
+ * records. A load checks the record's header, size and stored checksum against its entry, so an
+ * entry that disagrees with its file is never served.
  *
  * <p><b>Locks.</b> One {@code state} lock guards the index, the eviction policy and the byte
  * accounting; it is held for a few map operations, never across I/O. 256 striped read-write locks
@@ -139,15 +148,37 @@ public final class SsdLayer implements MemoryLayer {
   private final AtomicLong openLeases = new AtomicLong();
   private final int recoveredArtifacts;
   private final int recoveredTempFiles;
+  private final String indexFallback;
+  private SsdIndexJournal journal;
+  private volatile boolean journalOn;
 
-  /** One stored record; mutable fields are guarded by the state lock. */
+  /**
+   * One stored record; mutable fields are guarded by the state lock. Neither the meta (read from
+   * the record's header when it is loaded) nor the path (the hash of the id) is held.
+   *
+   * <pre>
+   *  Entry (64 bytes with compressed oops)         per artifact, besides the Entry:
+   *   12  object header                             HashMap node        32  (index)
+   *    4  id            -&gt; ArtifactId (16 + String 24 + the id's text twice, as String and UTF-8)
+   *    8  nameKey       first 16 hex digits of the file name
+   *    8  size          record bytes on disk        LinkedHashMap entry 40  (eviction order)
+   *    4  payloadOffset                             two table slots     ~10  (at 0.75 load)
+   *    4  payloadCrc    CRC32C the record stores
+   *    8  lastAccess    clock nanos
+   *    4  leases
+   *    4  mapping       -&gt; shared mapping, or null (at most {@value SsdMappings#IDLE} idle ones)
+   *    1  verified      (+3 padding)
+   * </pre>
+   *
+   * <p>So about 64 + 40 (id and its String, without their bytes) + 32 + 40 + 10 = 186 bytes of
+   * heap per artifact, besides the id's text.
+   */
   static final class Entry {
     final ArtifactId id;
-    final ArtifactMeta meta;
-    final Path file;
+    final long nameKey;
     final long size;
-    final long payloadLength;
-    final int alignment;
+    final int payloadOffset;
+    final int payloadCrc;
     long lastAccess;
     int leases;
     /** The shared mapping of the file, or null; see {@link SsdMappings}. */
@@ -155,14 +186,17 @@ public final class SsdLayer implements MemoryLayer {
     /** Whether a load has checked the payload checksum (for {@code verify: once}). */
     volatile boolean verified;
 
-    Entry(ArtifactId id, ArtifactMeta meta, Path file, long size, long payloadLength, int alignment, long lastAccess) {
+    Entry(ArtifactId id, long nameKey, long size, int payloadOffset, int payloadCrc, long lastAccess) {
       this.id = id;
-      this.meta = meta;
-      this.file = file;
+      this.nameKey = nameKey;
       this.size = size;
-      this.payloadLength = payloadLength;
-      this.alignment = alignment;
+      this.payloadOffset = payloadOffset;
+      this.payloadCrc = payloadCrc;
       this.lastAccess = lastAccess;
+    }
+
+    long payloadLength() {
+      return size - payloadOffset;
     }
   }
 
@@ -223,11 +257,10 @@ public final class SsdLayer implements MemoryLayer {
       }
       this.lockChannel = channel;
       this.dirLock = lock;
-      SsdRecovery.Result found = SsdRecovery.scan(paths, files::quarantineFile);
-      this.recoveredArtifacts = found.records().size();
-      this.recoveredTempFiles = found.tempFilesRemoved();
-      files.knownLeafDirs(found.leafDirs());
-      index(found.records());
+      Opened opened = loadIndex();
+      this.recoveredArtifacts = opened.artifacts;
+      this.recoveredTempFiles = opened.tempFiles;
+      this.indexFallback = opened.fallback;
       this.background = startBackground();
       success = true;
     } catch (IOException e) {
@@ -242,23 +275,192 @@ public final class SsdLayer implements MemoryLayer {
 
 
 
-  private void index(List<SsdRecovery.Found> found) {
-    List<SsdRecovery.Found> byAge = new ArrayList<>(found);
-    byAge.sort(Comparator.comparingLong(SsdRecovery.Found::mtimeMillis));
+  private record Opened(int artifacts, int tempFiles, String fallback) {}
+
+  /**
+   * Builds the index: replays the journal (or, when it cannot be trusted, starts empty), checks it
+   * against the directory, reads the headers of the records it does not know, and writes a fresh
+   * journal. Runs in the constructor, before any other thread sees the layer.
+   */
+  private Opened loadIndex() {
     long now = clock.getAsLong();
     long wallNow = System.currentTimeMillis();
+    Set<ArtifactId> intents = new HashSet<>();
+    String fallback = null;
+    boolean journalExisted = Files.exists(paths.journalFile());
     state.lock();
     try {
-      for (SsdRecovery.Found f : byAge) {
-        long ageNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, wallNow - f.mtimeMillis()));
-        Entry e = new Entry(f.id(), f.meta(), f.file(), f.size(), f.payloadLength(), f.alignment(), now - ageNanos);
+      try {
+        SsdIndexJournal.replay(paths.journalFile(), new SsdIndexJournal.Sink() {
+          @Override
+          public void put(ArtifactId id, long nameKey, long size, int payloadOffset, int payloadCrc, long millis) {
+            Entry e = new Entry(id, nameKey, size, payloadOffset, payloadCrc, now - ageNanos(wallNow, millis));
+            index.put(id, e);
+            policy.onInsert(id, size);
+            intents.remove(id);
+          }
+
+          @Override
+          public void remove(ArtifactId id) {
+            if (index.remove(id) != null) {
+              policy.onRemove(id);
+            }
+            intents.remove(id);
+          }
+
+          @Override
+          public void intent(ArtifactId id) {
+            intents.add(id);
+          }
+        });
+      } catch (SsdIndexJournal.Untrusted | IOException x) {
+        fallback = x instanceof SsdIndexJournal.Untrusted ? x.getMessage() : "index " + paths.journalFile() + ": " + x;
+        for (ArtifactId id : index.keySet()) {
+          policy.onRemove(id);
+        }
+        index.clear();
+        intents.clear();
+      }
+      // stores that logged their intent but not their record: read what the file holds
+      for (ArtifactId id : intents) {
+        if (index.remove(id) != null) {
+          policy.onRemove(id);
+        }
+      }
+      Entry[] known = index.values().toArray(new Entry[0]);
+      java.util.Arrays.sort(known, java.util.Comparator.comparingLong(e -> e.nameKey));
+      long[] keys = new long[known.length];
+      int n = 0;
+      for (int i = 0; i < known.length; i++) {
+        boolean dup = (i > 0 && known[i - 1].nameKey == known[i].nameKey)
+            || (i + 1 < known.length && known[i + 1].nameKey == known[i].nameKey);
+        if (dup) {
+          index.remove(known[i].id);
+          policy.onRemove(known[i].id);
+        } else {
+          known[n] = known[i];
+          keys[n++] = known[i].nameKey;
+        }
+      }
+      keys = java.util.Arrays.copyOf(keys, n);
+      boolean[] seen = new boolean[n];
+      SsdRecovery.Result found = SsdRecovery.scan(paths, keys, seen, files::quarantineFile);
+      files.knownLeafDirs(found.leafDirs());
+      for (int i = 0; i < n; i++) {
+        if (!seen[i]) {
+          index.remove(known[i].id);
+          policy.onRemove(known[i].id);
+        }
+      }
+      List<SsdRecovery.Found> unknown = new ArrayList<>(found.records());
+      unknown.sort(Comparator.comparingLong(SsdRecovery.Found::mtimeMillis));
+      for (SsdRecovery.Found f : unknown) {
+        Entry e = new Entry(f.id(), f.nameKey(), f.size(), f.payloadOffset(), f.payloadCrc(),
+            now - ageNanos(wallNow, f.mtimeMillis()));
         index.put(e.id, e);
-        space.addedLocked(e.size, 0);
         policy.onInsert(e.id, e.size);
       }
+      for (Entry e : index.values()) {
+        space.addedLocked(e.size, 0);
+      }
+      if (fallback != null && (journalExisted || !unknown.isEmpty())) {
+        LOG.log(journalExisted ? System.Logger.Level.WARNING : System.Logger.Level.INFO,
+            where() + ": " + fallback + "; read the headers of all " + unknown.size() + " records instead");
+      }
+      try {
+        journal = SsdIndexJournal.create(paths.journalFile(), snapshotLocked(), config.fsync() != FsyncPolicy.NEVER);
+        journalOn = true;
+      } catch (IOException x) {
+        LOG.log(System.Logger.Level.WARNING, where() + ": cannot write the index " + paths.journalFile() + " (" + x
+            + "); the next open reads every record header");
+        SsdRecordFiles.deleteQuietly(paths.journalFile());
+      }
+      return new Opened(index.size(), found.tempFilesRemoved(), fallback);
     } finally {
       state.unlock();
     }
+  }
+
+  private static long ageNanos(long wallNow, long millis) {
+    return TimeUnit.MILLISECONDS.toNanos(Math.max(0, wallNow - millis));
+  }
+
+  /** The live entries in eviction order, as the journal writes them; under the state lock. */
+  private List<SsdIndexJournal.Live> snapshotLocked() {
+    long now = clock.getAsLong();
+    long wallNow = System.currentTimeMillis();
+    List<SsdIndexJournal.Live> out = new ArrayList<>(index.size());
+    for (java.util.Iterator<ArtifactId> it = policy.victims(); it.hasNext(); ) {
+      Entry e = index.get(it.next());
+      if (e != null) {
+        out.add(live(e, now, wallNow));
+      }
+    }
+    return out;
+  }
+
+  private static SsdIndexJournal.Live live(Entry e, long now, long wallNow) {
+    return new SsdIndexJournal.Live(
+        e.id, e.nameKey, e.size, e.payloadOffset, e.payloadCrc, wallNow - TimeUnit.NANOSECONDS.toMillis(now - e.lastAccess));
+  }
+
+  private List<SsdIndexJournal.Live> snapshot() {
+    state.lock();
+    try {
+      return snapshotLocked();
+    } finally {
+      state.unlock();
+    }
+  }
+
+  /** One append to the journal. */
+  private interface JournalWrite {
+    /** Appends; returns whether a compaction is due. */
+    boolean write(SsdIndexJournal j) throws IOException;
+  }
+
+  /**
+   * Appends to the journal if it is on. A failure turns it off and deletes it, so that the next
+   * open reads every record header instead of trusting an index that misses changes.
+   *
+   * @return whether the append was made
+   */
+  private boolean journal(JournalWrite w) {
+    if (!journalOn) {
+      return false;
+    }
+    boolean compact;
+    try {
+      compact = w.write(journal);
+    } catch (IOException e) {
+      journalFailed(e);
+      return false;
+    }
+    if (compact) {
+      try {
+        journal.compactIfDue(this::snapshot);
+      } catch (IOException e) {
+        journalFailed(e);
+      }
+    }
+    return true;
+  }
+
+  private void journalFailed(IOException e) {
+    synchronized (closeLock) {
+      if (closed || !journalOn) {
+        return;
+      }
+      journalOn = false;
+    }
+    LOG.log(System.Logger.Level.WARNING, where() + ": cannot write the index " + paths.journalFile() + " (" + e
+        + "); it is deleted and the next open reads every record header");
+    SsdRecordFiles.deleteQuietly(paths.journalFile());
+  }
+
+  /** The file of {@code e}'s record. */
+  private Path fileOf(Entry e) {
+    return paths.recordFile(e.id);
   }
 
   private ScheduledExecutorService startBackground() {
@@ -324,6 +526,14 @@ public final class SsdLayer implements MemoryLayer {
     return recoveredArtifacts;
   }
 
+  /**
+   * Why this layer read every record header when it opened instead of trusting its persisted
+   * index (e.g. the index was missing or damaged), or null if it trusted the index.
+   */
+  String indexFallback() {
+    return indexFallback;
+  }
+
   /** Temporary files of interrupted stores removed when this layer opened. */
   public int recoveredTempFiles() {
     return recoveredTempFiles;
@@ -376,9 +586,9 @@ public final class SsdLayer implements MemoryLayer {
     boolean published = false;
     try {
       files.ensureLeafDir(SsdPaths.leafIndex(hash));
-      files.writeRecord(tmp, header, payload);
-      Entry fresh = new Entry(id, meta, file, recordSize, payload.byteSize(), alignment, clock.getAsLong());
-      publish(fresh, tmp, reservation);
+      int crc = files.writeRecord(tmp, header, payload);
+      Entry fresh = new Entry(id, SsdPaths.nameKey(hash), recordSize, (int) prefixLength, crc, clock.getAsLong());
+      publish(fresh, file, tmp, reservation);
       published = true;
       mappings.drainUnmaps();
     } catch (IOException e) {
@@ -403,11 +613,34 @@ public final class SsdLayer implements MemoryLayer {
   }
 
 
-  private void publish(Entry fresh, Path tmp, long reservation) throws IOException {
+  /**
+   * Renames the record into place and indexes it, under the id's stripe lock: the journal gets the
+   * intent before the rename and the entry after it (see {@link SsdIndexJournal}).
+   */
+  private void publish(Entry fresh, Path file, Path tmp, long reservation) throws IOException {
     ReentrantReadWriteLock.WriteLock w = stripe(fresh.id).writeLock();
     w.lock();
     try {
-      Files.move(tmp, fresh.file, StandardCopyOption.ATOMIC_MOVE);
+      journal(j -> {
+        j.intent(fresh.id);
+        return false;
+      });
+      if (closed) {
+        journal(j -> {
+          j.abandon(fresh.id);
+          return false;
+        });
+        throw new LayerUnavailableException(where() + " is closed");
+      }
+      try {
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException | RuntimeException x) {
+        journal(j -> {
+          j.abandon(fresh.id);
+          return false;
+        });
+        throw x;
+      }
       state.lock();
       try {
         Entry old = index.put(fresh.id, fresh);
@@ -421,6 +654,8 @@ public final class SsdLayer implements MemoryLayer {
       } finally {
         state.unlock();
       }
+      long now = clock.getAsLong();
+      journal(j -> j.put(live(fresh, now, System.currentTimeMillis())));
     } finally {
       w.unlock();
     }
@@ -437,22 +672,31 @@ public final class SsdLayer implements MemoryLayer {
    */
   private boolean offerVictim(Entry victim, EvictionListener listener) {
     String corruptReason = null;
+    Path file = fileOf(victim);
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment payload;
-      try (FileChannel ch = FileChannel.open(victim.file, StandardOpenOption.READ)) {
+      ArtifactMeta meta = null;
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
         MemorySegment record = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-        payload = RecordCodec.decode(record, victim.alignment).payload().asReadOnly();
+        RecordCodec.Header h = RecordCodec.readHeader(record);
+        if (!h.id().equals(victim.id) || record.byteSize() != victim.size || h.payloadCrc() != victim.payloadCrc) {
+          throw new CodecException("record " + file + " holds " + h.id() + ", " + record.byteSize()
+              + " bytes (expected: " + victim.id + ", " + victim.size + " bytes, as the index has it)");
+        }
+        payload = record.asSlice(victim.payloadOffset, victim.payloadLength()).asReadOnly();
+        RecordCodec.verifyPayload(h, payload);
+        meta = h.meta();
       } catch (NoSuchFileException e) {
         return true;
       } catch (CodecException e) {
         corruptReason = e.getMessage();
         payload = null;
       } catch (IOException e) {
-        LOG.log(System.Logger.Level.WARNING, where() + ": cannot read eviction victim " + victim.file, e);
+        LOG.log(System.Logger.Level.WARNING, where() + ": cannot read eviction victim " + file, e);
         return false;
       }
       if (payload != null) {
-        return listener.beforeEvict(tier, victim.id, victim.meta, payload);
+        return listener.beforeEvict(tier, victim.id, meta, payload);
       }
     }
     quarantine(victim, corruptReason);
@@ -499,12 +743,12 @@ public final class SsdLayer implements MemoryLayer {
       }
       if (!stale && m == null) {
         try {
-          ch = FileChannel.open(e.file, StandardOpenOption.READ);
+          ch = FileChannel.open(fileOf(e), StandardOpenOption.READ);
         } catch (NoSuchFileException | AccessDeniedException x) {
           ch = null;
         } catch (IOException x) {
           releaseLease(e, null);
-          throw ioFailure("cannot open " + e.file, x);
+          throw ioFailure("cannot open " + fileOf(e), x);
         }
       }
     } finally {
@@ -519,14 +763,14 @@ public final class SsdLayer implements MemoryLayer {
     if (m == null) {
       if (ch == null) {
         releaseLease(e, null);
-        forget(e, "its file " + e.file + " vanished");
+        forget(e, "its file " + fileOf(e) + " vanished");
         misses.increment();
         return null;
       }
       try {
         m = mappings.map(e, ch);
       } catch (IOException x) {
-        throw ioFailure("cannot read " + e.file, x);
+        throw ioFailure("cannot read " + fileOf(e), x);
       } catch (CodecException x) {
         corruptReason = x.getMessage();
       } finally {
@@ -711,6 +955,13 @@ public final class SsdLayer implements MemoryLayer {
         files.syncUnsynced();
       }
     } finally {
+      if (journalOn) {
+        try {
+          journal.close();
+        } catch (IOException e) {
+          LOG.log(System.Logger.Level.WARNING, where() + ": cannot close the index " + paths.journalFile(), e);
+        }
+      }
       room.close();
       try {
         dirLock.release();
@@ -791,7 +1042,8 @@ public final class SsdLayer implements MemoryLayer {
       } finally {
         state.unlock();
       }
-      fileAction.accept(e.file);
+      fileAction.accept(fileOf(e));
+      journal(j -> j.remove(e.id));
       return e;
     } finally {
       w.unlock();

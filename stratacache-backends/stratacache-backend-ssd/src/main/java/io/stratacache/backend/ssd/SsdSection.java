@@ -28,7 +28,7 @@ public final class SsdSection implements ConfigSection {
         Setting.integer("fsync_interval_ms", 1000),
         Setting.number("kv_expire_time", 0.0),
         Setting.number("cleanup_interval", 60.0),
-        Setting.integer("alignment", 4096),
+        Setting.integer("alignment", SsdConfig.DEFAULT_ALIGNMENT),
         Setting.choice("verify", "always", "always", "once"));
   }
 

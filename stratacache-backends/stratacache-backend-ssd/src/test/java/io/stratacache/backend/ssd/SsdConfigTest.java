@@ -43,7 +43,7 @@ class SsdConfigTest {
     assertEquals("lru", c.evictionPolicy());
     assertEquals(Duration.ZERO, c.expireAfter());
     assertEquals(Duration.ofSeconds(60), c.cleanupInterval());
-    assertEquals(4096, c.alignment());
+    assertEquals(64, c.alignment());
     assertTrue(c.verifyEveryLoad());
   }
 

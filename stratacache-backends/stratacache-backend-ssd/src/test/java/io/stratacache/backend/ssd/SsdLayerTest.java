@@ -111,7 +111,7 @@ class SsdLayerTest {
       assertEquals(100 * KIB, l.size());
       assertBytes(1, 100 * KIB, l.segment());
       assertTrue(l.segment().isReadOnly());
-      assertEquals(0, l.segment().address() % 4096, "payload is aligned inside the mapped record");
+      assertEquals(0, l.segment().address() % SsdConfig.DEFAULT_ALIGNMENT, "payload is aligned inside the mapped record");
     }
     assertNull(layer.get(id("kv/m/2")));
     LayerStats s = layer.stats();
@@ -159,7 +159,7 @@ class SsdLayerTest {
   }
 
   @Test
-  void put_sameId_replacesAndOpenLeaseKeepsOldBytes() {
+  void put_sameId_replacesAndOpenLeaseKeepsOldBytes() throws IOException {
     SsdLayer layer = open();
     layer.put(id("x"), meta("v", "1"), bytes(1, 64 * KIB));
     Lease old = layer.get(id("x"));
@@ -172,7 +172,8 @@ class SsdLayerTest {
     assertBytes(1, 64 * KIB, old.segment());
     old.close();
     assertEquals(1, layer.stats().artifacts());
-    long record = 4096 + 32 * KIB;
+    long record = Files.size(new SsdPaths(dir).recordFile(id("x")));
+    assertTrue(record > 32 * KIB && record < 32 * KIB + 256, "a small header, padded to a cache line: " + record);
     assertEquals(record, layer.stats().usedBytes());
   }
 
@@ -227,7 +228,7 @@ class SsdLayerTest {
 
   @Test
   void put_largerThanTier_isRefusedAndNothingIsLost() {
-    SsdLayer layer = open("capacity", "256KiB");
+    SsdLayer layer = open("capacity", "256KiB", "alignment", 4096);
     layer.put(id("keep"), ArtifactMeta.custom(), bytes(1, 100 * KIB));
     CapacityException e = assertThrows(CapacityException.class,
         () -> layer.put(id("big"), ArtifactMeta.custom(), bytes(2, 256 * KIB)));
@@ -241,7 +242,7 @@ class SsdLayerTest {
   @Test
   void eviction_followsLruAndHandsListenerTheVerifiedPayload() {
     // Each record is 4 KiB of prefix + 60 KiB = 64 KiB; 4 fit in 256 KiB.
-    SsdLayer layer = open("capacity", "256KiB");
+    SsdLayer layer = open("capacity", "256KiB", "alignment", 4096);
     List<String> evicted = new ArrayList<>();
     layer.setEvictionListener((tier, vid, meta, payload) -> {
       assertEquals("disk", tier);
@@ -265,7 +266,7 @@ class SsdLayerTest {
 
   @Test
   void eviction_listenerRefusal_keepsVictimAndTakesTheNext() throws IOException {
-    SsdLayer layer = open("capacity", "256KiB");
+    SsdLayer layer = open("capacity", "256KiB", "alignment", 4096);
     List<String> asked = new ArrayList<>();
     layer.setEvictionListener((tier, vid, meta, payload) -> {
       asked.add(vid.value());
@@ -282,7 +283,7 @@ class SsdLayerTest {
 
   @Test
   void eviction_throwingListener_keepsVictimAndPropagates() {
-    SsdLayer layer = open("capacity", "128KiB");
+    SsdLayer layer = open("capacity", "128KiB", "alignment", 4096);
     IllegalStateException boom = new IllegalStateException("downstream tier unavailable");
     layer.setEvictionListener((tier, vid, meta, payload) -> {
       throw boom;
@@ -301,7 +302,7 @@ class SsdLayerTest {
 
   @Test
   void eviction_skipsLeasedAndPinned_andRefusesWhenEverythingIsHeld() {
-    SsdLayer layer = open("capacity", "192KiB");
+    SsdLayer layer = open("capacity", "192KiB", "alignment", 4096);
     for (int i = 0; i < 3; i++) {
       layer.put(id(String.valueOf(i)), ArtifactMeta.custom(), bytes(i, 60 * KIB));
     }
@@ -320,7 +321,7 @@ class SsdLayerTest {
 
   @Test
   void put_thatEvictingEverythingEvictableCannotFit_isRefusedBeforeEvictingAnything() {
-    SsdLayer layer = open("capacity", "192KiB");
+    SsdLayer layer = open("capacity", "192KiB", "alignment", 4096);
     for (int i = 0; i < 3; i++) {
       layer.put(id(String.valueOf(i)), ArtifactMeta.custom(), bytes(i, 60 * KIB));
     }
@@ -342,7 +343,7 @@ class SsdLayerTest {
 
   @Test
   void pin_nestsAndFollowsTheIdAcrossReplacement() {
-    SsdLayer layer = open("capacity", "128KiB");
+    SsdLayer layer = open("capacity", "128KiB", "alignment", 4096);
     assertFalse(layer.pin(id("absent")));
     assertFalse(layer.unpin(id("absent")));
     layer.put(id("p"), ArtifactMeta.custom(), bytes(1, 60 * KIB));
@@ -363,7 +364,7 @@ class SsdLayerTest {
 
   @Test
   void eviction_listenerRunsWithoutLocks_victimStaysLoadable() throws Exception {
-    SsdLayer layer = open("capacity", "128KiB");
+    SsdLayer layer = open("capacity", "128KiB", "alignment", 4096);
     layer.put(id("victim"), meta("n", "v"), bytes(1, 60 * KIB));
     layer.put(id("other"), ArtifactMeta.custom(), bytes(2, 60 * KIB));
     CountDownLatch inListener = new CountDownLatch(1);
@@ -407,9 +408,10 @@ class SsdLayerTest {
     layer.put(id("good"), ArtifactMeta.custom(), bytes(2, 10 * KIB));
     Path file = new SsdPaths(dir).recordFile(id("bad"));
     try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
-      raf.seek(4096 + 5000);
+      long payload = raf.length() - 10 * KIB;
+      raf.seek(payload + 5000);
       int b = raf.read();
-      raf.seek(4096 + 5000);
+      raf.seek(payload + 5000);
       raf.write(b ^ 0x10);
     }
     assertNull(layer.get(id("bad")));
@@ -429,7 +431,7 @@ class SsdLayerTest {
     layer.put(id("torn"), ArtifactMeta.custom(), bytes(1, 10 * KIB));
     Path file = new SsdPaths(dir).recordFile(id("torn"));
     try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
-      raf.setLength(4096 + 100);
+      raf.setLength(raf.length() - 10 * KIB + 100);
     }
     assertNull(layer.get(id("torn")));
     assertEquals(1, layer.stats().corrupt());
@@ -442,7 +444,7 @@ class SsdLayerTest {
     layer.put(id("a"), ArtifactMeta.custom(), bytes(1, 60 * KIB));
     layer.put(id("b"), ArtifactMeta.custom(), bytes(2, 60 * KIB));
     try (RandomAccessFile raf = new RandomAccessFile(new SsdPaths(dir).recordFile(id("a")).toFile(), "rw")) {
-      raf.seek(4096);
+      raf.seek(raf.length() - 60 * KIB);
       raf.write(0xff);
       raf.write(0xff);
     }
@@ -729,9 +731,9 @@ class SsdLayerTest {
 
   private static void flipPayloadByte(Path file) throws IOException {
     try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
-      raf.seek(4096 + 333);
+      raf.seek(raf.length() - 1000);
       int b = raf.read();
-      raf.seek(4096 + 333);
+      raf.seek(raf.length() - 1000);
       raf.write(b ^ 0x08);
     }
   }
