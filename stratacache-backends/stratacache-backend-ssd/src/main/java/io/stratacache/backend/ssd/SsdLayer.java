@@ -667,8 +667,9 @@ public final class SsdLayer implements MemoryLayer {
   }
 
   /**
-   * Maps an eviction victim's record for the listener, no lock held. A record whose file is gone
-   * lets the eviction go ahead; one that fails its checks is quarantined.
+   * Maps an eviction victim's record for the listener, no lock held. A record whose file is gone,
+   * or holds a newer version than the victim, lets the eviction go ahead (its removal then finds
+   * the victim no longer current); one that fails its checks is quarantined.
    */
   private boolean offerVictim(Entry victim, EvictionListener listener) {
     String corruptReason = null;
@@ -679,9 +680,11 @@ public final class SsdLayer implements MemoryLayer {
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
         MemorySegment record = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
         RecordCodec.Header h = RecordCodec.readHeader(record);
-        if (!h.id().equals(victim.id) || record.byteSize() != victim.size || h.payloadCrc() != victim.payloadCrc) {
-          throw new CodecException("record " + file + " holds " + h.id() + ", " + record.byteSize()
-              + " bytes (expected: " + victim.id + ", " + victim.size + " bytes, as the index has it)");
+        if (h.id().equals(victim.id) && (record.byteSize() != victim.size || h.payloadCrc() != victim.payloadCrc)) {
+          return true; // replaced since it was picked: removing the victim's entry will find it gone
+        }
+        if (!h.id().equals(victim.id)) {
+          throw new CodecException("record " + file + " holds " + h.id() + " (expected: " + victim.id + ")");
         }
         payload = record.asSlice(victim.payloadOffset, victim.payloadLength()).asReadOnly();
         RecordCodec.verifyPayload(h, payload);
