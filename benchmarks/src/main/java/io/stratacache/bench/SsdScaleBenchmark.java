@@ -22,7 +22,8 @@ import java.util.stream.Stream;
 /**
  * The SSD tier at scale, for 10K, 100K and 300K records of 4 KiB (or the counts given as
  * arguments): store rate, reopen time from the persisted index and, as the baseline in the same
- * run, from a scan of every record header (the index deleted); heap per indexed artifact after a
+ * run, from a scan of every record header (the index deleted), as wall time and as CPU time of all
+ * threads (less sensitive to a loaded machine); heap per indexed artifact after a
  * reopen (less the id's text), the bytes allocated while opening against the live index, and the
  * space on disk against the payload bytes. A plain {@code main}, not JMH: each figure is one
  * process-level event (a reopen is the median of five).
@@ -39,8 +40,8 @@ public final class SsdScaleBenchmark {
 
   public static void main(String[] args) throws Exception {
     int[] counts = args.length == 0 ? new int[] {10_000, 100_000, 300_000} : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
-    System.out.printf(Locale.ROOT, "%8s %10s %12s %12s %8s %12s %12s %14s %10s %10s%n", "records", "store us",
-        "reopen ms", "scan ms", "ratio", "heap B/art", "alloc/live", "logical x", "disk x", "heap MB");
+    System.out.printf(Locale.ROOT, "%8s %9s %10s %10s %7s %11s %11s %9s %11s %10s %8s%n", "records", "store us",
+        "reopen ms", "scan ms", "ratio", "reopen cpu", "scan cpu", "heap B/a", "alloc/live", "logical x", "disk x");
     for (int n : counts) {
       run(n);
     }
@@ -72,15 +73,18 @@ public final class SsdScaleBenchmark {
     double disk = space[1] / ((double) n * PAYLOAD);
 
     long[] reopen = new long[REOPENS];
+    long[] reopenCpu = new long[REOPENS];
     long heapPerArtifact = 0;
     double allocPerLive = 0;
     for (int r = 0; r < REOPENS; r++) {
       gc();
       long before = usedHeap();
       long allocBefore = allocatedAllThreads();
+      long cpu0 = cpuAllThreads();
       long t0 = System.nanoTime();
       SsdLayer layer = (SsdLayer) LayerProviders.forName("ssd").open(spec);
       reopen[r] = System.nanoTime() - t0;
+      reopenCpu[r] = cpuAllThreads() - cpu0;
       long allocated = allocatedAllThreads() - allocBefore;
       if (layer.recoveredArtifacts() != n) {
         throw new IllegalStateException("reopened " + layer.recoveredArtifacts() + " of " + n);
@@ -92,11 +96,14 @@ public final class SsdScaleBenchmark {
       layer.close();
     }
     long[] scan = new long[REOPENS];
+    long[] scanCpu = new long[REOPENS];
     for (int r = 0; r < REOPENS; r++) {
       Files.deleteIfExists(dir.resolve("tier").resolve("index.journal"));
+      long cpu0 = cpuAllThreads();
       long t0 = System.nanoTime();
       try (SsdLayer layer = (SsdLayer) LayerProviders.forName("ssd").open(spec)) {
         scan[r] = System.nanoTime() - t0;
+        scanCpu[r] = cpuAllThreads() - cpu0;
         if (layer.recoveredArtifacts() != n) {
           throw new IllegalStateException("scanned " + layer.recoveredArtifacts() + " of " + n);
         }
@@ -104,8 +111,9 @@ public final class SsdScaleBenchmark {
     }
     double reopenMs = median(reopen) / 1e6;
     double scanMs = median(scan) / 1e6;
-    System.out.printf(Locale.ROOT, "%8d %10.1f %12.1f %12.1f %8.3f %12d %12.2f %14.4f %10.4f %10.1f%n", n, storeMicros,
-        reopenMs, scanMs, reopenMs / scanMs, heapPerArtifact, allocPerLive, logical, disk, usedHeap() / 1e6);
+    System.out.printf(Locale.ROOT, "%8d %9.1f %10.1f %10.1f %7.3f %11.1f %11.1f %9d %11.2f %10.4f %8.4f%n", n, storeMicros,
+        reopenMs, scanMs, reopenMs / scanMs, median(reopenCpu) / 1e6, median(scanCpu) / 1e6, heapPerArtifact, allocPerLive,
+        logical, disk);
     System.out.printf(Locale.ROOT, "         reopen ms, each run: %s; scan ms, each run: %s%n", millis(reopen), millis(scan));
     BenchFiles.delete(dir);
   }
@@ -156,6 +164,19 @@ public final class SsdScaleBenchmark {
 
   private static long usedHeap() {
     return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  /** CPU time so far of every live thread (the opener and the pool that lists directories). */
+  private static long cpuAllThreads() {
+    java.lang.management.ThreadMXBean t = ManagementFactory.getThreadMXBean();
+    long sum = 0;
+    for (long id : t.getAllThreadIds()) {
+      long c = t.getThreadCpuTime(id);
+      if (c > 0) {
+        sum += c;
+      }
+    }
+    return sum;
   }
 
   /** Bytes allocated so far by every live thread (the opener and the pool that lists directories). */

@@ -28,10 +28,12 @@ import java.util.Set;
  *       two, at most 1 MiB): a cache line by default, so that a small record is not padded to a
  *       page; records are mapped, never read with direct I/O, so nothing needs more (a record
  *       written under another setting stays readable)</td></tr>
- *   <tr><td>{@code verify}</td><td>{@code always}</td><td>{@code always}: every load checks the
- *       payload's CRC32C; {@code once}: the first load of each stored record in this process
- *       does, later loads of it trust that check (faster loads; a record damaged on the medium
- *       after its first load, e.g. re-read from a failing disk, would then be served)</td></tr>
+ *   <tr><td>{@code verify}</td><td>{@code once}</td><td>{@code once}: the first load of each
+ *       record version in this process checks the payload's CRC32C (a record stored again is
+ *       checked again), later loads trust that check, so a lease costs no pass over the payload (a
+ *       record damaged on the medium after its first load, e.g. re-read from a failing disk,
+ *       would then be served); {@code always}: every lease checks it on its first read, while
+ *       copying for {@code copyTo} (one pass over memory)</td></tr>
  * </table>
  *
  * @param path the directory
@@ -110,7 +112,7 @@ public record SsdConfig(
     if (alignment <= 0 || alignment > MAX_ALIGNMENT || Long.bitCount(alignment) != 1) {
       throw spec.error("alignment", spec.settings().get("alignment"), "a power of two from 1 to " + MAX_ALIGNMENT);
     }
-    String verify = spec.string("verify", "always");
+    String verify = spec.string("verify", "once");
     if (!verify.equals("always") && !verify.equals("once")) {
       throw spec.error("verify", verify, "always or once");
     }

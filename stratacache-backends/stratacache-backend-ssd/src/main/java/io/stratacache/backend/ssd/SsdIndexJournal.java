@@ -1,11 +1,7 @@
 package io.stratacache.backend.ssd;
 
 import io.stratacache.core.ArtifactId;
-import io.stratacache.core.codec.Crc32c;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -40,6 +36,8 @@ import java.util.zip.CRC32C;
  *                unused i32 @25 | lastAccessMillis i64 @29 | idLen u16 @37 | id (UTF-8) @39
  *   REMOVE  (2): idLen u16 | id
  *   INTENT  (3): idLen u16 | id     (a store is about to rename its record into place)
+ *   DIRS    (4): 256 x i64          modification times of the leaf directories at a clean close;
+ *                                   void unless it is the last record
  * </pre>
  *
  * <p><b>Order.</b> A store appends INTENT before it renames its record into place and PUT after;
@@ -57,9 +55,14 @@ import java.util.zip.CRC32C;
  * version, or damaged anywhere but in a torn last record (which a kill mid-append can leave, and
  * which the INTENT rule makes harmless).
  *
+ * <p><b>Unchanged directories.</b> A clean close ends the journal with the modification times of
+ * the 256 leaf directories. The opener lists only the leaf directories whose time differs: one
+ * whose time is the same has had no file created, renamed or removed since, so it holds exactly
+ * the names the journal has. Appends after a reopen overwrite that record.
+ *
  * <p>Appends are positional writes of whole records without forcing; thread-safe (one monitor).
  */
-final class SsdIndexJournal implements AutoCloseable {
+final class SsdIndexJournal {
   static final String FILE = "index.journal";
   static final int MAGIC = 'S' | 'I' << 8 | 'X' << 16 | '1' << 24;
   static final int VERSION = 1;
@@ -72,12 +75,10 @@ final class SsdIndexJournal implements AutoCloseable {
   static final byte PUT = 1;
   static final byte REMOVE = 2;
   static final byte INTENT = 3;
+  static final byte DIRS = 4;
   /** Records appended beyond the live index before a compaction is due (besides doubling). */
   static final long COMPACT_SLACK = 4096;
 
-  private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-  private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-  private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
   /** What a replay hands over, record by record, in journal order. */
   interface Sink {
@@ -107,6 +108,7 @@ final class SsdIndexJournal implements AutoCloseable {
   private long appended;
   private long snapshotRecords;
   private final Set<ArtifactId> pending = new HashSet<>();
+  private final CRC32C crc = new CRC32C();
 
   private SsdIndexJournal(Path file, boolean force, FileChannel channel, long end, long snapshotRecords) {
     this.file = file;
@@ -116,80 +118,132 @@ final class SsdIndexJournal implements AutoCloseable {
     this.snapshotRecords = snapshotRecords;
   }
 
+  /** Largest record body: a PUT with the longest id. */
+  static final int MAX_BODY = Math.max(39 + ArtifactId.MAX_UTF8_BYTES, 1 + 256 * 8);
+  private static final int CHUNK = 1 << 20;
+
   /**
-   * Replays {@code file} into {@code sink}.
+   * What a replay found.
    *
-   * @return the number of records replayed
+   * @param records records replayed
+   * @param end where appends go: after the last whole record (a torn last record starts there),
+   *     or at the closing {@code DIRS} record
+   * @param dirMtimes the leaf directories' times at a clean close, or null
+   */
+  record Replayed(long records, long end, long[] dirMtimes) {}
+
+  /**
+   * Replays {@code file} into {@code sink}, reading it in chunks of {@value #CHUNK} bytes (no
+   * allocation per record besides the id).
+   *
    * @throws Untrusted if the journal is missing, damaged, of another version, or was not closed
    *     cleanly before a restart of the machine
    */
-  static long replay(Path file, Sink sink) throws Untrusted, IOException {
-    try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+  static Replayed replay(Path file, Sink sink) throws Untrusted, IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
       if (size < HEADER_BYTES) {
         throw new Untrusted("index " + file + " has " + size + " bytes (expected: at least a " + HEADER_BYTES + "-byte header)");
       }
-      MemorySegment s = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-      if (s.get(INT, 0) != MAGIC) {
+      byte[] buf = new byte[(int) Math.min(CHUNK, size)];
+      ByteBuffer bb = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
+      SsdRecovery.readFully(ch, bb.limit(HEADER_BYTES), 0);
+      if (bb.getInt(0) != MAGIC) {
         throw new Untrusted("index " + file + " has no SIX1 magic");
       }
-      int version = s.get(INT, VERSION_OFFSET);
+      int version = bb.getInt(VERSION_OFFSET);
       if (version != VERSION) {
         throw new Untrusted("index " + file + " is version " + version + " (expected: " + VERSION + ")");
       }
-      if (s.get(INT, CLEAN_OFFSET) != 1) {
-        String written = new String(s.asSlice(BOOT_ID_OFFSET, BOOT_ID_BYTES).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.US_ASCII);
+      if (bb.getInt(CLEAN_OFFSET) != 1) {
+        String written = new String(buf, BOOT_ID_OFFSET, BOOT_ID_BYTES, StandardCharsets.US_ASCII);
         String now = bootId();
         if (now.isEmpty() || !now.equals(written)) {
           throw new Untrusted("index " + file + " was not closed cleanly and the machine has restarted since");
         }
       }
-      long pos = HEADER_BYTES;
+      bb.clear();
+      long base = HEADER_BYTES; // file offset of buf[0]
+      int have = 0;
+      int at = 0;
       long records = 0;
+      long[] dirs = null;
+      long dirsAt = -1;
       CRC32C crc = new CRC32C();
-      while (pos + RECORD_PREFIX <= size) {
-        int len = s.get(INT, pos);
-        int stored = s.get(INT, pos + 4);
-        if (len <= 0 || pos + RECORD_PREFIX + len > size) {
-          if (len > 0 && pos + RECORD_PREFIX + len > size) {
-            break; // a torn last record
+      while (true) {
+        if (have - at < RECORD_PREFIX + MAX_BODY && base + have < size) {
+          System.arraycopy(buf, at, buf, 0, have - at);
+          base += at;
+          have -= at;
+          at = 0;
+          int n = ch.read(ByteBuffer.wrap(buf, have, buf.length - have), base + have);
+          if (n > 0) {
+            have += n;
           }
-          throw new Untrusted("index " + file + " is damaged at offset " + pos + " (record length " + len + ")");
         }
-        MemorySegment body = s.asSlice(pos + RECORD_PREFIX, len);
-        crc.reset();
-        Crc32c.update(crc, body);
-        if ((int) crc.getValue() != stored) {
-          if (pos + RECORD_PREFIX + len == size) {
-            break; // a torn last record
+        if (have - at < RECORD_PREFIX) {
+          break; // the end, or a torn last record
+        }
+        int len = bb.getInt(at);
+        int stored = bb.getInt(at + 4);
+        boolean last = base + at + RECORD_PREFIX + Math.max(0, len) >= size;
+        if (len <= 0 || len > MAX_BODY) {
+          if (last) {
+            break;
           }
-          throw new Untrusted("index " + file + " is damaged at offset " + pos + " (checksum)");
+          throw new Untrusted("index " + file + " is damaged at offset " + (base + at) + " (record length " + len + ")");
+        }
+        if (have - at < RECORD_PREFIX + len) {
+          break; // a torn last record
+        }
+        crc.reset();
+        crc.update(buf, at + RECORD_PREFIX, len);
+        if ((int) crc.getValue() != stored) {
+          if (last) {
+            break;
+          }
+          throw new Untrusted("index " + file + " is damaged at offset " + (base + at) + " (checksum)");
         }
         try {
-          apply(body, sink);
+          if (buf[at + RECORD_PREFIX] == DIRS) {
+            checkLength(1 + 256 * 8, len);
+            dirs = new long[256];
+            for (int i = 0; i < 256; i++) {
+              dirs[i] = bb.getLong(at + RECORD_PREFIX + 1 + 8 * i);
+            }
+            dirsAt = base + at;
+          } else {
+            dirs = null;
+            apply(bb, at + RECORD_PREFIX, len, sink);
+          }
         } catch (RuntimeException e) {
-          throw new Untrusted("index " + file + " is damaged at offset " + pos + " (" + e.getMessage() + ")");
+          throw new Untrusted("index " + file + " is damaged at offset " + (base + at) + " (" + e.getMessage() + ")");
         }
         records++;
-        pos += RECORD_PREFIX + len;
+        at += RECORD_PREFIX + len;
       }
-      return records;
+      if (dirs != null) {
+        return new Replayed(records, dirsAt, dirs);
+      }
+      return new Replayed(records, base + at, null);
     } catch (NoSuchFileException e) {
       throw new Untrusted("index " + file + " is missing");
     }
   }
 
-  private static void apply(MemorySegment b, Sink sink) {
-    byte type = b.get(ValueLayout.JAVA_BYTE, 0);
+  private static void apply(ByteBuffer b, int off, int len, Sink sink) {
+    byte type = b.get(off);
     switch (type) {
       case PUT -> {
-        int idLen = Short.toUnsignedInt(b.get(SHORT, 37));
-        ArtifactId id = ArtifactId.fromUtf8(b.asSlice(39, idLen).toArray(ValueLayout.JAVA_BYTE));
-        sink.put(id, b.get(LONG, 1), b.get(LONG, 9), b.get(INT, 17), b.get(INT, 21), b.get(LONG, 25 + 4));
+        int idLen = Short.toUnsignedInt(b.getShort(off + 37));
+        checkLength(39 + idLen, len);
+        ArtifactId id = ArtifactId.of(new String(b.array(), off + 39, idLen, StandardCharsets.UTF_8));
+        sink.put(id, b.getLong(off + 1), b.getLong(off + 9), b.getInt(off + 17), b.getInt(off + 21), b.getLong(off + 29));
       }
       case REMOVE, INTENT -> {
-        int idLen = Short.toUnsignedInt(b.get(SHORT, 1));
-        ArtifactId id = ArtifactId.fromUtf8(b.asSlice(3, idLen).toArray(ValueLayout.JAVA_BYTE));
+        int idLen = Short.toUnsignedInt(b.getShort(off + 1));
+        checkLength(3 + idLen, len);
+        ArtifactId id = ArtifactId.of(new String(b.array(), off + 3, idLen, StandardCharsets.UTF_8));
         if (type == REMOVE) {
           sink.remove(id);
         } else {
@@ -198,6 +252,44 @@ final class SsdIndexJournal implements AutoCloseable {
       }
       default -> throw new IllegalArgumentException("record type " + type + " (expected: 1, 2 or 3)");
     }
+  }
+
+  private static void checkLength(int expected, int len) {
+    if (expected != len) {
+      throw new IllegalArgumentException("record of " + len + " bytes (expected: " + expected + ")");
+    }
+  }
+
+  /**
+   * Opens a journal that {@link #replay} read whole up to {@code end} for appends: cuts a torn last
+   * record off and marks it not clean, with this boot's id, until {@link #close()}.
+   *
+   * @param live the entries the replay left in the index
+   * @param records the records the replay read
+   */
+  static SsdIndexJournal reopen(Path file, long end, long live, long records, boolean force) throws IOException {
+    FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    boolean success = false;
+    try {
+      ch.truncate(end);
+      ByteBuffer h = ByteBuffer.wrap(header(false));
+      while (h.hasRemaining()) {
+        ch.write(h, h.position());
+      }
+      SsdIndexJournal j = new SsdIndexJournal(file, force, ch, end, live);
+      j.appended = Math.max(0, records - live);
+      success = true;
+      return j;
+    } finally {
+      if (!success) {
+        ch.close();
+      }
+    }
+  }
+
+  /** Whether a journal of {@code records} records holding {@code live} entries should be rewritten. */
+  static boolean worthCompacting(long records, long live) {
+    return records > 2 * live + COMPACT_SLACK;
   }
 
   /**
@@ -217,20 +309,21 @@ final class SsdIndexJournal implements AutoCloseable {
     try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
       ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+      CRC32C crc = new CRC32C();
       buf.put(header(false));
       for (Live e : live) {
         byte[] id = e.id().toUtf8();
         if (buf.remaining() < RECORD_PREFIX + 39 + id.length) {
           drain(out, buf);
         }
-        putRecord(buf, e, id);
+        putRecord(buf, e, id, crc);
       }
       for (ArtifactId id : intents) {
         byte[] utf8 = id.toUtf8();
         if (buf.remaining() < RECORD_PREFIX + 3 + utf8.length) {
           drain(out, buf);
         }
-        idRecord(buf, INTENT, utf8);
+        idRecord(buf, INTENT, utf8, crc);
       }
       drain(out, buf);
       if (force) {
@@ -260,23 +353,23 @@ final class SsdIndexJournal implements AutoCloseable {
     return h.array();
   }
 
-  private static void putRecord(ByteBuffer buf, Live e, byte[] id) {
+  private static void putRecord(ByteBuffer buf, Live e, byte[] id, CRC32C crc) {
     int len = 39 + id.length;
     int start = buf.position();
     buf.putInt(len).putInt(0).put(PUT).putLong(e.nameKey()).putLong(e.recordSize()).putInt(e.payloadOffset())
         .putInt(e.payloadCrc()).putInt(0).putLong(e.lastAccessMillis()).putShort((short) id.length).put(id);
-    sealRecord(buf, start, len);
+    sealRecord(buf, start, len, crc);
   }
 
-  private static void idRecord(ByteBuffer buf, byte type, byte[] id) {
+  private static void idRecord(ByteBuffer buf, byte type, byte[] id, CRC32C crc) {
     int len = 3 + id.length;
     int start = buf.position();
     buf.putInt(len).putInt(0).put(type).putShort((short) id.length).put(id);
-    sealRecord(buf, start, len);
+    sealRecord(buf, start, len, crc);
   }
 
-  private static void sealRecord(ByteBuffer buf, int start, int len) {
-    CRC32C crc = new CRC32C();
+  private static void sealRecord(ByteBuffer buf, int start, int len, CRC32C crc) {
+    crc.reset();
     crc.update(buf.array(), buf.arrayOffset() + start + RECORD_PREFIX, len);
     buf.putInt(start + 4, (int) crc.getValue());
   }
@@ -289,7 +382,7 @@ final class SsdIndexJournal implements AutoCloseable {
     pending.add(id);
     byte[] utf8 = id.toUtf8();
     ByteBuffer b = ByteBuffer.allocate(RECORD_PREFIX + 3 + utf8.length).order(ByteOrder.LITTLE_ENDIAN);
-    idRecord(b, INTENT, utf8);
+    idRecord(b, INTENT, utf8, crc);
     append(b);
   }
 
@@ -303,7 +396,7 @@ final class SsdIndexJournal implements AutoCloseable {
     pending.remove(e.id());
     byte[] id = e.id().toUtf8();
     ByteBuffer b = ByteBuffer.allocate(RECORD_PREFIX + 39 + id.length).order(ByteOrder.LITTLE_ENDIAN);
-    putRecord(b, e, id);
+    putRecord(b, e, id, crc);
     append(b);
     return compactionDue();
   }
@@ -312,7 +405,7 @@ final class SsdIndexJournal implements AutoCloseable {
   synchronized boolean remove(ArtifactId id) throws IOException {
     byte[] utf8 = id.toUtf8();
     ByteBuffer b = ByteBuffer.allocate(RECORD_PREFIX + 3 + utf8.length).order(ByteOrder.LITTLE_ENDIAN);
-    idRecord(b, REMOVE, utf8);
+    idRecord(b, REMOVE, utf8, crc);
     append(b);
     return compactionDue();
   }
@@ -358,10 +451,22 @@ final class SsdIndexJournal implements AutoCloseable {
     snapshotRecords = live.size();
   }
 
-  /** Forces the journal and marks it clean (unless a store is still between its intent and its rename). */
-  @Override
-  public synchronized void close() throws IOException {
+  /**
+   * Ends the journal with the leaf directories' times, forces it and marks it clean (unless a store
+   * is still between its intent and its rename).
+   */
+  synchronized void close(long[] leafMtimes) throws IOException {
     try {
+      if (pending.isEmpty()) {
+        ByteBuffer b = ByteBuffer.allocate(RECORD_PREFIX + 1 + 256 * 8).order(ByteOrder.LITTLE_ENDIAN);
+        int start = b.position();
+        b.putInt(1 + 256 * 8).putInt(0).put(DIRS);
+        for (long m : leafMtimes) {
+          b.putLong(m);
+        }
+        sealRecord(b, start, 1 + 256 * 8, crc);
+        append(b);
+      }
       channel.force(false);
       if (pending.isEmpty()) {
         ByteBuffer clean = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 1);

@@ -66,8 +66,9 @@ import java.util.function.Predicate;
  * listing of the directory by {@link SsdRecovery}: entries whose file is gone are dropped, files
  * the journal does not know (or whose store it saw begin but not end) have their headers read.
  * Without a trusted journal (missing, damaged, or left open by a machine that has restarted since)
- * every header is read, which one log line says. Every open writes a compacted journal; a running
- * layer rewrites it when it has grown by its live size plus {@value SsdIndexJournal#COMPACT_SLACK}
+ * every header is read, which one log line says. The journal is rewritten as a snapshot (compacted)
+ * at open when the directory corrected it or it had grown past twice the live entries, and by a
+ * running layer when it has grown by its live size plus {@value SsdIndexJournal#COMPACT_SLACK}
  * records. A load checks the record's header, size and stored checksum against its entry, so an
  * entry that disagrees with its file is never served.
  *
@@ -279,8 +280,9 @@ public final class SsdLayer implements MemoryLayer {
 
   /**
    * Builds the index: replays the journal (or, when it cannot be trusted, starts empty), checks it
-   * against the directory, reads the headers of the records it does not know, and writes a fresh
-   * journal. Runs in the constructor, before any other thread sees the layer.
+   * against the directory, reads the headers of the records it does not know, and appends to the
+   * journal from then on (rewritten first if anything had to be corrected or it is due for a
+   * compaction). Runs in the constructor, before any other thread sees the layer.
    */
   private Opened loadIndex() {
     long now = clock.getAsLong();
@@ -288,10 +290,12 @@ public final class SsdLayer implements MemoryLayer {
     Set<ArtifactId> intents = new HashSet<>();
     String fallback = null;
     boolean journalExisted = Files.exists(paths.journalFile());
+    SsdIndexJournal.Replayed replayed = null;
+    int adjusted = 0;
     state.lock();
     try {
       try {
-        SsdIndexJournal.replay(paths.journalFile(), new SsdIndexJournal.Sink() {
+        replayed = SsdIndexJournal.replay(paths.journalFile(), new SsdIndexJournal.Sink() {
           @Override
           public void put(ArtifactId id, long nameKey, long size, int payloadOffset, int payloadCrc, long millis) {
             Entry e = new Entry(id, nameKey, size, payloadOffset, payloadCrc, now - ageNanos(wallNow, millis));
@@ -326,32 +330,37 @@ public final class SsdLayer implements MemoryLayer {
         if (index.remove(id) != null) {
           policy.onRemove(id);
         }
+        adjusted++;
       }
-      Entry[] known = index.values().toArray(new Entry[0]);
-      java.util.Arrays.sort(known, java.util.Comparator.comparingLong(e -> e.nameKey));
-      long[] keys = new long[known.length];
+      long[] keys = new long[index.size()];
       int n = 0;
-      for (int i = 0; i < known.length; i++) {
-        boolean dup = (i > 0 && known[i - 1].nameKey == known[i].nameKey)
-            || (i + 1 < known.length && known[i + 1].nameKey == known[i].nameKey);
-        if (dup) {
-          index.remove(known[i].id);
-          policy.onRemove(known[i].id);
-        } else {
-          known[n] = known[i];
-          keys[n++] = known[i].nameKey;
-        }
+      for (Entry e : index.values()) {
+        keys[n++] = e.nameKey;
       }
-      keys = java.util.Arrays.copyOf(keys, n);
-      boolean[] seen = new boolean[n];
-      SsdRecovery.Result found = SsdRecovery.scan(paths, keys, seen, files::quarantineFile);
-      files.knownLeafDirs(found.leafDirs());
+      java.util.Arrays.sort(keys);
+      int distinct = 0;
       for (int i = 0; i < n; i++) {
-        if (!seen[i]) {
-          index.remove(known[i].id);
-          policy.onRemove(known[i].id);
+        boolean dup = (i > 0 && keys[i - 1] == keys[i]) || (i + 1 < n && keys[i + 1] == keys[i]);
+        if (!dup) {
+          keys[distinct++] = keys[i];
         }
       }
+      if (distinct < n) { // two ids whose names share 16 hex digits: read both headers
+        keys = java.util.Arrays.copyOf(keys, distinct);
+        adjusted += dropLocked(keys, null, null);
+      }
+      // a leaf directory unchanged since a clean close holds exactly the names the journal has
+      boolean[] unchanged = new boolean[256];
+      if (replayed != null && replayed.dirMtimes() != null && intents.isEmpty()) {
+        long[] mtimes = SsdRecovery.leafMtimes(paths);
+        for (int i = 0; i < 256; i++) {
+          unchanged[i] = mtimes[i] != -1 && mtimes[i] == replayed.dirMtimes()[i];
+        }
+      }
+      boolean[] seen = new boolean[keys.length];
+      SsdRecovery.Result found = SsdRecovery.scan(paths, keys, seen, unchanged, files::quarantineFile);
+      files.knownLeafDirs(found.leafDirs());
+      adjusted += dropLocked(keys, seen, unchanged);
       List<SsdRecovery.Found> unknown = new ArrayList<>(found.records());
       unknown.sort(Comparator.comparingLong(SsdRecovery.Found::mtimeMillis));
       for (SsdRecovery.Found f : unknown) {
@@ -367,8 +376,14 @@ public final class SsdLayer implements MemoryLayer {
         LOG.log(journalExisted ? System.Logger.Level.WARNING : System.Logger.Level.INFO,
             where() + ": " + fallback + "; read the headers of all " + unknown.size() + " records instead");
       }
+      adjusted += unknown.size();
+      boolean force = config.fsync() != FsyncPolicy.NEVER;
       try {
-        journal = SsdIndexJournal.create(paths.journalFile(), snapshotLocked(), config.fsync() != FsyncPolicy.NEVER);
+        if (fallback == null && adjusted == 0 && !SsdIndexJournal.worthCompacting(replayed.records(), index.size())) {
+          journal = SsdIndexJournal.reopen(paths.journalFile(), replayed.end(), index.size(), replayed.records(), force);
+        } else {
+          journal = SsdIndexJournal.create(paths.journalFile(), snapshotLocked(), force);
+        }
         journalOn = true;
       } catch (IOException x) {
         LOG.log(System.Logger.Level.WARNING, where() + ": cannot write the index " + paths.journalFile() + " (" + x
@@ -379,6 +394,25 @@ public final class SsdLayer implements MemoryLayer {
     } finally {
       state.unlock();
     }
+  }
+
+  /**
+   * Drops the entries whose name key is not in {@code keys}, or whose key was not {@code seen} in
+   * a leaf directory not known {@code unchanged} (null: every key counts as seen); returns how
+   * many. Under the state lock, at open.
+   */
+  private int dropLocked(long[] keys, boolean[] seen, boolean[] unchanged) {
+    int dropped = 0;
+    for (java.util.Iterator<Entry> it = index.values().iterator(); it.hasNext(); ) {
+      Entry e = it.next();
+      int i = java.util.Arrays.binarySearch(keys, e.nameKey);
+      if (i < 0 || (seen != null && !seen[i] && !unchanged[(int) (e.nameKey >>> 56)])) {
+        it.remove();
+        policy.onRemove(e.id);
+        dropped++;
+      }
+    }
+    return dropped;
   }
 
   private static long ageNanos(long wallNow, long millis) {
@@ -709,8 +743,12 @@ public final class SsdLayer implements MemoryLayer {
   /**
    * {@inheritDoc}
    *
-   * <p>Maps the record and checks it, payload checksum included; a record that fails is
-   * quarantined and reported absent.
+   * <p>Maps the record (or takes its shared mapping) and checks its header, size and stored
+   * checksum against the index. The payload's CRC32C is checked when the record is first mapped in
+   * this process ({@code verify: once}, the default; a record that fails is quarantined and
+   * reported absent), or, with {@code verify: always}, by the lease on its first read: see {@link
+   * SsdLease}. Either way the lease itself costs no pass over the payload once the record is
+   * mapped and checked.
    *
    * @throws LayerUnavailableException if the layer is closed or the file cannot be read
    */
@@ -785,11 +823,12 @@ public final class SsdLayer implements MemoryLayer {
     if (m != null) {
       boolean leased = false;
       try {
-        if (config.verifyEveryLoad() || !e.verified) {
+        boolean checkOnRead = config.verifyEveryLoad();
+        if (!checkOnRead && !e.verified) {
           RecordCodec.verifyPayload(m.header, m.payload);
           e.verified = true;
         }
-        Lease lease = new SsdLease(this, e, m);
+        Lease lease = new SsdLease(this, e, m, !checkOnRead);
         openLeases.incrementAndGet();
         hits.increment();
         leased = true;
@@ -805,6 +844,15 @@ public final class SsdLayer implements MemoryLayer {
     quarantine(e, corruptReason);
     misses.increment();
     return null;
+  }
+
+  /**
+   * A lease found {@code e}'s payload failing its checksum on its first read: quarantines the record
+   * and returns the error for the lease to throw.
+   */
+  CodecException failedCheck(Entry e, CodecException failure) {
+    quarantine(e, failure.getMessage());
+    return failure;
   }
 
   /** A lease on {@code e} over {@code m} was closed. */
@@ -960,7 +1008,7 @@ public final class SsdLayer implements MemoryLayer {
     } finally {
       if (journalOn) {
         try {
-          journal.close();
+          journal.close(SsdRecovery.leafMtimes(paths));
         } catch (IOException e) {
           LOG.log(System.Logger.Level.WARNING, where() + ": cannot close the index " + paths.journalFile(), e);
         }

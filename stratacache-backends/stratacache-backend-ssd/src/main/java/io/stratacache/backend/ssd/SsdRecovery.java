@@ -55,13 +55,13 @@ final class SsdRecovery {
   private SsdRecovery() {}
 
   /**
-   * Lists {@code paths}: a record whose name key is in {@code knownKeys} (sorted, distinct) sets
-   * its {@code seen} flag; every other record file is read, and those that are not valid records
-   * go to {@code quarantine} with a reason.
+   * Lists {@code paths}, except the leaf directories flagged {@code unchanged}: a record whose name
+   * key is in {@code knownKeys} (sorted, distinct) sets its {@code seen} flag; every other record
+   * file is read, and those that are not valid records go to {@code quarantine} with a reason.
    *
    * @throws LayerUnavailableException if a directory cannot be listed
    */
-  static Result scan(SsdPaths paths, long[] knownKeys, boolean[] seen, BiConsumer<Path, String> quarantine) {
+  static Result scan(SsdPaths paths, long[] knownKeys, boolean[] seen, boolean[] unchanged, BiConsumer<Path, String> quarantine) {
     List<List<Found>> perDir = new ArrayList<>(256);
     int[] temps = new int[256];
     for (int i = 0; i < 256; i++) {
@@ -70,7 +70,7 @@ final class SsdRecovery {
     boolean[] leafDirs;
     try {
       leafDirs = existingLeafDirs(paths);
-      IntStream.range(0, 256).parallel().filter(i -> leafDirs[i])
+      IntStream.range(0, 256).parallel().filter(i -> leafDirs[i] && !unchanged[i])
           .forEach(i -> scanDir(paths, i, knownKeys, seen, perDir.get(i), temps, quarantine));
     } catch (IOException e) {
       throw new LayerUnavailableException("ssd directory " + paths.root() + ": cannot scan: " + e, e);
@@ -84,6 +84,24 @@ final class SsdRecovery {
       removed += temps[i];
     }
     return new Result(all, removed, leafDirs);
+  }
+
+  /**
+   * The modification time (nanoseconds) of each of the 256 leaf directories, -1 for those missing:
+   * a directory whose time has not changed since it was taken has had no file created, renamed or
+   * removed in it.
+   */
+  static long[] leafMtimes(SsdPaths paths) {
+    long[] out = new long[256];
+    for (int i = 0; i < 256; i++) {
+      try {
+        out[i] = Files.readAttributes(paths.leafDir(i), BasicFileAttributes.class).lastModifiedTime()
+            .to(java.util.concurrent.TimeUnit.NANOSECONDS);
+      } catch (IOException e) {
+        out[i] = -1;
+      }
+    }
+    return out;
   }
 
   /** Which leaf directories exist, found by listing the root and the first level only. */
@@ -111,11 +129,14 @@ final class SsdRecovery {
       SsdPaths paths, int index, long[] knownKeys, boolean[] seen, List<Found> out, int[] temps,
       BiConsumer<Path, String> quarantine) {
     Path dir = paths.leafDir(index);
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
-      for (Path file : files) {
-        String name = file.getFileName().toString();
+    String[] names = dir.toFile().list();
+    if (names == null) {
+      throw new UncheckedIOException(new IOException("cannot list " + dir));
+    }
+    try {
+      for (String name : names) {
         if (SsdPaths.isTempName(name)) {
-          Files.deleteIfExists(file);
+          Files.deleteIfExists(dir.resolve(name));
           temps[index]++;
         } else if (SsdPaths.isRecordName(name)) {
           int known = knownKeys.length == 0 ? -1 : java.util.Arrays.binarySearch(knownKeys, SsdPaths.nameKey(name));
@@ -123,7 +144,7 @@ final class SsdRecovery {
             seen[known] = true;
             continue;
           }
-          Found f = readRecordHeader(paths, file, quarantine);
+          Found f = readRecordHeader(paths, dir.resolve(name), quarantine);
           if (f != null) {
             out.add(f);
           }

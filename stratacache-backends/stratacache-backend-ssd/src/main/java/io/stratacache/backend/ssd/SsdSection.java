@@ -29,7 +29,7 @@ public final class SsdSection implements ConfigSection {
         Setting.number("kv_expire_time", 0.0),
         Setting.number("cleanup_interval", 60.0),
         Setting.integer("alignment", SsdConfig.DEFAULT_ALIGNMENT),
-        Setting.choice("verify", "always", "always", "once"));
+        Setting.choice("verify", "once", "always", "once"));
   }
 
   /** {@link SsdConfig#from}, and that {@code path} is a directory or can be created. */

@@ -12,6 +12,7 @@ import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.ArtifactType;
 import io.stratacache.core.CapacityException;
+import io.stratacache.core.CodecException;
 import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.core.LeaseClosedException;
 import io.stratacache.spi.LayerSpec;
@@ -706,27 +707,76 @@ class SsdLayerTest {
   }
 
   @Test
-  void verifyAlways_catchesDamageAfterAnEarlierLoad_verifyOnceTrustsTheFirstCheck() throws IOException {
-    SsdLayer always = open();
+  void verifyAlways_catchesDamageAfterAnEarlierLoad_onTheLeasesFirstRead() throws IOException {
+    SsdLayer always = open("verify", "always");
     always.put(id("v"), ArtifactMeta.custom(), bytes(1, 10 * KIB));
     always.get(id("v")).close();
     Path file = new SsdPaths(dir).recordFile(id("v"));
     flipPayloadByte(file);
-    assertNull(always.get(id("v")), "a damaged record is caught even though it is mapped and was checked before");
+    try (Lease l = always.get(id("v"))) {
+      assertNotNull(l, "the lease itself reads no payload");
+      CodecException e = assertThrows(CodecException.class, l::segment,
+          "a damaged record is caught even though it is mapped and was checked before");
+      assertTrue(e.getMessage().contains("payload checksum"), e.getMessage());
+    }
     assertEquals(1, always.stats().corrupt());
-    always.close();
+    assertNull(always.get(id("v")), "quarantined");
+    assertEquals(1, quarantined().size());
+  }
 
-    SsdLayer once = open("verify", "once");
+  @Test
+  void verifyAlways_copyTo_checksWhileCopying_andAMismatchMidCopyNeverPassesAsValid() throws IOException {
+    SsdLayer always = open("verify", "always", "capacity", "64MiB");
+    int size = 3 * SsdLease.BLOCK + 12345;
+    always.put(id("good"), ArtifactMeta.custom(), bytes(1, size));
+    always.put(id("bad"), ArtifactMeta.custom(), bytes(2, size));
+    MemorySegment dst = MemorySegment.ofArray(new byte[size]);
+    try (Lease l = always.get(id("good"))) {
+      l.copyTo(dst);
+    }
+    assertBytes(1, size, dst);
+    try (Lease l = always.get(id("good"))) {
+      l.copyTo(dst);
+      assertBytes(1, size, l.segment());
+    }
+    Path file = new SsdPaths(dir).recordFile(id("bad"));
+    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+      long at = raf.length() - size + SsdLease.BLOCK + 7; // in the second block
+      raf.seek(at);
+      int b = raf.read();
+      raf.seek(at);
+      raf.write(b ^ 0x01);
+    }
+    try (Lease l = always.get(id("bad"))) {
+      CodecException e = assertThrows(CodecException.class, () -> l.copyTo(dst));
+      assertTrue(e.getMessage().contains("record bad: payload checksum"), e.getMessage());
+    }
+    assertEquals(1, always.stats().corrupt());
+    assertFalse(always.contains(id("bad")));
+    assertNull(always.get(id("bad")));
+    assertTrue(always.contains(id("good")));
+  }
+
+  @Test
+  void verifyOnce_theDefault_checksTheFirstLoadOfEachVersion_thenLeasesReadNoPayload() throws IOException {
+    SsdLayer once = open();
+    assertFalse(once.config().verifyEveryLoad(), "verify: once is the default");
     once.put(id("w"), ArtifactMeta.custom(), bytes(2, 10 * KIB));
     Path other = new SsdPaths(dir).recordFile(id("w"));
     flipPayloadByte(other);
     assertNull(once.get(id("w")), "the first load of a record checks it");
+    assertEquals(1, once.stats().corrupt());
     once.put(id("w"), ArtifactMeta.custom(), bytes(2, 10 * KIB));
     once.get(id("w")).close();
     flipPayloadByte(other);
     try (Lease trusted = once.get(id("w"))) {
       assertNotNull(trusted, "verify: once trusts a record it has checked");
+      trusted.segment();
     }
+    once.put(id("w"), ArtifactMeta.custom(), bytes(3, 10 * KIB));
+    flipPayloadByte(other);
+    assertNull(once.get(id("w")), "a record stored again is checked again");
+    assertEquals(2, once.stats().corrupt());
   }
 
   private static void flipPayloadByte(Path file) throws IOException {
