@@ -9,6 +9,8 @@ import io.stratacache.core.StrataCacheException;
 import io.stratacache.core.codec.RecordCodec;
 import io.stratacache.core.codec.RecordLayout;
 import io.stratacache.spi.Capability;
+import io.stratacache.spi.CheckReport;
+import io.stratacache.spi.Checkable;
 import io.stratacache.spi.EvictionListener;
 import io.stratacache.spi.EvictionPolicy;
 import io.stratacache.spi.LayerSpec;
@@ -117,7 +119,7 @@ import java.util.function.Predicate;
  * cleanup_interval} and treated as absent by any call that finds it. After a restart an
  * artifact's last access is its file's modification time (its store).
  */
-public final class SsdLayer implements MemoryLayer {
+public final class SsdLayer implements MemoryLayer, Checkable {
   private static final int STRIPES = 256;
   private static final System.Logger LOG = System.getLogger(SsdLayer.class.getName());
 
@@ -150,6 +152,8 @@ public final class SsdLayer implements MemoryLayer {
   private final int recoveredArtifacts;
   private final int recoveredTempFiles;
   private final String indexFallback;
+  /** What the open found wrong and corrected, for the next {@link #check}; guarded by itself. */
+  private final List<String> foundAtOpen = new ArrayList<>();
   private SsdIndexJournal journal;
   private volatile boolean journalOn;
 
@@ -246,16 +250,22 @@ public final class SsdLayer implements MemoryLayer {
     boolean success = false;
     try {
       FileLock lock;
+      boolean here = false;
       try {
         lock = channel.tryLock();
       } catch (OverlappingFileLockException e) {
         lock = null;
+        here = true;
       }
       if (lock == null) {
+        String holder = here ? "another layer in this process (pid " + ProcessHandle.current().pid() + ")" : holderOf(paths.lockFile());
         throw new LayerUnavailableException(
-            where() + ": directory " + paths.root() + " is already open in another layer or process (expected: one"
-                + " layer per directory; give tiers." + tier + ".path a directory of its own)");
+            where() + ": directory " + paths.root() + " is held by " + holder + " (lock file " + paths.lockFile()
+                + "; expected: one layer per directory; close the other, or give tiers." + tier + ".path a directory of its own)");
       }
+      channel.truncate(0);
+      channel.write(java.nio.ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + "\n").getBytes(
+          java.nio.charset.StandardCharsets.US_ASCII)), 0);
       this.lockChannel = channel;
       this.dirLock = lock;
       Opened opened = loadIndex();
@@ -347,7 +357,9 @@ public final class SsdLayer implements MemoryLayer {
       }
       if (distinct < n) { // two ids whose names share 16 hex digits: read both headers
         keys = java.util.Arrays.copyOf(keys, distinct);
-        adjusted += dropLocked(keys, null, null);
+        int dups = dropLocked(keys, null, null);
+        adjusted += dups;
+        foundAtOpen.add("index: " + dups + " index entries shared a name prefix; read from their headers at open");
       }
       // a leaf directory unchanged since a clean close holds exactly the names the journal has
       boolean[] unchanged = new boolean[256];
@@ -358,9 +370,20 @@ public final class SsdLayer implements MemoryLayer {
         }
       }
       boolean[] seen = new boolean[keys.length];
+      long corruptBefore = files.corrupt();
       SsdRecovery.Result found = SsdRecovery.scan(paths, keys, seen, unchanged, files::quarantineFile);
       files.knownLeafDirs(found.leafDirs());
-      adjusted += dropLocked(keys, seen, unchanged);
+      int gone = dropLocked(keys, seen, unchanged);
+      adjusted += gone;
+      if (gone > 0) {
+        foundAtOpen.add("index: " + gone + " index entries named record files that were gone; dropped at open");
+      }
+      if (files.corrupt() > corruptBefore) {
+        foundAtOpen.add("corrupt: " + (files.corrupt() - corruptBefore) + " invalid record files; quarantined at open");
+      }
+      if (found.tempFilesRemoved() > 0) {
+        foundAtOpen.add("orphan: " + found.tempFilesRemoved() + " temporary files of unfinished stores; removed at open");
+      }
       List<SsdRecovery.Found> unknown = new ArrayList<>(found.records());
       unknown.sort(Comparator.comparingLong(SsdRecovery.Found::mtimeMillis));
       for (SsdRecovery.Found f : unknown) {
@@ -377,6 +400,12 @@ public final class SsdLayer implements MemoryLayer {
             where() + ": " + fallback + "; read the headers of all " + unknown.size() + " records instead");
       }
       adjusted += unknown.size();
+      if (fallback != null && (journalExisted || !unknown.isEmpty())) {
+        foundAtOpen.add("index: " + fallback + "; rebuilt from the record headers at open");
+      } else if (fallback == null && unknown.size() > intents.size()) {
+        foundAtOpen.add("index: " + (unknown.size() - intents.size()) + " record files were not in the index; read from their"
+            + " headers at open");
+      }
       boolean force = config.fsync() != FsyncPolicy.NEVER;
       try {
         if (fallback == null && adjusted == 0 && !SsdIndexJournal.worthCompacting(replayed.records(), index.size())) {
@@ -413,6 +442,21 @@ public final class SsdLayer implements MemoryLayer {
       }
     }
     return dropped;
+  }
+
+  /** Who holds the lock file, from the pid its holder wrote into it. */
+  private static String holderOf(Path lockFile) {
+    try {
+      String text = Files.readString(lockFile, java.nio.charset.StandardCharsets.US_ASCII).trim();
+      if (text.startsWith("pid ")) {
+        long pid = Long.parseLong(text.substring(4).trim());
+        String command = ProcessHandle.of(pid).flatMap(h -> h.info().command()).map(c -> ", " + c).orElse("");
+        return "process " + pid + command;
+      }
+    } catch (IOException | RuntimeException e) {
+      // an older layer wrote no pid, or it cannot be read: say so below
+    }
+    return "another process (its pid is not in the lock file)";
   }
 
   private static long ageNanos(long wallNow, long millis) {
@@ -1020,6 +1064,95 @@ public final class SsdLayer implements MemoryLayer {
         LOG.log(System.Logger.Level.WARNING, where() + ": cannot unlock " + paths.lockFile(), e);
       }
       SsdRecordFiles.closeQuietly(lockChannel);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Check and repair
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Reads every record file whole (see {@link SsdCheck} for what counts as what), and reports
+   * as well what this layer's open found wrong and corrected: temporary files it removed, invalid
+   * records it quarantined, and index entries or files it had to correct (so that a check right
+   * after an open reports the damage the open repaired; a repair clears those). Meant for a layer
+   * opened for the purpose: stores and loads running meanwhile may be reported as findings.
+   *
+   * @throws LayerUnavailableException if the layer is closed or a file cannot be read
+   */
+  @Override
+  public CheckReport check(boolean repair) {
+    ensureOpen();
+    synchronized (foundAtOpen) {
+      CheckReport r = SsdCheck.run(this, paths, List.copyOf(foundAtOpen), repair);
+      if (repair) {
+        foundAtOpen.clear();
+      }
+      return r;
+    }
+  }
+
+  /** A snapshot of the index's entries. */
+  List<Entry> entries() {
+    state.lock();
+    try {
+      return new ArrayList<>(index.values());
+    } finally {
+      state.unlock();
+    }
+  }
+
+  /** Drops {@code e}, whose file is gone, if it is still current (repair). */
+  void dropMissing(Entry e) {
+    removeIfCurrent(e.id, e, x -> true, file -> { });
+  }
+
+  /** Quarantines {@code file}, dropping {@code e} (the entry with its name, or null) if current (repair). */
+  void quarantineFile(Entry e, Path file, String reason) {
+    if (e == null || !fileOf(e).equals(file)
+        || removeIfCurrent(e.id, e, x -> true, f -> files.quarantineFile(f, reason)) == null) {
+      files.quarantineFile(file, reason);
+    }
+  }
+
+  /** Indexes a valid record found on disk, replacing any entry of its id (repair). */
+  void adopt(SsdRecovery.Found f) {
+    Entry fresh = new Entry(f.id(), f.nameKey(), f.size(), f.payloadOffset(), f.payloadCrc(), clock.getAsLong());
+    ReentrantReadWriteLock.WriteLock w = stripe(f.id()).writeLock();
+    w.lock();
+    try {
+      state.lock();
+      try {
+        Entry old = index.put(fresh.id, fresh);
+        if (old != null) {
+          space.removedLocked(old.size);
+          mappings.dropIdleLocked(old);
+        }
+        space.addedLocked(fresh.size, 0);
+        policy.onInsert(fresh.id, fresh.size);
+      } finally {
+        state.unlock();
+      }
+      long now = clock.getAsLong();
+      journal(j -> j.put(live(fresh, now, System.currentTimeMillis())));
+    } finally {
+      w.unlock();
+      mappings.drainUnmaps();
+    }
+  }
+
+  /** Rewrites the journal from the index (repair). */
+  void rewriteJournal() {
+    try {
+      if (journalOn) {
+        journal.compact(snapshot());
+      } else {
+        journal = SsdIndexJournal.create(paths.journalFile(), snapshot(), config.fsync() != FsyncPolicy.NEVER);
+        journalOn = true;
+      }
+    } catch (IOException e) {
+      throw ioFailure("cannot rewrite the index " + paths.journalFile(), e);
     }
   }
 
