@@ -58,9 +58,12 @@ import java.util.function.Predicate;
  *
  * <p><b>Parts.</b> The file-system side (tree, record writes, batched syncs, quarantine) is {@link
  * SsdRecordFiles}; the shared mappings and their idle list are {@link SsdMappings}; the byte
- * accounting and the make-room side are {@link SsdSpace}; recovery is {@link SsdRecovery}. This
- * class keeps the index and the store, load, delete and expiry paths, which share the stripe and
- * state locks and their lock order; at about 850 lines it is over the usual size for that reason.
+ * accounting and the make-room side are {@link SsdSpace}; the directory listing and header reads
+ * at open are {@link SsdRecovery}; the persisted index is {@link SsdIndexJournal}; fsck is {@link
+ * SsdCheck}, and building the index at open {@link SsdIndexOpen}. This class keeps the index and
+ * the paths that change it (store, load, delete, expiry, eviction, repair), which share the stripe
+ * and state locks, their lock order and the journal's append order; at about 1,150 lines it is over
+ * the usual size for that reason (half of it javadoc and error messages).
  *
  * <p><b>Index.</b> Memory holds id &rarr; {@link Entry} (record size, payload offset and
  * checksum, last access, lease count; the file name is the id's hash, computed when needed). It is
@@ -79,8 +82,10 @@ import java.util.function.Predicate;
  * tie file names to index entries: a load opens its file under the stripe's read lock; a store
  * renames its temporary file into place, and a delete, eviction, expiry or quarantine unlinks,
  * under the write lock; so a lease always counts against the entry whose file it opened. Writing
- * payloads, mapping and checking records and calling the eviction listener take no lock. Lock
- * order: stripe, then state.
+ * payloads, mapping and checking records and calling the eviction listener take no lock. Journal
+ * appends are made under the stripe's write lock (so that the journal orders each id's changes as
+ * the directory saw them) but never under the state lock; a compaction takes the journal's monitor
+ * and then the state lock for its snapshot. Lock order: stripe, then journal, then state.
  *
  * <p><b>Stores.</b> The payload is checksummed, then written with its prefix to a temporary file
  * in the record's directory by one gathering write. Under {@link FsyncPolicy#ALWAYS} the file is
@@ -149,6 +154,9 @@ public final class SsdLayer implements MemoryLayer, Checkable {
   private final LongAdder puts = new LongAdder();
   private final LongAdder expired = new LongAdder();
   private final AtomicLong openLeases = new AtomicLong();
+  private final Object sweepMonitor = new Object();
+  /** Sweeps completed; guarded by {@link #sweepMonitor}. */
+  private long sweeps;
   private final int recoveredArtifacts;
   private final int recoveredTempFiles;
   private final String indexFallback;
@@ -221,7 +229,11 @@ public final class SsdLayer implements MemoryLayer, Checkable {
     return new SsdLayer(tier, config, System::nanoTime);
   }
 
-  /** As {@link #open(String, SsdConfig)} with a nanosecond clock for expiry (tests). */
+  /**
+   * As {@link #open(String, SsdConfig)} with the nanosecond clock that expiry and last access read
+   * ({@link System#nanoTime} otherwise), so that tests drive expiry with a controllable clock. The
+   * sweep still runs every {@code cleanup_interval} of real time; it reads this clock.
+   */
   static SsdLayer open(String tier, SsdConfig config, LongSupplier nanoClock) {
     return new SsdLayer(tier, config, nanoClock);
   }
@@ -268,10 +280,19 @@ public final class SsdLayer implements MemoryLayer, Checkable {
           java.nio.charset.StandardCharsets.US_ASCII)), 0);
       this.lockChannel = channel;
       this.dirLock = lock;
-      Opened opened = loadIndex();
-      this.recoveredArtifacts = opened.artifacts;
-      this.recoveredTempFiles = opened.tempFiles;
-      this.indexFallback = opened.fallback;
+      SsdIndexOpen.Opened opened;
+      state.lock();
+      try {
+        opened = SsdIndexOpen.loadLocked(
+            paths, config, where(), clock.getAsLong(), index, policy, space, files, foundAtOpen);
+      } finally {
+        state.unlock();
+      }
+      this.journal = opened.journal();
+      this.journalOn = opened.journal() != null;
+      this.recoveredArtifacts = opened.artifacts();
+      this.recoveredTempFiles = opened.tempFiles();
+      this.indexFallback = opened.fallback();
       this.background = startBackground();
       success = true;
     } catch (IOException e) {
@@ -285,164 +306,6 @@ public final class SsdLayer implements MemoryLayer, Checkable {
 
 
 
-
-  private record Opened(int artifacts, int tempFiles, String fallback) {}
-
-  /**
-   * Builds the index: replays the journal (or, when it cannot be trusted, starts empty), checks it
-   * against the directory, reads the headers of the records it does not know, and appends to the
-   * journal from then on (rewritten first if anything had to be corrected or it is due for a
-   * compaction). Runs in the constructor, before any other thread sees the layer.
-   */
-  private Opened loadIndex() {
-    long now = clock.getAsLong();
-    long wallNow = System.currentTimeMillis();
-    Set<ArtifactId> intents = new HashSet<>();
-    String fallback = null;
-    boolean journalExisted = Files.exists(paths.journalFile());
-    SsdIndexJournal.Replayed replayed = null;
-    int adjusted = 0;
-    state.lock();
-    try {
-      try {
-        replayed = SsdIndexJournal.replay(paths.journalFile(), new SsdIndexJournal.Sink() {
-          @Override
-          public void put(ArtifactId id, long nameKey, long size, int payloadOffset, int payloadCrc, long millis) {
-            Entry e = new Entry(id, nameKey, size, payloadOffset, payloadCrc, now - ageNanos(wallNow, millis));
-            index.put(id, e);
-            policy.onInsert(id, size);
-            intents.remove(id);
-          }
-
-          @Override
-          public void remove(ArtifactId id) {
-            if (index.remove(id) != null) {
-              policy.onRemove(id);
-            }
-            intents.remove(id);
-          }
-
-          @Override
-          public void intent(ArtifactId id) {
-            intents.add(id);
-          }
-        });
-      } catch (SsdIndexJournal.Untrusted | IOException x) {
-        fallback = x instanceof SsdIndexJournal.Untrusted ? x.getMessage() : "index " + paths.journalFile() + ": " + x;
-        for (ArtifactId id : index.keySet()) {
-          policy.onRemove(id);
-        }
-        index.clear();
-        intents.clear();
-      }
-      // stores that logged their intent but not their record: read what the file holds
-      for (ArtifactId id : intents) {
-        if (index.remove(id) != null) {
-          policy.onRemove(id);
-        }
-        adjusted++;
-      }
-      long[] keys = new long[index.size()];
-      int n = 0;
-      for (Entry e : index.values()) {
-        keys[n++] = e.nameKey;
-      }
-      java.util.Arrays.sort(keys);
-      int distinct = 0;
-      for (int i = 0; i < n; i++) {
-        boolean dup = (i > 0 && keys[i - 1] == keys[i]) || (i + 1 < n && keys[i + 1] == keys[i]);
-        if (!dup) {
-          keys[distinct++] = keys[i];
-        }
-      }
-      if (distinct < n) { // two ids whose names share 16 hex digits: read both headers
-        keys = java.util.Arrays.copyOf(keys, distinct);
-        int dups = dropLocked(keys, null, null);
-        adjusted += dups;
-        foundAtOpen.add("index: " + dups + " index entries shared a name prefix; read from their headers at open");
-      }
-      // a leaf directory unchanged since a clean close holds exactly the names the journal has
-      boolean[] unchanged = new boolean[256];
-      if (replayed != null && replayed.dirMtimes() != null && intents.isEmpty()) {
-        long[] mtimes = SsdRecovery.leafMtimes(paths);
-        for (int i = 0; i < 256; i++) {
-          unchanged[i] = mtimes[i] != -1 && mtimes[i] == replayed.dirMtimes()[i];
-        }
-      }
-      boolean[] seen = new boolean[keys.length];
-      long corruptBefore = files.corrupt();
-      SsdRecovery.Result found = SsdRecovery.scan(paths, keys, seen, unchanged, files::quarantineFile);
-      files.knownLeafDirs(found.leafDirs());
-      int gone = dropLocked(keys, seen, unchanged);
-      adjusted += gone;
-      if (gone > 0) {
-        foundAtOpen.add("index: " + gone + " index entries named record files that were gone; dropped at open");
-      }
-      if (files.corrupt() > corruptBefore) {
-        foundAtOpen.add("corrupt: " + (files.corrupt() - corruptBefore) + " invalid record files; quarantined at open");
-      }
-      if (found.tempFilesRemoved() > 0) {
-        foundAtOpen.add("orphan: " + found.tempFilesRemoved() + " temporary files of unfinished stores; removed at open");
-      }
-      List<SsdRecovery.Found> unknown = new ArrayList<>(found.records());
-      unknown.sort(Comparator.comparingLong(SsdRecovery.Found::mtimeMillis));
-      for (SsdRecovery.Found f : unknown) {
-        Entry e = new Entry(f.id(), f.nameKey(), f.size(), f.payloadOffset(), f.payloadCrc(),
-            now - ageNanos(wallNow, f.mtimeMillis()));
-        index.put(e.id, e);
-        policy.onInsert(e.id, e.size);
-      }
-      for (Entry e : index.values()) {
-        space.addedLocked(e.size, 0);
-      }
-      if (fallback != null && (journalExisted || !unknown.isEmpty())) {
-        LOG.log(journalExisted ? System.Logger.Level.WARNING : System.Logger.Level.INFO,
-            where() + ": " + fallback + "; read the headers of all " + unknown.size() + " records instead");
-      }
-      adjusted += unknown.size();
-      if (fallback != null && (journalExisted || !unknown.isEmpty())) {
-        foundAtOpen.add("index: " + fallback + "; rebuilt from the record headers at open");
-      } else if (fallback == null && unknown.size() > intents.size()) {
-        foundAtOpen.add("index: " + (unknown.size() - intents.size()) + " record files were not in the index; read from their"
-            + " headers at open");
-      }
-      boolean force = config.fsync() != FsyncPolicy.NEVER;
-      try {
-        if (fallback == null && adjusted == 0 && !SsdIndexJournal.worthCompacting(replayed.records(), index.size())) {
-          journal = SsdIndexJournal.reopen(paths.journalFile(), replayed.end(), index.size(), replayed.records(), force);
-        } else {
-          journal = SsdIndexJournal.create(paths.journalFile(), snapshotLocked(), force);
-        }
-        journalOn = true;
-      } catch (IOException x) {
-        LOG.log(System.Logger.Level.WARNING, where() + ": cannot write the index " + paths.journalFile() + " (" + x
-            + "); the next open reads every record header");
-        SsdRecordFiles.deleteQuietly(paths.journalFile());
-      }
-      return new Opened(index.size(), found.tempFilesRemoved(), fallback);
-    } finally {
-      state.unlock();
-    }
-  }
-
-  /**
-   * Drops the entries whose name key is not in {@code keys}, or whose key was not {@code seen} in
-   * a leaf directory not known {@code unchanged} (null: every key counts as seen); returns how
-   * many. Under the state lock, at open.
-   */
-  private int dropLocked(long[] keys, boolean[] seen, boolean[] unchanged) {
-    int dropped = 0;
-    for (java.util.Iterator<Entry> it = index.values().iterator(); it.hasNext(); ) {
-      Entry e = it.next();
-      int i = java.util.Arrays.binarySearch(keys, e.nameKey);
-      if (i < 0 || (seen != null && !seen[i] && !unchanged[(int) (e.nameKey >>> 56)])) {
-        it.remove();
-        policy.onRemove(e.id);
-        dropped++;
-      }
-    }
-    return dropped;
-  }
 
   /** Who holds the lock file, from the pid its holder wrote into it. */
   private static String holderOf(Path lockFile) {
@@ -459,27 +322,13 @@ public final class SsdLayer implements MemoryLayer, Checkable {
     return "another process (its pid is not in the lock file)";
   }
 
-  private static long ageNanos(long wallNow, long millis) {
-    return TimeUnit.MILLISECONDS.toNanos(Math.max(0, wallNow - millis));
-  }
-
   /** The live entries in eviction order, as the journal writes them; under the state lock. */
   private List<SsdIndexJournal.Live> snapshotLocked() {
-    long now = clock.getAsLong();
-    long wallNow = System.currentTimeMillis();
-    List<SsdIndexJournal.Live> out = new ArrayList<>(index.size());
-    for (java.util.Iterator<ArtifactId> it = policy.victims(); it.hasNext(); ) {
-      Entry e = index.get(it.next());
-      if (e != null) {
-        out.add(live(e, now, wallNow));
-      }
-    }
-    return out;
+    return SsdIndexOpen.snapshotLocked(index, policy, clock.getAsLong());
   }
 
   private static SsdIndexJournal.Live live(Entry e, long now, long wallNow) {
-    return new SsdIndexJournal.Live(
-        e.id, e.nameKey, e.size, e.payloadOffset, e.payloadCrc, wallNow - TimeUnit.NANOSECONDS.toMillis(now - e.lastAccess));
+    return SsdIndexOpen.live(e, now, wallNow);
   }
 
   private List<SsdIndexJournal.Live> snapshot() {
@@ -1164,8 +1013,40 @@ public final class SsdLayer implements MemoryLayer, Checkable {
         && now - e.lastAccess >= expireNanos;
   }
 
+  /**
+   * Waits until the background sweep has completed a pass that began after this call (tests drive
+   * expiry with a controllable clock and wait for the sweep with this, not with sleeps).
+   *
+   * @return false if none did within {@code timeoutMillis}
+   */
+  boolean awaitBackgroundSweep(long timeoutMillis) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    synchronized (sweepMonitor) {
+      long target = sweeps + 2; // the pass running now may have read the clock before this call
+      while (sweeps < target) {
+        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (left <= 0) {
+          return false;
+        }
+        sweepMonitor.wait(left);
+      }
+      return true;
+    }
+  }
+
   /** Removes every expired artifact; what the daemon sweep runs. */
   void sweepExpired() {
+    try {
+      sweepExpiredOnce();
+    } finally {
+      synchronized (sweepMonitor) {
+        sweeps++;
+        sweepMonitor.notifyAll();
+      }
+    }
+  }
+
+  private void sweepExpiredOnce() {
     List<Entry> stale = new ArrayList<>();
     state.lock();
     try {

@@ -610,15 +610,19 @@ class SsdLayerTest {
   }
 
   @Test
-  void expiry_backgroundSweepRemovesExpiredFiles() throws Exception {
-    SsdLayer layer = open("kv_expire_time", 0.05, "cleanup_interval", 0.02);
+  void expiry_backgroundSweepRemovesExpiredFiles_drivenByTheClock() throws Exception {
+    AtomicLong now = new AtomicLong(5_000_000_000L);
+    SsdLayer layer = open(now::get, "kv_expire_time", 10, "cleanup_interval", 0.01);
     layer.put(id("gone"), ArtifactMeta.custom(), bytes(1, 100));
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (layer.expiredArtifacts() == 0 && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertEquals(1, layer.expiredArtifacts());
-    assertEquals(0, recordFiles());
+    now.addAndGet(TimeUnit.SECONDS.toNanos(6));
+    layer.put(id("kept"), ArtifactMeta.custom(), bytes(2, 100));
+    assertTrue(layer.awaitBackgroundSweep(20_000), "the sweep runs every cleanup_interval");
+    assertEquals(0, layer.expiredArtifacts(), "nothing is 10 s old on the layer's clock");
+    now.addAndGet(TimeUnit.SECONDS.toNanos(6));
+    assertTrue(layer.awaitBackgroundSweep(20_000));
+    assertEquals(1, layer.expiredArtifacts(), "12 s without access on the layer's clock expires");
+    assertEquals(1, recordFiles());
+    assertEquals(List.of(id("kept")), layer.ids());
   }
 
   @Test
