@@ -272,7 +272,7 @@ public final class SsdLayer implements MemoryLayer, Checkable {
       if (lock == null) {
         String holder = here ? "another layer in this process (pid " + ProcessHandle.current().pid() + ")" : holderOf(paths.lockFile());
         throw new LayerUnavailableException(
-            where() + ": directory " + paths.root() + " is held by " + holder + " (lock file " + paths.lockFile()
+            where() + ": directory " + paths.root() + " is already open, held by " + holder + " (lock file " + paths.lockFile()
                 + "; expected: one layer per directory; close the other, or give tiers." + tier + ".path a directory of its own)");
       }
       channel.truncate(0);

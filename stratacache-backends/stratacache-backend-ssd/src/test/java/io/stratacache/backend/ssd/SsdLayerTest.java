@@ -179,6 +179,21 @@ class SsdLayerTest {
   }
 
   @Test
+  void space_smallRecordsPayNoPagePad_andLargeOnesStayWithin5Percent() throws IOException {
+    SsdLayer layer = open("capacity", "64MiB");
+    SsdPaths paths = new SsdPaths(dir);
+    for (int size : new int[] {4 * KIB, 64 * KIB, 1024 * KIB}) {
+      ArtifactId a = id("kv/llama-3-8b/layer-0/chunk-" + size);
+      layer.put(a, meta("tensor_dtype", "bf16"), bytes(size, size));
+      long file = Files.size(paths.recordFile(a));
+      assertTrue(file - size < 256, size + "-byte payload in a " + file + "-byte record: no 4 KiB pad");
+      if (size >= 64 * KIB) {
+        assertTrue(file <= size * 1.05, size + "-byte payload in a " + file + "-byte record (expected: at most 1.05x)");
+      }
+    }
+  }
+
+  @Test
   void delete_whileLeased_leaseStaysValidAndFileIsGone() throws IOException {
     SsdLayer layer = open();
     layer.put(id("d"), ArtifactMeta.custom(), bytes(3, 200 * KIB));
