@@ -154,23 +154,10 @@ final class SsdCheck {
 
   /** Compares the persisted journal with the index in memory; repair rewrites it. */
   private void journal() {
-    Map<ArtifactId, long[]> persisted = new HashMap<>();
+    Map<ArtifactId, SsdIndexJournal.Live> persisted = new HashMap<>();
     String untrusted = null;
     try {
-      SsdIndexJournal.replay(paths.journalFile(), new SsdIndexJournal.Sink() {
-        @Override
-        public void put(ArtifactId id, long nameKey, long size, int payloadOffset, int payloadCrc, long millis) {
-          persisted.put(id, new long[] {size, payloadCrc});
-        }
-
-        @Override
-        public void remove(ArtifactId id) {
-          persisted.remove(id);
-        }
-
-        @Override
-        public void intent(ArtifactId id) {}
-      });
+      persisted.putAll(SsdIndexJournal.liveEntries(paths.journalFile()));
     } catch (SsdIndexJournal.Untrusted x) {
       untrusted = x.getMessage();
     } catch (IOException x) {
@@ -182,8 +169,8 @@ final class SsdCheck {
     } else {
       long differ = 0;
       for (SsdLayer.Entry e : layer.entries()) {
-        long[] p = persisted.remove(e.id);
-        if (p == null || p[0] != e.size || (int) p[1] != e.payloadCrc) {
+        SsdIndexJournal.Live p = persisted.remove(e.id);
+        if (p == null || p.recordSize() != e.size || p.payloadCrc() != e.payloadCrc) {
           differ++;
         }
       }

@@ -12,7 +12,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.zip.CRC32C;
@@ -79,7 +81,6 @@ final class SsdIndexJournal {
   /** Records appended beyond the live index before a compaction is due (besides doubling). */
   static final long COMPACT_SLACK = 4096;
 
-
   /** What a replay hands over, record by record, in journal order. */
   interface Sink {
     void put(ArtifactId id, long nameKey, long recordSize, int payloadOffset, int payloadCrc, long lastAccessMillis);
@@ -118,7 +119,7 @@ final class SsdIndexJournal {
     this.snapshotRecords = snapshotRecords;
   }
 
-  /** Largest record body: a PUT with the longest id. */
+  /** Largest record body: a PUT with the longest id, or a DIRS record. */
   static final int MAX_BODY = Math.max(39 + ArtifactId.MAX_UTF8_BYTES, 1 + 256 * 8);
   private static final int CHUNK = 1 << 20;
 
@@ -231,6 +232,30 @@ final class SsdIndexJournal {
     }
   }
 
+  /**
+   * The entries {@code file} holds when replayed (intents ignored), in journal order.
+   *
+   * @throws Untrusted as {@link #replay}
+   */
+  static Map<ArtifactId, Live> liveEntries(Path file) throws Untrusted, IOException {
+    Map<ArtifactId, Live> out = new LinkedHashMap<>();
+    replay(file, new Sink() {
+      @Override
+      public void put(ArtifactId id, long nameKey, long size, int payloadOffset, int payloadCrc, long millis) {
+        out.put(id, new Live(id, nameKey, size, payloadOffset, payloadCrc, millis));
+      }
+
+      @Override
+      public void remove(ArtifactId id) {
+        out.remove(id);
+      }
+
+      @Override
+      public void intent(ArtifactId id) {}
+    });
+    return out;
+  }
+
   private static void apply(ByteBuffer b, int off, int len, Sink sink) {
     byte type = b.get(off);
     switch (type) {
@@ -306,8 +331,8 @@ final class SsdIndexJournal {
   private static FileChannel writeSnapshot(Path file, Iterable<Live> live, Set<ArtifactId> intents, boolean force)
       throws IOException {
     Path tmp = file.resolveSibling(FILE + ".tmp");
-    try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
+    Files.deleteIfExists(tmp); // left by a crash mid-rewrite
+    try (FileChannel out = SsdRecordFiles.createNew(tmp)) {
       ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
       CRC32C crc = new CRC32C();
       buf.put(header(false));

@@ -255,7 +255,7 @@ public final class SsdLayer implements MemoryLayer, Checkable {
     files.createRoot();
     FileChannel channel;
     try {
-      channel = FileChannel.open(paths.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      channel = SsdRecordFiles.openLockFile(paths.lockFile());
     } catch (IOException e) {
       throw new LayerUnavailableException(where() + ": cannot open " + paths.lockFile() + ": " + e, e);
     }

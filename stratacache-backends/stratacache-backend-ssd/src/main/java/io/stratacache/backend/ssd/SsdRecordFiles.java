@@ -156,7 +156,7 @@ final class SsdRecordFiles {
       long off = i * WRITE_PIECE;
       buffers[1 + i] = payload.asSlice(off, Math.min(WRITE_PIECE, length - off)).asByteBuffer();
     }
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+    try (FileChannel ch = createNew(tmp)) {
       long left = prefix.length + length;
       while (left > 0) {
         left -= ch.write(buffers);
@@ -233,6 +233,20 @@ final class SsdRecordFiles {
       it.remove();
     }
     return out;
+  }
+
+  /**
+   * Creates {@code file} for writing, failing if it exists. Every file the tier creates (record
+   * temporaries, the index journal's snapshot) is created here, and the lock file by {@link
+   * #openLockFile}, so that how files are created is decided in one place.
+   */
+  static FileChannel createNew(Path file) throws IOException {
+    return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+  }
+
+  /** Opens the directory's lock file for writing, creating it if missing. */
+  static FileChannel openLockFile(Path file) throws IOException {
+    return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
   }
 
   static void forceDirectory(Path dir) throws IOException {

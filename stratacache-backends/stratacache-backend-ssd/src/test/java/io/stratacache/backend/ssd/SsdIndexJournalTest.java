@@ -183,19 +183,7 @@ class SsdIndexJournalTest {
     newer.put(id("x"), ArtifactMeta.custom(), bytes(3, 5000));
     newer.close();
     // replay what the first layer wrote, then log a store of x that never logs its record
-    List<SsdIndexJournal.Live> live = new ArrayList<>();
-    SsdIndexJournal.replay(dir.resolve(SsdIndexJournal.FILE), new SsdIndexJournal.Sink() {
-      @Override
-      public void put(ArtifactId id, long key, long size, int offset, int crc, long millis) {
-        live.add(new SsdIndexJournal.Live(id, key, size, offset, crc, millis));
-      }
-
-      @Override
-      public void remove(ArtifactId id) {}
-
-      @Override
-      public void intent(ArtifactId id) {}
-    });
+    List<SsdIndexJournal.Live> live = new ArrayList<>(SsdIndexJournal.liveEntries(dir.resolve(SsdIndexJournal.FILE)).values());
     SsdIndexJournal j = SsdIndexJournal.create(dir.resolve(SsdIndexJournal.FILE), live, false);
     j.intent(id("x"));
     Files.copy(new SsdPaths(other).recordFile(id("x")), new SsdPaths(dir).recordFile(id("x")),
