@@ -32,9 +32,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -304,9 +302,6 @@ public final class SsdLayer implements MemoryLayer, Checkable {
     }
   }
 
-
-
-
   /** Who holds the lock file, from the pid its holder wrote into it. */
   private static String holderOf(Path lockFile) {
     try {
@@ -538,7 +533,6 @@ public final class SsdLayer implements MemoryLayer, Checkable {
       case NEVER -> { }
     }
   }
-
 
   /**
    * Renames the record into place and indexes it, under the id's stripe lock: the journal gets the
@@ -1116,7 +1110,6 @@ public final class SsdLayer implements MemoryLayer, Checkable {
     }
   }
 
-
   private void removeLocked(Entry e) {
     index.remove(e.id);
     mappings.dropIdleLocked(e);
@@ -1125,12 +1118,8 @@ public final class SsdLayer implements MemoryLayer, Checkable {
     room.unpinAllLocked(e.id);
   }
 
-
-
-
   // ------------------------------------------------------------------------------------------
   // Helpers
-
 
   private ReentrantReadWriteLock stripe(ArtifactId id) {
     int h = id.hashCode();
@@ -1154,9 +1143,6 @@ public final class SsdLayer implements MemoryLayer, Checkable {
     }
     return new LayerUnavailableException(where() + ": " + what + ": " + e, e);
   }
-
-
-
 
   private static void awaitQuietly(ScheduledExecutorService s) {
     try {
