@@ -70,11 +70,10 @@ final class DemoCommand {
   }
 
   /**
-   * Runs the demo. The configuration is read and checked whole, and every tier opened, before any
-   * model work starts, so a configuration error stops the demo at once.
+   * Runs the demo on {@code strata}. Every tier is opened before any model work starts, so a
+   * configuration error stops the demo at once.
    */
-  void run() {
-    StrataConfig strata = configuration();
+  void run(StrataConfig strata) {
     try (StorageEngine engine = StorageEngine.open(strata)) {
       DjlRuntime.offline();
       Path dir;

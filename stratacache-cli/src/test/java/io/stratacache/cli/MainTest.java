@@ -18,19 +18,40 @@ class MainTest {
 
   @Test
   void noCommandOrAnUnknownOne_isAUsageError() {
-    assertEquals(2, run());
-    assertTrue(err.toString(StandardCharsets.UTF_8).contains("usage: stratacache"));
-    assertEquals(2, run("frobnicate"));
-    assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown command frobnicate"));
-    assertEquals(2, run("demo", "--fast"));
-    assertEquals(2, run("bench", "--rounds", "0"));
-    assertEquals(2, run("bench", "--rounds"));
+    assertEquals(Main.USAGE, run());
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("Usage: stratacache"));
+    err.reset();
+    assertEquals(Main.USAGE, run("frobnicate"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("'frobnicate'"), err.toString(StandardCharsets.UTF_8));
+    assertEquals(Main.USAGE, run("demo", "--fast"));
+    err.reset();
+    assertEquals(Main.USAGE, run("bench", "--rounds", "0"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("stratacache bench: --rounds 0 (expected: a positive integer)"),
+        err.toString(StandardCharsets.UTF_8));
+    assertEquals(Main.USAGE, run("bench", "--rounds"));
+    assertEquals(Main.USAGE, run("bench", "sideways"));
   }
 
   @Test
   void help_printsUsageAndSucceeds() {
     assertEquals(0, run("help"));
-    assertTrue(out.toString(StandardCharsets.UTF_8).contains("demo"));
+    String o = out.toString(StandardCharsets.UTF_8);
+    for (String command : new String[] {"demo", "bench", "inspect", "fsck", "repair", "evict", "config", "STRATACACHE_CONFIG"}) {
+      assertTrue(o.contains(command), command + " in\n" + o);
+    }
+  }
+
+  @Test
+  void everyCommand_hasHelp() {
+    for (String[] command : new String[][] {{"demo"}, {"bench"}, {"inspect"}, {"fsck"}, {"repair"}, {"evict"}, {"config"},
+        {"config", "check"}}) {
+      out.reset();
+      String[] args = java.util.Arrays.copyOf(command, command.length + 1);
+      args[command.length] = "--help";
+      assertEquals(0, run(args), String.join(" ", args));
+      assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("Usage: stratacache " + String.join(" ", command)),
+          out.toString(StandardCharsets.UTF_8));
+    }
   }
 
   @Test
@@ -38,9 +59,10 @@ class MainTest {
     String previous = System.getProperty("stratacache.config");
     System.setProperty("stratacache.config", "/nonexistent/stratacache.yaml");
     try {
-      assertEquals(1, run("demo", "--quick"));
+      assertEquals(Main.CONFIG, run("demo", "--quick"));
       String e = err.toString(StandardCharsets.UTF_8);
-      assertTrue(e.contains("stratacache demo failed:") && e.contains("/nonexistent/stratacache.yaml"), e);
+      assertTrue(e.startsWith("stratacache demo failed: /nonexistent/stratacache.yaml"), e);
+      assertEquals(1, e.lines().count(), "one line:\n" + e);
     } finally {
       if (previous == null) {
         System.clearProperty("stratacache.config");

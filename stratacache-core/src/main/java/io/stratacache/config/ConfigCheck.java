@@ -109,6 +109,7 @@ final class ConfigCheck {
           throw o.error(capacity, "a positive size such as 512MiB");
         }
       }
+      watermarks(p, t);
       Object policy = t.settings().get("eviction_policy");
       if (policy != null) {
         try {
@@ -120,11 +121,20 @@ final class ConfigCheck {
     }
   }
 
+  private void watermarks(String p, TierConfig t) {
+    Watermarks.Invalid bad = Watermarks.invalid(t.settings());
+    if (bad != null) {
+      throw at(p + "." + bad.key()).error(bad.value(), bad.expected());
+    }
+  }
+
   private List<LinkConfig> links(List<TierConfig> tiers, List<LinkConfig> links, LinkMode defaultMode) {
     List<String> names = tiers.stream().map(TierConfig::name).toList();
     Map<Integer, Integer> linkBelow = new LinkedHashMap<>();
     LinkMode[] modes = new LinkMode[tiers.size() - 1];
     Arrays.fill(modes, defaultMode);
+    int[] admitAfter = new int[modes.length];
+    Arrays.fill(admitAfter, 1);
     for (int j = 0; j < links.size(); j++) {
       LinkConfig l = links.get(j);
       String p = "links[" + j + "]";
@@ -147,10 +157,11 @@ final class ConfigCheck {
             "one link per pair of tiers; links[" + previous + "] already joins \"" + l.from() + "\" and \"" + l.to() + "\"");
       }
       modes[from] = l.mode();
+      admitAfter[from] = l.admitAfter();
     }
     List<LinkConfig> all = new ArrayList<>(modes.length);
     for (int i = 0; i < modes.length; i++) {
-      all.add(new LinkConfig(names.get(i), names.get(i + 1), modes[i]));
+      all.add(new LinkConfig(names.get(i), names.get(i + 1), modes[i], admitAfter[i]));
     }
     return all;
   }

@@ -55,12 +55,19 @@ final class ConfigLoader {
   private static final String DEFAULT_TIER = "hot";
   private static final String DEFAULT_CPU_CAPACITY = "1GiB";
   private static final Set<String> LINK_KEYS = new TreeSet<>(Set.of("from", "to", "mode"));
+  private static final Set<String> LINK_KEYS_ALL = new TreeSet<>(Set.of("from", "to", "mode", "admit_after"));
 
   private ConfigLoader() {}
 
   /** Reads {@code file} with no environment overrides. */
   static StrataConfig load(Path file) {
     return parse(read(file, ""), file.toString(), Map.of(), file.toAbsolutePath().getParent());
+  }
+
+  /** Reads {@code file} (named by its absolute path), then applies the overrides in {@code env}. */
+  static StrataConfig load(Path file, Map<String, String> env) {
+    Path absolute = file.toAbsolutePath().normalize();
+    return parse(read(absolute, ""), absolute.toString(), env, absolute.getParent());
   }
 
   /** Reads YAML {@code text}; {@code env} holds the overrides ({@code STRATACACHE_<KEY>}). */
@@ -102,11 +109,13 @@ final class ConfigLoader {
   static StrataConfig resolve(Map<String, String> env, String fallbackText, String fallbackSource) {
     String property = System.getProperty(PROPERTY);
     if (property != null) {
-      return parse(read(path(property, "-D" + PROPERTY), " (named by -D" + PROPERTY + ")"), property, env);
+      Path file = path(property, "-D" + PROPERTY).toAbsolutePath().normalize();
+      return parse(read(file, " (named by -D" + PROPERTY + ")"), file.toString(), env);
     }
     String variable = env.get(ENV_FILE);
     if (variable != null) {
-      return parse(read(path(variable, ENV_FILE), " (named by " + ENV_FILE + ")"), variable, env);
+      Path file = path(variable, ENV_FILE).toAbsolutePath().normalize();
+      return parse(read(file, " (named by " + ENV_FILE + ")"), file.toString(), env);
     }
     return fallbackText == null ? defaults(env) : parse(fallbackText, fallbackSource, env);
   }
@@ -123,7 +132,9 @@ final class ConfigLoader {
     }
   }
 
-  private static String read(Path file, String namedBy) {
+  /** The text of {@code file}; an error names the absolute path tried (a relative one is the working directory's). */
+  private static String read(Path given, String namedBy) {
+    Path file = given.toAbsolutePath().normalize();
     try {
       return Files.readString(file);
     } catch (MalformedInputException e) {
@@ -179,6 +190,7 @@ final class ConfigLoader {
     String from;
     String to;
     LinkMode mode;
+    int admitAfter = 1;
 
     LinkDraft(Origin origin) {
       this.origin = origin;
@@ -364,7 +376,8 @@ final class ConfigLoader {
             case "from" -> l.from = string(value, "the name of the upper tier");
             case "to" -> l.to = string(value, "the name of the tier directly below");
             case "mode" -> l.mode = mode(value);
-            default -> throw value.origin().error(value.plain(), "one of the keys " + LINK_KEYS + " of a link");
+            case "admit_after" -> l.admitAfter = admitAfter(value);
+            default -> throw value.origin().error(value.plain(), "one of the keys " + LINK_KEYS_ALL + " of a link");
           }
           l.origins.put(key, value.origin());
         });
@@ -383,6 +396,14 @@ final class ConfigLoader {
         return text;
       }
       throw node.origin().error(node.plain(), expected);
+    }
+
+    private static int admitAfter(Node node) {
+      if (node instanceof Scalar s && s.value() instanceof Number n && n.doubleValue() == n.longValue()
+          && n.longValue() >= 1 && n.longValue() <= LinkConfig.MAX_ADMIT_AFTER) {
+        return n.intValue();
+      }
+      throw node.origin().error(node.plain(), "an integer from 1 to " + LinkConfig.MAX_ADMIT_AFTER + " (1 writes every artifact down)");
     }
 
     private static LinkMode mode(Node node) {
@@ -404,10 +425,55 @@ final class ConfigLoader {
         Origin origin = Origin.of(ENVIRONMENT, name);
         SettingKey key = forEnv(name);
         if (key == null) {
-          throw origin.error(e.getValue(), "a variable that names a setting: " + ENV_FILE + " or one of " + envNamesAll());
+          String closest = closest(name);
+          if (closest == null) {
+            continue; // another program's variable (STRATACACHE_HOME, ...): not a misspelt setting
+          }
+          throw new ConfigException(ENVIRONMENT + ": " + name + " names no setting; did you mean " + closest + "?");
         }
         put(key, new Value(e.getValue(), key.fromText(e.getValue(), origin), origin, true));
       }
+    }
+
+    /**
+     * The setting variable closest to {@code name} when it is near enough to be a misspelling of
+     * it (at most a third of the suffix's length apart, and at most 3 edits), else {@code null}.
+     */
+    private String closest(String name) {
+      Set<String> names = envNamesAll();
+      names.add(ENV_FILE);
+      String suffix = name.substring(ConfigKey.ENV_PREFIX.length());
+      int allowed = Math.min(3, suffix.length() / 3);
+      String best = null;
+      int bestDistance = Integer.MAX_VALUE;
+      for (String candidate : names) {
+        int d = editDistance(suffix, candidate.substring(ConfigKey.ENV_PREFIX.length()));
+        if (d < bestDistance) {
+          best = candidate;
+          bestDistance = d;
+        }
+      }
+      return bestDistance <= allowed ? best : null;
+    }
+
+    /** Levenshtein distance: the fewest one-character insertions, deletions and substitutions. */
+    private static int editDistance(String a, String b) {
+      int[] prev = new int[b.length() + 1];
+      int[] cur = new int[b.length() + 1];
+      for (int j = 0; j <= b.length(); j++) {
+        prev[j] = j;
+      }
+      for (int i = 1; i <= a.length(); i++) {
+        cur[0] = i;
+        for (int j = 1; j <= b.length(); j++) {
+          int subst = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+          cur[j] = Math.min(subst, Math.min(prev[j] + 1, cur[j - 1] + 1));
+        }
+        int[] t = prev;
+        prev = cur;
+        cur = t;
+      }
+      return prev[b.length()];
     }
 
     StrataConfig build() {
@@ -442,7 +508,7 @@ final class ConfigLoader {
         String p = "links[" + j + "]";
         origins.put(p, l.origin);
         l.origins.forEach((key, o) -> origins.put(p + "." + key, o));
-        linkConfigs.add(new LinkConfig(l.from, l.to, l.mode));
+        linkConfigs.add(new LinkConfig(l.from, l.to, l.mode, l.admitAfter));
       }
 
       Map<String, Map<String, Object>> sectionValues = new TreeMap<>();

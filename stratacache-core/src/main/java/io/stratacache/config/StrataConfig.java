@@ -32,13 +32,16 @@ import java.util.function.Function;
  * tiers:                              # head first; at least one
  *   - name: hot                       # unique: letters, digits, '_', '.', '-'
  *     provider: cpu                   # a LayerProvider name
- *     capacity: 1GiB                  # every other key is the provider's (LayerSpec)
+ *     capacity: 1GiB                  # every other key is the provider's (LayerSpec),
+ *     high_watermark: 0.95            # but for the engine's Watermarks: evict ahead of demand
+ *     low_watermark: 0.85             #   above 95% of capacity, down to 85%
  *   - name: disk
  *     provider: ssd
  *     path: ~/.cache/stratacache/ssd
  *     capacity: 8GiB
  * links:                              # optional; a missing link is write-through
- *   - {from: hot, to: disk, mode: write-back}   # or write-through; adjacent tiers only
+ *   - {from: hot, to: disk, mode: write-back}   # or write-through; adjacent tiers only;
+ *                                               # admit_after: n writes an artifact down from its n-th use (default 1)
  * chain: {promote_on_hit: true, demote_on_evict: true}
  * writeback: {flush_interval_ms: 10, retry_backoff_min_ms: 5, retry_backoff_max_ms: 2000,
  *             close_timeout_ms: 30000, max_dirty_bytes: 1GiB, backpressure: block}  # or write-through
@@ -86,8 +89,10 @@ import java.util.function.Function;
  * e.g. {@code STRATACACHE_CPU_CAPACITY_MB=512}, {@code STRATACACHE_CHUNK_SIZE=16}, {@code
  * STRATACACHE_WRITEBACK=true}, {@code STRATACACHE_WRITEBACK_FLUSH_INTERVAL_MS=5}. An override
  * replaces what the file says (including the mode of its links and the capacity of its cpu
- * tier), and is checked like it. Any other variable starting with {@code STRATACACHE_} is an
- * error, so that a misspelt override never goes unnoticed.
+ * tier), and is checked like it. Another variable starting with {@code STRATACACHE_} that is a
+ * few letters from a setting's (e.g. {@code STRATACACHE_CHUNKSIZE}) is an error naming the closest
+ * one, so that a misspelt override never goes unnoticed; one far from every setting's (e.g. {@code
+ * STRATACACHE_HOME}, another program's) is ignored.
  *
  */
 public final class StrataConfig {
@@ -193,14 +198,26 @@ public final class StrataConfig {
     return origins.apply(Objects.requireNonNull(path, "path")).where();
   }
 
+  /**
+   * Where the value at key path {@code path} came from, for {@code stratacache config check}: the
+   * file and line, or the environment variable, that set it ({@code source:line: key}), or {@code
+   * default} when nothing set it and it kept its default.
+   */
+  public String origin(String path) {
+    Origin o = origins.apply(Objects.requireNonNull(path, "path"));
+    boolean unset = o.line() == 0 && o.source().equals(source) && o.key().equals(path) && !source.equals("builder");
+    return unset ? "default" : o.where();
+  }
+
   static LayerSpec spec(int index, TierConfig t, String source, Function<String, Origin> origins) {
     String path = "tiers[" + index + "]";
     Map<String, Integer> lines = new HashMap<>();
     lines.put("", origins.apply(path).line());
-    for (String key : t.settings().keySet()) {
+    Map<String, Object> settings = t.providerSettings();
+    for (String key : settings.keySet()) {
       lines.put(key, origins.apply(path + "." + key).line());
     }
-    return new LayerSpec(t.name(), t.provider(), t.settings(), source, path, lines);
+    return new LayerSpec(t.name(), t.provider(), settings, source, path, lines);
   }
 
   @Override
@@ -229,6 +246,18 @@ public final class StrataConfig {
    */
   public static StrataConfig load(Path file) {
     return ConfigLoader.load(file);
+  }
+
+  /**
+   * Reads the YAML file {@code file}, then applies the {@code STRATACACHE_<KEY>} overrides in
+   * {@code env} (as {@link #resolve()} does for the file it finds). Messages name the file by its
+   * absolute path.
+   *
+   * @throws io.stratacache.core.ConfigException if the file cannot be read, or the file or an
+   *     override is not valid
+   */
+  public static StrataConfig load(Path file, Map<String, String> env) {
+    return ConfigLoader.load(Objects.requireNonNull(file, "file"), Objects.requireNonNull(env, "env"));
   }
 
   /**
@@ -324,6 +353,17 @@ public final class StrataConfig {
     /** Adds the link from tier {@code from} to the tier directly below it, {@code to}. */
     public Builder link(String from, String to, LinkMode mode) {
       links.add(new LinkConfig(from, to, mode));
+      return this;
+    }
+
+    /**
+     * Adds the link from tier {@code from} to the tier directly below it, {@code to}, writing an
+     * artifact down from its {@code admitAfter}-th use on (see {@link LinkConfig#admitAfter()}).
+     *
+     * @throws IllegalArgumentException if {@code admitAfter} is not from 1 to {@value LinkConfig#MAX_ADMIT_AFTER}
+     */
+    public Builder link(String from, String to, LinkMode mode, int admitAfter) {
+      links.add(new LinkConfig(from, to, mode, admitAfter));
       return this;
     }
 

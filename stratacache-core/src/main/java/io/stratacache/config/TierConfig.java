@@ -11,7 +11,8 @@ import java.util.Objects;
  *
  * @param name unique tier name (e.g. {@code hot}, {@code ssd})
  * @param provider a {@link io.stratacache.spi.LayerProvider#name()}
- * @param settings provider settings, passed through to {@link LayerSpec}
+ * @param settings provider settings, passed through to {@link LayerSpec}, and the engine's
+ *     {@link Watermarks} keys
  */
 public record TierConfig(String name, String provider, Map<String, Object> settings) {
   public TierConfig {
@@ -22,6 +23,22 @@ public record TierConfig(String name, String provider, Map<String, Object> setti
 
   /** The spec a provider opens this tier from; {@code source} names the file for messages. */
   public LayerSpec toSpec(String source) {
-    return new LayerSpec(name, provider, settings, source);
+    return new LayerSpec(name, provider, providerSettings(), source);
+  }
+
+  /** The settings the provider reads: all but the engine's {@link Watermarks#KEYS}. */
+  public Map<String, Object> providerSettings() {
+    Map<String, Object> m = new LinkedHashMap<>(settings);
+    m.keySet().removeAll(Watermarks.KEYS);
+    return m;
+  }
+
+  /**
+   * The tier's {@link Watermarks}.
+   *
+   * @throws IllegalArgumentException if its watermark keys are invalid (a checked configuration's are not)
+   */
+  public Watermarks watermarks() {
+    return Watermarks.of(settings);
   }
 }

@@ -9,8 +9,10 @@ import java.util.LinkedHashMap;
  * lock, so implementations need not be thread-safe. The layer skips candidates that are pinned or
  * leased.
  *
- * <p>Stock policies: {@code lru} (least recently stored or loaded first, the default) and
- * {@code fifo} (oldest store first).
+ * <p>Stock policies: {@code lru} (least recently stored or loaded first, the default), {@code
+ * fifo} (oldest store first) and {@code s3fifo} (S3-FIFO: scan-resistant, an artifact loaded
+ * since it was stored outlives a stream of artifacts stored once; see {@link S3FifoPolicy}).
+ * Every layer that takes its policy from {@link LayerSpec#evictionPolicy()} offers all three.
  */
 public interface EvictionPolicy {
   /** The policy's configuration name. */
@@ -37,7 +39,8 @@ public interface EvictionPolicy {
     return switch (name) {
       case "lru" -> new LinkedPolicy("lru", true);
       case "fifo" -> new LinkedPolicy("fifo", false);
-      default -> throw new IllegalArgumentException("eviction policy \"" + name + "\" (expected: lru or fifo)");
+      case "s3fifo" -> new S3FifoPolicy();
+      default -> throw new IllegalArgumentException("eviction policy \"" + name + "\" (expected: lru, fifo or s3fifo)");
     };
   }
 

@@ -11,6 +11,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Lock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -227,6 +228,45 @@ public final class RoomMaker<E> {
           checked = false;
         }
       }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Evicts ahead of demand, as {@link Reclaimable#reclaim} says: while {@code more} answers true
+   * (asked with the layer's lock held) and fewer than {@code maxVictims} have left, offers the
+   * next victim in policy order to the listener and removes it if agreed. A victim the listener
+   * keeps is passed over for the rest of the call; evictions in progress elsewhere are not waited
+   * for. Called without the layer's lock; returns without it.
+   *
+   * @return how many victims left the layer
+   * @throws RuntimeException what the listener threw; victims already gone stay gone
+   */
+  public int evictWhile(BooleanSupplier more, int maxVictims) {
+    Objects.requireNonNull(more, "more");
+    if (maxVictims < 0) {
+      throw new IllegalArgumentException("maxVictims: " + maxVictims + " (expected: >= 0)");
+    }
+    Set<E> kept = null;
+    int gone = 0;
+    lock.lock();
+    try {
+      while (gone < maxVictims && !closed && more.getAsBoolean()) {
+        E victim = pick(null, kept);
+        if (victim == null) {
+          break;
+        }
+        if (evict(victim, false)) {
+          gone++;
+        } else {
+          if (kept == null) {
+            kept = Collections.newSetFromMap(new IdentityHashMap<>());
+          }
+          kept.add(victim);
+        }
+      }
+      return gone;
     } finally {
       lock.unlock();
     }

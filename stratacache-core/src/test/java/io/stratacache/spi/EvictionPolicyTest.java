@@ -57,7 +57,7 @@ class EvictionPolicyTest {
     EvictionPolicy one = filled("lru");
     assertEquals(List.of(), victims(EvictionPolicy.forName("lru")));
     assertEquals(4, victims(one).size());
-    assertEquals("eviction policy \"LRU\" (expected: lru or fifo)",
+    assertEquals("eviction policy \"LRU\" (expected: lru, fifo or s3fifo)",
         assertThrows(IllegalArgumentException.class, () -> EvictionPolicy.forName("LRU")).getMessage());
   }
 }

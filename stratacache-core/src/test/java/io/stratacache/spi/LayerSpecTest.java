@@ -104,7 +104,7 @@ class LayerSpecTest {
     assertEquals("lru", spec(Map.of()).evictionPolicy().name());
     assertEquals("fifo", spec(Map.of("eviction_policy", "fifo")).evictionPolicy().name());
     assertSpecError(() -> spec(Map.of("eviction_policy", "random")).evictionPolicy(),
-        "test.yaml: tiers.hot.eviction_policy = \"random\" (expected: eviction policy \"random\" (expected: lru or fifo))");
+        "test.yaml: tiers.hot.eviction_policy = \"random\" (expected: eviction policy \"random\" (expected: lru, fifo or s3fifo))");
   }
 
   @Test

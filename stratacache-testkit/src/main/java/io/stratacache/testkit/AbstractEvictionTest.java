@@ -72,6 +72,23 @@ public abstract class AbstractEvictionTest extends AbstractLayerTest {
   }
 
   @Test
+  public void eviction_underS3Fifo_keepsALoadedArtifact_throughAScanOfArtifactsStoredOnce() {
+    MemoryLayer layer = open("hot", CAPACITY, "s3fifo");
+    ArtifactId a = ArtifactId.of("a");
+    putThird(layer, "a", 0);
+    putThird(layer, "b", 1);
+    putThird(layer, "c", 2);
+    layer.get(a).close();
+
+    putThird(layer, "d", 3);
+    putThird(layer, "e", 4);
+    putThird(layer, "f", 5); // under lru, a would be the victim now
+    assertEquals(Set.of(a, ArtifactId.of("e"), ArtifactId.of("f")), Set.copyOf(layer.ids()),
+        "a, loaded since it was stored, outlives b, c and d, stored once");
+    assertEquals(3, layer.stats().evictions());
+  }
+
+  @Test
   public void evictionListener_isAskedBeforeReuse_withTheVictimsBytes_whileItStaysLoadable() {
     MemoryLayer layer = open("hot", CAPACITY);
     ArtifactId a = ArtifactId.of("a");

@@ -69,7 +69,7 @@ public final class HeapLayer implements MemoryLayer {
   /**
    * @param tier the tier name
    * @param capacityBytes payload bytes the layer may hold, positive
-   * @param evictionPolicy {@code lru} or {@code fifo}
+   * @param evictionPolicy {@code lru}, {@code fifo} or {@code s3fifo}
    */
   public HeapLayer(String tier, long capacityBytes, String evictionPolicy) {
     this.name = Objects.requireNonNull(tier, "tier");

@@ -20,7 +20,7 @@ import io.stratacache.spi.MemoryLayer;
 public interface LayerFactory {
   /**
    * Opens a fresh, empty layer called {@code tier} that holds at most {@code capacityBytes}, with
-   * eviction policy {@code evictionPolicy} ({@code lru} or {@code fifo}, the setting {@code
+   * eviction policy {@code evictionPolicy} ({@code lru}, {@code fifo} or {@code s3fifo}, the setting {@code
    * eviction_policy}) and the provider's defaults otherwise. Called several times per test,
    * possibly with different names.
    */

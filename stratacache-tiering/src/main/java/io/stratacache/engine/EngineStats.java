@@ -22,6 +22,12 @@ import java.util.List;
  * @param skippedUnavailable loads, stores, lookups and demotions that passed over a tier which
  *     was unavailable (a remote tier that is down): a load falls through to the next tier or a
  *     miss, a store is kept by the tiers that took it
+ * @param aheadEvictions artifacts the engine's maintenance evicted ahead of demand from tiers over
+ *     their high watermark (each written down first if dirty or held by no lower tier)
+ * @param deferredAdmissions writes down a link skipped because the artifact had not reached the
+ *     link's {@code admit_after} uses
+ * @param droppedUnadmitted evicted artifacts dropped instead of demoted because they had not
+ *     reached the {@code admit_after} uses of the link below
  */
 public record EngineStats(
     List<LayerStats> tiers,
@@ -36,7 +42,10 @@ public record EngineStats(
     long flushed,
     long flushErrors,
     long failedPromotions,
-    long skippedUnavailable) {
+    long skippedUnavailable,
+    long aheadEvictions,
+    long deferredAdmissions,
+    long droppedUnadmitted) {
   public EngineStats {
     tiers = List.copyOf(tiers);
     hitsPerTier = List.copyOf(hitsPerTier);

@@ -169,9 +169,10 @@ public final class StorageEngine implements AutoCloseable {
   private static StorageEngine assemble(StrataConfig config, List<MemoryLayer> layers) {
     List<TierChain.Tier> tiers = new ArrayList<>();
     List<LinkMode> links = new ArrayList<>();
+    List<Integer> admitAfter = new ArrayList<>();
     for (int i = 0; i < layers.size(); i++) {
       TierConfig t = config.tiers().get(i);
-      tiers.add(new TierChain.Tier(t.name(), t.provider(), layers.get(i)));
+      tiers.add(new TierChain.Tier(t.name(), t.provider(), layers.get(i), t.watermarks()));
       if (i + 1 < layers.size()) {
         LinkConfig link = config.linkBelow(t.name());
         if (link != null && !link.to().equals(config.tiers().get(i + 1).name())) {
@@ -180,9 +181,10 @@ public final class StorageEngine implements AutoCloseable {
                   + t.name() + " -> " + config.tiers().get(i + 1).name() + ")");
         }
         links.add(link == null ? LinkMode.WRITE_THROUGH : link.mode());
+        admitAfter.add(link == null ? 1 : link.admitAfter());
       }
     }
-    return new StorageEngine(new TierChain(tiers, links, config.chain(), config.writeback()), config);
+    return new StorageEngine(new TierChain(tiers, links, admitAfter, config.chain(), config.writeback()), config);
   }
 
   private static void closeQuietly(MemoryLayer layer) {
@@ -362,7 +364,8 @@ public final class StorageEngine implements AutoCloseable {
     }
     return new EngineStats(
         layers, hits, c.misses(), c.promotions(), c.demotions(), c.evictionWrites(), c.refusedEvictions(),
-        dirtyArtifacts, dirtyBytes, c.flushed(), c.flushErrors(), c.failedPromotions(), c.skippedUnavailable());
+        dirtyArtifacts, dirtyBytes, c.flushed(), c.flushErrors(), c.failedPromotions(), c.skippedUnavailable(),
+        c.aheadEvictions(), c.deferredAdmissions(), c.droppedUnadmitted());
   }
 
   /**
@@ -418,6 +421,20 @@ public final class StorageEngine implements AutoCloseable {
       notNull(to, "to");
       notNull(mode, "mode");
       config.link(from, to, mode);
+      return this;
+    }
+
+    /**
+     * Sets the link between a tier and the tier directly below it, writing an artifact down from
+     * its {@code admitAfter}-th use on ({@link io.stratacache.config.LinkConfig#admitAfter()}).
+     *
+     * @throws IllegalArgumentException if {@code admitAfter} is not from 1 to 15
+     */
+    public Builder link(String from, String to, LinkMode mode, int admitAfter) {
+      notNull(from, "from");
+      notNull(to, "to");
+      notNull(mode, "mode");
+      config.link(from, to, mode, admitAfter);
       return this;
     }
 

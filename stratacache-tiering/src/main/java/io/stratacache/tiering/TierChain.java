@@ -13,6 +13,8 @@ import io.stratacache.spi.Capability;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.MemoryLayer;
 import io.stratacache.spi.Reservation;
+import io.stratacache.config.Watermarks;
+import io.stratacache.writeback.AgentRunner;
 import io.stratacache.writeback.DirtySet;
 import io.stratacache.writeback.WritebackReport;
 import io.stratacache.writeback.WritebackWorker;
@@ -64,7 +66,18 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *       has a {@link DirtySet}; a write-through link's holds only such versions), so eviction
  *       writes it down or is refused and the worker retries it: a version once served is never
  *       silently replaced by an older one. The store still throws, saying so.
- *   <li><b>Close.</b> Drains the write-back links (bounded), then closes the layers.
+ *   <li><b>Maintenance.</b> The write-back worker and the {@link TierMaintenance} agent share one
+ *       background thread ({@link AgentRunner}). Maintenance evicts ahead of demand from a tier
+ *       over its high watermark down to its low one, through the same eviction listener, so a
+ *       store under steady pressure finds room without waiting for a lower tier's write; a store
+ *       that finds its tier full still makes room itself.
+ *   <li><b>Admission.</b> A link with {@code admit_after: n} above 1 writes an artifact down only
+ *       from its n-th use (stores and load hits, counted approximately by {@link AdmissionGate});
+ *       before that the artifact lives in the tiers above only, is never marked dirty, and is
+ *       dropped rather than demoted when evicted. A tier below that already holds a version of the
+ *       artifact always gets the new one.
+ *   <li><b>Close.</b> Drains the write-back links (bounded), stops the background thread, then
+ *       closes the layers.
  * </ul>
  *
  * <p>Size: over 600 lines because every path here (store, load and promotion, the eviction
@@ -76,15 +89,27 @@ import java.util.concurrent.atomic.AtomicLongArray;
 public final class TierChain implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(TierChain.class.getName());
 
-  /** A tier: its name, the provider that opened it and the layer. */
-  public record Tier(String name, String provider, MemoryLayer layer) {}
+  /** A tier: its name, the provider that opened it, the layer and its watermarks. */
+  public record Tier(String name, String provider, MemoryLayer layer, Watermarks watermarks) {
+    public Tier {
+      java.util.Objects.requireNonNull(watermarks, "watermarks");
+    }
+
+    /** A tier with the default watermarks. */
+    public Tier(String name, String provider, MemoryLayer layer) {
+      this(name, provider, layer, Watermarks.DEFAULTS);
+    }
+  }
 
   private final Tier[] tiers;
   private final LinkMode[] links;
   private final DirtySet[] dirty;
   private final ChainConfig chainConfig;
   private final WritebackConfig writebackConfig;
+  private final AgentRunner runner;
   private final WritebackWorker worker;
+  private final TierMaintenance maintenance;
+  private final AdmissionGate gate;
   private final KeyLocks locks = new KeyLocks();
   private final Backpressure backpressure;
   private final AtomicLongArray hits;
@@ -103,6 +128,15 @@ public final class TierChain implements AutoCloseable {
    * chain owns the layers and closes them.
    */
   public TierChain(List<Tier> tiers, List<LinkMode> links, ChainConfig chainConfig, WritebackConfig writebackConfig) {
+    this(tiers, links, java.util.Collections.nCopies(links.size(), 1), chainConfig, writebackConfig);
+  }
+
+  /**
+   * As {@link #TierChain(List, List, ChainConfig, WritebackConfig)}, with {@code admitAfter.get(i)}
+   * the admission threshold of link i ({@link io.stratacache.config.LinkConfig#admitAfter()}).
+   */
+  public TierChain(List<Tier> tiers, List<LinkMode> links, List<Integer> admitAfter, ChainConfig chainConfig,
+      WritebackConfig writebackConfig) {
     if (tiers.isEmpty()) {
       throw new IllegalArgumentException("tiers: [] (expected: at least one tier)");
     }
@@ -110,13 +144,19 @@ public final class TierChain implements AutoCloseable {
       throw new IllegalArgumentException(
           "links: " + links.size() + " (expected: " + (tiers.size() - 1) + ", one per adjacent pair of tiers)");
     }
+    if (admitAfter.size() != links.size()) {
+      throw new IllegalArgumentException("admitAfter: " + admitAfter.size() + " values (expected: " + links.size() + ", one per link)");
+    }
+    this.gate = new AdmissionGate(admitAfter);
     this.tiers = tiers.toArray(Tier[]::new);
     this.links = links.toArray(LinkMode[]::new);
     this.chainConfig = chainConfig;
     this.writebackConfig = writebackConfig;
     this.hits = new AtomicLongArray(this.tiers.length);
     this.dirty = new DirtySet[this.tiers.length];
-    this.worker = new WritebackWorker(this.tiers[0].name(), writebackConfig, this::onFlushError);
+    long idle = WritebackWorker.idleNanos(writebackConfig);
+    this.runner = new AgentRunner("stratacache-maintenance-" + this.tiers[0].name(), idle);
+    this.worker = new WritebackWorker(this.tiers[0].name(), writebackConfig, this::onFlushError, runner);
     for (int i = 0; i < this.tiers.length; i++) {
       final int index = i;
       this.tiers[i].layer().setEvictionListener((tier, id, meta, payload) -> {
@@ -132,7 +172,9 @@ public final class TierChain implements AutoCloseable {
       }
     }
     this.backpressure = new Backpressure(this.links, dirty, writebackConfig, worker, locks);
-    worker.start();
+    this.maintenance = new TierMaintenance(this.tiers[0].name(), this.tiers,
+        java.util.Arrays.stream(this.tiers).map(Tier::watermarks).toArray(Watermarks[]::new), runner, idle);
+    runner.start();
   }
 
   /** Number of tiers. */
@@ -170,6 +212,9 @@ public final class TierChain implements AutoCloseable {
    */
   public void storeChain(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
     ensureOpen();
+    ChainEvents.Store event = new ChainEvents.Store();
+    event.begin();
+    gate.use(id);
     backpressure.withRoom(index, id, payload.byteSize(), () -> {
       long stamp = DirtySet.nextStamp(); // under the lock: a flush called before this put does not wait for it
       replacing(index, id, () -> {
@@ -179,6 +224,13 @@ public final class TierChain implements AutoCloseable {
       invalidate(id, 0, index);
       throwIfFailed(index, id, propagate(index, id, meta, payload, stamp));
     });
+    if (event.shouldCommit()) {
+      event.tier = tiers[index].name();
+      event.id = id.value();
+      event.bytes = payload.byteSize();
+      event.commit();
+    }
+    maintenance.afterStore(index);
   }
 
   /**
@@ -193,7 +245,7 @@ public final class TierChain implements AutoCloseable {
   private <T> T replacing(int index, ArtifactId id, java.util.function.Supplier<T> action) {
     boolean isDirty = dirty[index] != null && dirty[index].contains(id);
     boolean onlyCopy = !isDirty && index < tiers.length - 1 && chainConfig.demoteOnEvict()
-        && tiers[index].layer().contains(id) && !heldBelow(index, id);
+        && tiers[index].layer().contains(id) && !heldBelow(index, id) && gate.admits(index, id);
     Lease guard = isDirty || onlyCopy ? tiers[index].layer().get(id) : null;
     if (guard == null) {
       return action.get();
@@ -235,6 +287,7 @@ public final class TierChain implements AutoCloseable {
       invalidate(id, index + 1, tiers.length);
       clearDirty(index, id);
     }
+    maintenance.afterStore(index);
   }
 
   /**
@@ -289,6 +342,7 @@ public final class TierChain implements AutoCloseable {
           }
         }
       });
+      maintenance.afterStore(index);
     }
 
     @Override
@@ -305,6 +359,10 @@ public final class TierChain implements AutoCloseable {
   private RuntimeException propagate(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload, long stamp) {
     long size = payload.byteSize();
     for (int j = index; j < links.length; j++) {
+      if (!admitted(j, id)) {
+        gate.countDeferred(); // written down at its n-th use, or dropped when evicted before
+        return null;
+      }
       if (links[j] == LinkMode.WRITE_BACK) {
         long delay = writebackConfig.flushInterval().toNanos();
         if (dirty[j].markIfRoom(id, size, delay, stamp, writebackConfig.maxDirtyBytes())) {
@@ -395,18 +453,35 @@ public final class TierChain implements AutoCloseable {
 
   /** Top-down read-through with promotion; {@code null} if no tier holds {@code id}. */
   public Lease loadChain(ArtifactId id) {
+    ChainEvents.Load event = new ChainEvents.Load();
+    event.begin();
+    Lease lease = readThrough(id);
+    if (event.shouldCommit()) {
+      event.id = id.value();
+      event.hit = lease != null;
+      event.tier = lease == null ? "" : lease.tier();
+      event.bytes = lease == null ? 0 : lease.size();
+      event.commit();
+    }
+    return lease;
+  }
+
+  private Lease readThrough(ArtifactId id) {
     ensureOpen();
     Lease lease = getOrSkip(0, id);
     if (lease != null) {
       hits.incrementAndGet(0);
+      used(0, id, lease);
       return lease;
     }
     if (tiers.length > 1) {
+      int hitAt = -1;
       try (KeyLocks.Held _ = locks.lock(id)) {
         for (int i = 0; i < tiers.length; i++) {
           lease = getOrSkip(i, id);
           if (lease != null) {
             hits.incrementAndGet(i);
+            hitAt = i;
             if (i > 0 && chainConfig.promoteOnHit() && lease.meta().promotable()) {
               boolean success = false;
               try {
@@ -418,13 +493,62 @@ public final class TierChain implements AutoCloseable {
                 }
               }
             }
-            return lease;
+            break;
           }
         }
+      }
+      if (lease != null) {
+        used(hitAt, id, lease);
+        return lease;
       }
     }
     misses.incrementAndGet();
     return null;
+  }
+
+  /**
+   * Counts a load hit of {@code id} at tier {@code hitAt} for admission; on the use that admits
+   * it to a gated link whose upper tier holds it and whose lower tiers do not, marks it dirty
+   * there for the worker to write down. Never waits for the artifact's lock (a store in progress
+   * applies the gate itself).
+   */
+  private void used(int hitAt, ArtifactId id, Lease lease) {
+    if (!gate.active()) {
+      return;
+    }
+    int estimate = gate.use(id);
+    for (int j = 0; j < links.length; j++) {
+      if (!gate.admittedBy(j, estimate)) {
+        continue;
+      }
+      KeyLocks.Held h = locks.tryLock(id);
+      if (h == null) {
+        return;
+      }
+      try (h) {
+        if (!dirty[j].contains(id) && tiers[j].layer().contains(id) && !heldBelow(j, id)) {
+          dirty[j].mark(id, lease.segment().byteSize(), 0, DirtySet.nextStamp());
+          worker.wake();
+        }
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.DEBUG, () -> "admission of " + id + " below " + tiers[hitAt].name() + " deferred: " + e);
+      }
+    }
+  }
+
+  /**
+   * Whether link {@code link} writes {@code id} down now: its gate admits it, or a tier below
+   * already holds a version of it (which must then be replaced, never left stale).
+   */
+  private boolean admitted(int link, ArtifactId id) {
+    if (gate.admits(link, id)) {
+      return true;
+    }
+    try {
+      return heldBelow(link, id);
+    } catch (LayerUnavailableException e) {
+      return true; // cannot tell: write it down as an ungated link would
+    }
   }
 
   private void promote(int from, ArtifactId id, Lease lease) {
@@ -432,6 +556,7 @@ public final class TierChain implements AutoCloseable {
       try {
         tiers[j].layer().put(id, lease.meta(), lease.segment());
         promotions.incrementAndGet();
+        maintenance.afterStore(j);
       } catch (CapacityException e) {
         LOG.log(System.Logger.Level.DEBUG, () -> "promotion of " + id + " into " + tiers[0].name() + " skipped: " + e.getMessage());
         return;
@@ -502,6 +627,18 @@ public final class TierChain implements AutoCloseable {
   // ---------------------------------------------------------------- eviction and flush
 
   private boolean beforeEvict(int index, ArtifactId id) {
+    ChainEvents.Evict event = new ChainEvents.Evict();
+    event.begin();
+    boolean evicted = writeDownBeforeEvict(index, id);
+    if (evicted && event.shouldCommit()) {
+      event.tier = tiers[index].name();
+      event.id = id.value();
+      event.commit();
+    }
+    return evicted;
+  }
+
+  private boolean writeDownBeforeEvict(int index, ArtifactId id) {
     KeyLocks.Held h = locks.tryLock(id);
     if (h == null) {
       refusedEvictions.incrementAndGet();
@@ -514,12 +651,26 @@ public final class TierChain implements AutoCloseable {
         if (!isDirty && (last || !chainConfig.demoteOnEvict() || heldBelow(index, id))) {
           return true;
         }
+        if (!isDirty && !gate.admits(index, id)) {
+          gate.countDropped(); // not yet admitted below: dropped, as the link's admit_after says
+          return true;
+        }
+        ChainEvents.Demote demote = new ChainEvents.Demote();
+        demote.begin();
         try (Lease current = tiers[index].layer().get(id)) {
           if (current == null) {
             return true;
           }
           // the current bytes, not the listener's argument: a replacement may have raced the eviction
           writeBelow(index, id, current, isDirty ? dirty[index].stampOf(id) : DirtySet.nextStamp());
+          if (demote.shouldCommit()) {
+            demote.from = tiers[index].name();
+            demote.to = tiers[index + 1].name();
+            demote.id = id.value();
+            demote.dirty = isDirty;
+            demote.bytes = current.size();
+            demote.commit();
+          }
         }
       } catch (LayerUnavailableException e) {
         if (isDirty || !selfEvicting(index + 1)) {
@@ -630,7 +781,10 @@ public final class TierChain implements AutoCloseable {
       long refusedEvictions,
       long flushed,
       long flushErrors,
-      long skippedUnavailable) {}
+      long skippedUnavailable,
+      long aheadEvictions,
+      long deferredAdmissions,
+      long droppedUnadmitted) {}
 
   public Counters counters() {
     long[] h = new long[tiers.length];
@@ -639,7 +793,8 @@ public final class TierChain implements AutoCloseable {
     }
     return new Counters(
         h, misses.get(), promotions.get(), failedPromotions.get(), demotions.get(), evictionWrites.get(), refusedEvictions.get(),
-        worker.flushedCount(), worker.errorCount(), skippedUnavailable.get());
+        worker.flushedCount(), worker.errorCount(), skippedUnavailable.get(), maintenance.evicted(),
+        gate.deferred(), gate.dropped());
   }
 
   private void ensureOpen() {
@@ -660,6 +815,7 @@ public final class TierChain implements AutoCloseable {
       return;
     }
     WritebackReport report = worker.closeAndReport();
+    runner.close();
     closed = true;
     List<RuntimeException> failures = new ArrayList<>();
     for (Tier t : tiers) {

@@ -5,6 +5,7 @@ import io.stratacache.core.ArtifactId;
 import io.stratacache.core.StrataCacheException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -13,17 +14,17 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The background agent that drains the {@link DirtySet}s of every write-back link.
  *
- * <p>Design: one daemon thread runs {@link #doWork()} in a loop; {@code doWork} flushes the
- * entries that are due and returns how many it flushed; when it flushed nothing the thread parks
- * for the configured interval (or until {@link #wake()}). A failed flush is counted, reported to
+ * <p>Design: an {@link AgentRunner} (its own, or one the engine shares with its other background
+ * agents) runs {@link #doWork()} in a loop; {@code doWork} flushes the entries that are due and
+ * returns how many it flushed; when no agent did anything the thread parks for the configured
+ * interval (or until {@link #wake()}). A failed flush is counted, reported to
  * the {@link FlushErrorHandler}, and retried after an exponential back-off (doubling from {@code
  * retry_backoff_min} to {@code retry_backoff_max}); nothing a flusher throws stops the thread.
  * {@link #drain} lets a caller flush everything now, in its own thread, ignoring back-off, until
  * nothing is dirty or a deadline passes; flushers are idempotent, so the caller and the worker may
  * race on an artifact harmlessly.
  */
-public final class WritebackWorker implements AutoCloseable {
-  private static final System.Logger LOG = System.getLogger(WritebackWorker.class.getName());
+public final class WritebackWorker implements Agent, AutoCloseable {
   private static final int BATCH = 256;
 
   private record Link(DirtySet dirty, Flusher flusher) {}
@@ -34,15 +35,40 @@ public final class WritebackWorker implements AutoCloseable {
   private final List<Link> links = new CopyOnWriteArrayList<>();
   private final AtomicLong flushed = new AtomicLong();
   private final AtomicLong errors = new AtomicLong();
-  private final Thread thread;
+  private final AgentRunner runner;
+  private final boolean ownsRunner;
   private volatile boolean running = true;
 
-  /** A worker called {@code name}; {@link #start()} starts its thread. */
+  /** A worker called {@code name} on a runner of its own; {@link #start()} starts its thread. */
   public WritebackWorker(String name, WritebackConfig config, FlushErrorHandler errorHandler) {
-    this.name = name;
-    this.config = config;
-    this.errorHandler = errorHandler;
-    this.thread = Thread.ofPlatform().name("stratacache-writeback-" + name).daemon(true).unstarted(this::run);
+    this(name, config, errorHandler, new AgentRunner("stratacache-writeback-" + name, idleNanos(config)), true);
+  }
+
+  /**
+   * A worker called {@code name} run by {@code runner}, which its owner starts and closes (after
+   * closing this worker).
+   */
+  public WritebackWorker(String name, WritebackConfig config, FlushErrorHandler errorHandler, AgentRunner runner) {
+    this(name, config, errorHandler, Objects.requireNonNull(runner, "runner"), false);
+  }
+
+  private WritebackWorker(String name, WritebackConfig config, FlushErrorHandler errorHandler, AgentRunner runner, boolean owns) {
+    this.name = Objects.requireNonNull(name, "name");
+    this.config = Objects.requireNonNull(config, "config");
+    this.errorHandler = Objects.requireNonNull(errorHandler, "errorHandler");
+    this.runner = runner;
+    this.ownsRunner = owns;
+    runner.add(this);
+  }
+
+  /** The idle period of a runner that runs a worker with {@code config}. */
+  public static long idleNanos(WritebackConfig config) {
+    return Math.min(config.flushInterval().toNanos(), config.retryBackoffMin().toNanos());
+  }
+
+  @Override
+  public String roleName() {
+    return "writeback " + name;
   }
 
   /** Adds a link: {@code flusher} drains {@code dirty}. */
@@ -50,35 +76,25 @@ public final class WritebackWorker implements AutoCloseable {
     links.add(new Link(dirty, flusher));
   }
 
-  /** Starts the background thread. */
+  /** Starts the background thread of a worker on its own runner; a shared runner is started by its owner. */
   public void start() {
-    thread.start();
+    if (ownsRunner) {
+      runner.start();
+    }
   }
 
   /** Makes the worker look for work now. */
   public void wake() {
-    LockSupport.unpark(thread);
+    runner.wake();
   }
 
-  private void run() {
-    long idleNanos = Math.min(config.flushInterval().toNanos(), config.retryBackoffMin().toNanos());
-    while (running) {
-      int done;
-      try {
-        done = doWork();
-      } catch (RuntimeException e) { // doWork catches flusher failures; this is a bug, keep going
-        LOG.log(System.Logger.Level.ERROR, "write-back worker " + name + ": unexpected failure", e);
-        done = 0;
-      }
-      if (done == 0 && running) {
-        LockSupport.parkNanos(this, idleNanos);
-      }
-    }
-  }
-
-  /** One pass over every link: flushes the entries that are due. Returns how many it flushed. */
+  /**
+   * One pass over every link: flushes the entries that are due. Returns how many it flushed; 0
+   * once closed.
+   */
+  @Override
   public int doWork() {
-    return pass(false, Long.MAX_VALUE, null);
+    return running ? pass(false, Long.MAX_VALUE, null) : 0;
   }
 
   /**
@@ -106,9 +122,17 @@ public final class WritebackWorker implements AutoCloseable {
   }
 
   private boolean flushOne(Link link, ArtifactId id) {
+    FlushEvent event = new FlushEvent();
+    event.begin();
     try {
       link.flusher().flush(id);
       flushed.incrementAndGet();
+      if (event.shouldCommit()) {
+        event.link = link.dirty().name();
+        event.id = id.value();
+        event.succeeded = true;
+        event.commit();
+      }
       return true;
     } catch (Throwable t) {
       if (t instanceof VirtualMachineError vme) {
@@ -117,6 +141,13 @@ public final class WritebackWorker implements AutoCloseable {
       errors.incrementAndGet();
       int failures = link.dirty().recordFailure(
           id, System.nanoTime(), config.retryBackoffMin().toNanos(), config.retryBackoffMax().toNanos());
+      if (event.shouldCommit()) {
+        event.link = link.dirty().name();
+        event.id = id.value();
+        event.failures = failures;
+        event.error = String.valueOf(t);
+        event.commit();
+      }
       try {
         errorHandler.onError(link.dirty().name(), id, failures, t);
       } catch (RuntimeException ignored) {
@@ -218,8 +249,8 @@ public final class WritebackWorker implements AutoCloseable {
   }
 
   /**
-   * Drains (bounded by the configured close time-out), then stops the thread. Returns what could
-   * not be flushed; idempotent.
+   * Drains (bounded by the configured close time-out), then stops: its own runner's thread, or its
+   * work on a shared runner. Returns what could not be flushed; idempotent.
    */
   @Override
   public void close() {
@@ -230,11 +261,8 @@ public final class WritebackWorker implements AutoCloseable {
   public WritebackReport closeAndReport() {
     WritebackReport r = running ? drain(config.closeTimeout().toNanos()) : report();
     running = false;
-    LockSupport.unpark(thread);
-    try {
-      thread.join(TimeUnit.SECONDS.toMillis(5));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    if (ownsRunner) {
+      runner.close();
     }
     return r;
   }

@@ -24,6 +24,7 @@ class ArchitectureTest {
   private static final String ADAPTERS_DJL = "io.stratacache.djl..";
   private static final String CLI = "io.stratacache.cli..";
   private static final String BENCH = "io.stratacache.bench..";
+  private static final String METRICS = "io.stratacache.metrics..";
 
   private static JavaClasses classes;
 
@@ -115,5 +116,11 @@ class ArchitectureTest {
   void cli_doesNotDependOnTheBenchmarks() {
     check(noClasses().that().resideInAPackage(CLI)
         .should().dependOnClassesThat().resideInAPackage(BENCH));
+  }
+
+  @Test
+  void onlyTheMetricsModule_andTheCli_knowMicrometer() {
+    check(noClasses().that().resideOutsideOfPackages(METRICS, CLI)
+        .should().dependOnClassesThat().resideInAnyPackage("io.micrometer..", METRICS));
   }
 }

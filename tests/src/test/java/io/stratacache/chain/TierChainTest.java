@@ -82,8 +82,9 @@ class TierChainTest {
         .flushInterval(Duration.ofHours(1)).retryBackoffMin(Duration.ofMillis(1)).retryBackoffMax(Duration.ofMillis(50))
         .closeTimeout(Duration.ofSeconds(10)).build());
     for (int i = 0; i < tierCount; i++) {
-      // room for exactly HEAD_SLOTS << i artifacts, plus slack for the allocator's alignment
-      b.tier("t" + i, "cpu", Map.of("capacity", (long) (HEAD_SLOTS << i) * size + 4096));
+      // room for exactly HEAD_SLOTS << i artifacts, plus slack for the allocator's alignment; these
+      // tests watch each store make room itself, so background maintenance is off (MaintenanceTest)
+      b.tier("t" + i, "cpu", Map.of("capacity", (long) (HEAD_SLOTS << i) * size + 4096, "high_watermark", 1.0));
       if (i > 0) {
         b.link("t" + (i - 1), "t" + i, mode);
       }

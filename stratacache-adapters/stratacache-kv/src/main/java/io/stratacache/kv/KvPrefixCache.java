@@ -172,7 +172,10 @@ public final class KvPrefixCache implements AutoCloseable {
   public KvLookupResult lookup(int[] tokens) {
     ensureOpen();
     Objects.requireNonNull(tokens, "tokens");
+    KvLookupEvent event = new KvLookupEvent();
+    event.begin();
     KvLookupResult r = retriever.lookup(tokens);
+    event.commit(keys.namespace().model(), r, false);
     stats.maybeLog(logging, keys.namespace().model());
     return r;
   }
@@ -195,7 +198,10 @@ public final class KvPrefixCache implements AutoCloseable {
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("lease timeout: " + timeout + " (expected: > 0)");
     }
+    KvLookupEvent event = new KvLookupEvent();
+    event.begin();
     KvChunkRetriever.Leased chunks = retriever.lookupAndLease(tokens);
+    event.commit(keys.namespace().model(), chunks.lookup(), true);
     stats.maybeLog(logging, keys.namespace().model());
     return leases.hold(chunks, timeout);
   }

@@ -103,11 +103,46 @@ class ConfigEnvironmentTest {
   }
 
   @Test
-  void unknownVariable_listsTheKnownOnes() {
-    String m = assertConfigError(() -> yaml(FILE, Map.of("STRATACACHE_CHUNKSIZE", "16")),
-        "environment: STRATACACHE_CHUNKSIZE = \"16\" (expected: a variable that names a setting: STRATACACHE_CONFIG or one of [",
-        "STRATACACHE_CHUNK_SIZE, ", "STRATACACHE_KV_CHUNK_SIZE, ", "STRATACACHE_USE_CXL, ", "STRATACACHE_WRITEBACK_BACKPRESSURE");
-    assertEquals(-1, m.indexOf("STRATACACHE_CHAIN_PROMOTE_ON_HIT, STRATACACHE_CHAIN_PROMOTE_ON_HIT"), m);
+  void misspeltVariable_namesTheClosestSetting() {
+    assertConfigError(() -> yaml(FILE, Map.of("STRATACACHE_CHUNKSIZE", "16")),
+        "environment: STRATACACHE_CHUNKSIZE names no setting; did you mean STRATACACHE_CHUNK_SIZE?");
+    assertConfigError(() -> yaml(FILE, Map.of("STRATACACHE_WRITEBAK", "true")),
+        "environment: STRATACACHE_WRITEBAK names no setting; did you mean STRATACACHE_WRITEBACK?");
+    assertConfigError(() -> yaml(FILE, Map.of("STRATACACHE_CONFG", "x.yaml")),
+        "environment: STRATACACHE_CONFG names no setting; did you mean STRATACACHE_CONFIG?");
+  }
+
+  @Test
+  void anotherProgramsVariable_isIgnored() {
+    StrataConfig c = yaml(FILE, Map.of("STRATACACHE_HOME", "/opt/stratacache", "STRATACACHE_OPTS", "-Xmx1g"));
+    assertEquals(yaml(FILE), c);
+  }
+
+  @Test
+  void aRelativeFileName_isReadFromTheWorkingDirectory_andAnErrorShowsTheAbsolutePath() {
+    String relative = "no-such-dir/stratacache.yaml";
+    Path absolute = Path.of("").toAbsolutePath().resolve(relative);
+    assertConfigError(() -> StrataConfig.resolve(Map.of(ConfigLoader.ENV_FILE, relative)),
+        absolute + " (named by STRATACACHE_CONFIG): cannot read the configuration file: no such file");
+    assertConfigError(() -> StrataConfig.load(Path.of(relative), Map.of()),
+        absolute + ": cannot read the configuration file: no such file");
+  }
+
+  @Test
+  void aRelativeFileName_namesTheConfigurationByItsAbsolutePath() throws IOException {
+    Path file = write("relative.yaml", FILE);
+    Path relative = Path.of("").toAbsolutePath().relativize(file);
+    assertEquals(file.toString(), StrataConfig.resolve(Map.of(ConfigLoader.ENV_FILE, relative.toString())).source());
+  }
+
+  @Test
+  void load_withAnEnvironment_appliesItsOverrides() throws IOException {
+    Path file = write("c.yaml", FILE);
+    StrataConfig c = StrataConfig.load(file, Map.of("STRATACACHE_CHUNK_SIZE", "48"));
+    assertEquals(48, KvConfig.from(c).chunkSize());
+    assertEquals("environment: STRATACACHE_CHUNK_SIZE", c.origin("kv.chunk_size"));
+    assertEquals(file + ":2: tiers[0]", c.origin("tiers[0]"));
+    assertEquals("default", c.origin("writeback.flush_interval_ms"));
   }
 
   @Test

@@ -254,7 +254,7 @@ class ConfigYamlTest {
         + "save_partial_chunks, tensor_codec, tensor_header_in_payload] of kv)");
     assertYamlError("writeback: {flush_ms: 1}\n", SRC + ":1: writeback.flush_ms = 1 (expected: one of the keys "
         + "[backpressure, close_timeout_ms, flush_interval_ms, max_dirty_bytes, retry_backoff_max_ms, retry_backoff_min_ms] of writeback)");
-    assertConfigError(() -> yaml("telemetry: {exporter: log}\n"), SRC + ":1: telemetry.exporter = \"log\"", "[export]");
+    assertConfigError(() -> yaml("telemetry: {exporter: log}\n"), SRC + ":1: telemetry.exporter = \"log\"", "[export, prometheus_host, prometheus_port]");
   }
 
   @Test
@@ -297,7 +297,7 @@ class ConfigYamlTest {
     assertYamlError("tiers: [{name: a, provider: cpu}, {name: b, provider: ssd}]\nlinks:\n  - {from: a, to: b, mode: sideways}\n",
         SRC + ":3: links[0].mode = \"sideways\" (expected: write-through or write-back)");
     assertYamlError("tiers: [{name: a, provider: cpu}, {name: b, provider: ssd}]\nlinks:\n  - {from: a, to: b, mode: write-back, lazy: true}\n",
-        SRC + ":3: links[0].lazy = true (expected: one of the keys [from, mode, to] of a link)");
+        SRC + ":3: links[0].lazy = true (expected: one of the keys [admit_after, from, mode, to] of a link)");
   }
 
   @Test
@@ -336,7 +336,7 @@ class ConfigYamlTest {
         SRC + ":2: tiers[0].capacity = true (expected: a size such as 512MiB or 1GiB)");
     assertYamlError("tiers:\n  - {name: a, provider: cpu, eviction_policy: random}\n",
         SRC + ":2: tiers[0].eviction_policy = \"random\" (expected: a policy the layers know: "
-            + "eviction policy \"random\" (expected: lru or fifo))");
+            + "eviction policy \"random\" (expected: lru, fifo or s3fifo))");
   }
 
   @Test
@@ -383,6 +383,6 @@ class ConfigYamlTest {
     assertYamlError("logging: {log_min_interval_s: 1e400}\n",
         SRC + ":1: logging.log_min_interval_s = Infinity (expected: a finite number of seconds, 0 or more)");
     assertConfigError(() -> yaml("logging:\n  log_min_interval_s: .nan\n"), SRC + ":2: not valid YAML: ", ".nan");
-    assertYamlError("telemetry: {export: otlp}\n", SRC + ":1: telemetry.export = \"otlp\" (expected: one of [none, log])");
+    assertYamlError("telemetry: {export: otlp}\n", SRC + ":1: telemetry.export = \"otlp\" (expected: one of [none, log, prometheus])");
   }
 }

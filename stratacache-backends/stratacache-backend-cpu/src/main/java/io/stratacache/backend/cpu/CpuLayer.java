@@ -11,6 +11,7 @@ import io.stratacache.spi.LayerSpec;
 import io.stratacache.spi.LayerStats;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.MemoryLayer;
+import io.stratacache.spi.Reclaimable;
 import io.stratacache.spi.Reservation;
 import io.stratacache.spi.RoomMaker;
 import java.lang.foreign.Arena;
@@ -64,6 +65,8 @@ import java.util.concurrent.atomic.LongAdder;
  *       scattered, eviction in policy order can take more artifacts than the bytes asked for,
  *       until adjacent blocks coalesce into a hole that fits (see {@link SlabAllocator} for why
  *       such a hole always forms). A listener must not store into the layer that called it.
+ *       {@link #reclaim} evicts through the same protocol ahead of demand (the engine's
+ *       maintenance calls it from its background thread).
  *   <li><b>Locking.</b> One {@link ReentrantLock} guards the index, the policy, the allocator and
  *       the counters; nothing slow runs under it (no copy, no listener). {@link #contains} reads a
  *       concurrent index without it.
@@ -77,7 +80,7 @@ import java.util.concurrent.atomic.LongAdder;
  *       memory; closing them is harmless.
  * </ul>
  */
-public final class CpuLayer implements MemoryLayer, BatchAccess {
+public final class CpuLayer implements MemoryLayer, BatchAccess, Reclaimable {
   /** Settings this provider reads besides {@link LayerSpec#COMMON_KEYS}. */
   static final Set<String> KEYS = Set.of("alignment", "pretouch");
 
@@ -403,6 +406,23 @@ public final class CpuLayer implements MemoryLayer, BatchAccess {
       groups.drain();
       return true;
     }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Counts block bytes, as {@link LayerStats#usedBytes()} does.
+   */
+  @Override
+  public int reclaim(long targetUsedBytes, int maxVictims) {
+    if (targetUsedBytes < 0) {
+      throw new IllegalArgumentException("targetUsedBytes: " + targetUsedBytes + " (expected: >= 0)");
+    }
+    if (maxVictims < 0) {
+      throw new IllegalArgumentException("maxVictims: " + maxVictims + " (expected: >= 0)");
+    }
+    ensureOpen();
+    return room.evictWhile(() -> usedBytes > targetUsedBytes, maxVictims);
   }
 
   // ---------------------------------------------------------------------------------------------

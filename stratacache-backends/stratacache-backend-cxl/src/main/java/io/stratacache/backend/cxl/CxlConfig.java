@@ -25,7 +25,7 @@ import java.util.Set;
  *       creating one (a device's own size otherwise)</td></tr>
  *   <tr><td>{@code reset_metadata}</td><td>false</td><td>format the region at open, dropping
  *       what it holds (refused while another process has it open)</td></tr>
- *   <tr><td>{@code eviction_policy}</td><td>{@code lru}</td><td>{@code lru} or {@code fifo}</td></tr>
+ *   <tr><td>{@code eviction_policy}</td><td>{@code lru}</td><td>{@code lru}, {@code fifo} or {@code s3fifo}</td></tr>
  *   <tr><td>{@code alignment}</td><td>4096</td><td>payload alignment inside records</td></tr>
  *   <tr><td>{@code block_size}</td><td>4096</td><td>allocation unit of the data area</td></tr>
  *   <tr><td>{@code slots}</td><td>data bytes / 64 KiB, 1024 to 2<sup>20</sup></td><td>most

@@ -20,7 +20,7 @@ import java.util.Set;
  *   <tr><td>{@code fsync}</td><td>{@code batch}</td><td>{@code always}, {@code never} or
  *       {@code batch}: see {@link FsyncPolicy}</td></tr>
  *   <tr><td>{@code fsync_interval_ms}</td><td>1000</td><td>how often {@code batch} forces</td></tr>
- *   <tr><td>{@code eviction_policy}</td><td>{@code lru}</td><td>{@code lru} or {@code fifo}</td></tr>
+ *   <tr><td>{@code eviction_policy}</td><td>{@code lru}</td><td>{@code lru}, {@code fifo} or {@code s3fifo}</td></tr>
  *   <tr><td>{@code kv_expire_time}</td><td>0</td><td>seconds without a store or load after which
  *       an artifact expires (sliding); 0 = never</td></tr>
  *   <tr><td>{@code cleanup_interval}</td><td>60</td><td>seconds between expiry sweeps</td></tr>

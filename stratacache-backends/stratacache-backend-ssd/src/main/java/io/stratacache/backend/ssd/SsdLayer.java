@@ -122,7 +122,7 @@ import java.util.function.Predicate;
  * cleanup_interval} and treated as absent by any call that finds it. After a restart an
  * artifact's last access is its file's modification time (its store).
  */
-public final class SsdLayer implements MemoryLayer, Checkable {
+public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.spi.ArtifactAges {
   private static final int STRIPES = 256;
   private static final System.Logger LOG = System.getLogger(SsdLayer.class.getName());
 
@@ -760,6 +760,29 @@ public final class SsdLayer implements MemoryLayer, Checkable {
       state.unlock();
     }
     mappings.drainUnmaps();
+  }
+
+  /** When {@code id}'s record file was last written (its modification time), or {@code null}. */
+  @Override
+  public java.time.Instant lastUsed(ArtifactId id) {
+    Objects.requireNonNull(id, "id");
+    ensureOpen();
+    Path file;
+    state.lock();
+    try {
+      Entry e = index.get(id);
+      if (e == null) {
+        return null;
+      }
+      file = fileOf(e);
+    } finally {
+      state.unlock();
+    }
+    try {
+      return java.nio.file.Files.getLastModifiedTime(file).toInstant();
+    } catch (java.io.IOException gone) {
+      return null; // deleted or replaced meanwhile
+    }
   }
 
   @Override
