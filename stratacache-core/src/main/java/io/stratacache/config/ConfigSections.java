@@ -97,6 +97,7 @@ public final class ConfigSections {
         throw spec.error("capacity", spec.settings().get("capacity"), "a positive size such as 512MiB");
       }
     }
+    spec.optional();
     if (spec.has("eviction_policy")) {
       Object policy = spec.settings().get("eviction_policy");
       try {

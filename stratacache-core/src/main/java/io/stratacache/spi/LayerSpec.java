@@ -28,7 +28,7 @@ import java.util.TreeSet;
 public record LayerSpec(
     String tier, String provider, Map<String, Object> settings, String source, String path, Map<String, Integer> lines) {
   /** Every provider understands these keys. */
-  public static final Set<String> COMMON_KEYS = Set.of("capacity", "eviction_policy");
+  public static final Set<String> COMMON_KEYS = Set.of("capacity", "eviction_policy", "optional");
 
   public LayerSpec {
     Objects.requireNonNull(tier, "tier");
@@ -69,6 +69,15 @@ public record LayerSpec(
         throw error(key, settings.get(key), "one of the keys " + all + " of provider '" + provider + "'");
       }
     }
+  }
+
+  /**
+   * Whether the tier is optional (key {@code optional}, default {@code false}): an optional tier
+   * whose provider is unavailable here, or that cannot open, is left out of the engine with one
+   * line saying why, and the engine starts without it.
+   */
+  public boolean optional() {
+    return bool("optional", false);
   }
 
   /** The tier's capacity in bytes (key {@code capacity}), which must be positive. */

@@ -60,7 +60,7 @@ class ConfigSectionTest {
   void aTierSection_checksItsProvidersTiersOnTheirLines() {
     String tier = "tiers:\n  - name: far\n    provider: absent-medium\n";
     assertEquals(LayerSpec.class, yaml(tier + "    lanes: 4\n").spec(0).getClass());
-    assertEquals("test.yaml:4: tiers[0].lane = 4 (expected: one of the keys [capacity, eviction_policy, label, lanes] of "
+    assertEquals("test.yaml:4: tiers[0].lane = 4 (expected: one of the keys [capacity, eviction_policy, label, lanes, optional] of "
         + "provider 'absent-medium')", error(tier + "    lane: 4\n"));
     assertEquals("test.yaml:4: tiers[0].lanes = 9 (expected: 1 to 8)", error(tier + "    lanes: 9\n"));
     assertEquals("test.yaml:4: tiers[0].lanes = \"four\" (expected: an integer)", error(tier + "    lanes: four\n"));

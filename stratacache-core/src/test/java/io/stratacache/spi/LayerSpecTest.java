@@ -111,7 +111,7 @@ class LayerSpecTest {
   void requireKnownKeys_acceptsCommonKeys_andListsAllOnAnUnknownOne() {
     spec(Map.of("capacity", "1GiB", "eviction_policy", "lru", "path", "/x")).requireKnownKeys(Set.of("path"));
     assertSpecError(() -> spec(Map.of("capacity", "1GiB", "pth", "/x")).requireKnownKeys(Set.of("path", "fsync")),
-        "test.yaml: tiers.hot.pth = \"/x\" (expected: one of the keys [capacity, eviction_policy, fsync, path] of provider 'cpu')");
+        "test.yaml: tiers.hot.pth = \"/x\" (expected: one of the keys [capacity, eviction_policy, fsync, optional, path] of provider 'cpu')");
   }
 
   @Test

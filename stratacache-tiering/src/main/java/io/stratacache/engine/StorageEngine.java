@@ -42,6 +42,7 @@ import java.util.Map;
  * parameter's name, before it takes a lock or touches a tier.
  */
 public final class StorageEngine implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(StorageEngine.class.getName());
   private final TierChain chain;
   private final StrataConfig config;
   private final List<Tier> views;
@@ -87,22 +88,35 @@ public final class StorageEngine implements AutoCloseable {
    */
   private static StorageEngine open(StrataConfig config, Map<String, MemoryLayer> given, ClassLoader loader) {
     List<MemoryLayer> layers = new ArrayList<>();
+    List<Integer> kept = new ArrayList<>();
     boolean success = false;
     try {
       List<LayerProvider> providers = providersFor(config, given, loader);
       for (int i = 0; i < providers.size(); i++) {
         MemoryLayer layer = given.get(config.tiers().get(i).name());
+        if (layer == null && providers.get(i) == LEFT_OUT) {
+          continue;
+        }
         if (layer == null) {
           try {
             layer = providers.get(i).open(config.spec(i));
           } catch (LayerUnavailableException e) {
+            if (config.spec(i).optional()) {
+              leaveOut(config, i, "cannot open: " + e.getMessage());
+              continue;
+            }
             throw new LayerUnavailableException(config.where("tiers[" + i + "]") + " (provider "
                 + config.tiers().get(i).provider() + ") cannot open: " + e.getMessage(), e);
           }
         }
         layers.add(layer);
+        kept.add(i);
       }
-      StorageEngine engine = assemble(config, layers);
+      if (layers.isEmpty()) {
+        throw new LayerUnavailableException(config.source() + ": every tier is optional and none could start (expected:"
+            + " at least one tier that starts here)");
+      }
+      StorageEngine engine = assemble(config, layers, kept);
       success = true;
       return engine;
     } finally {
@@ -134,6 +148,12 @@ public final class StorageEngine implements AutoCloseable {
             + found.missing(t.provider()) + ")");
       }
       ProbeResult probe = provider.probe();
+      if (!probe.available() && config.spec(i).optional()) {
+        sections.checkTier(config.spec(i));
+        leaveOut(config, i, "is unavailable: " + probe.reason());
+        providers.add(LEFT_OUT);
+        continue;
+      }
       if (!probe.available()) {
         throw new LayerUnavailableException(config.where("tiers[" + i + "]") + " (tier '" + t.name() + "', provider "
             + t.provider() + ") is unavailable: " + probe.reason());
@@ -166,15 +186,50 @@ public final class StorageEngine implements AutoCloseable {
     return new Builder();
   }
 
-  private static StorageEngine assemble(StrataConfig config, List<MemoryLayer> layers) {
+  /** The provider of a tier left out: optional and unavailable here. */
+  private static final LayerProvider LEFT_OUT = new LayerProvider() {
+    @Override
+    public String name() {
+      return "left out";
+    }
+
+    @Override
+    public ProbeResult probe() {
+      return ProbeResult.unavailable("left out");
+    }
+
+    @Override
+    public MemoryLayer open(io.stratacache.spi.LayerSpec spec) {
+      throw new LayerUnavailableException("tier '" + spec.tier() + "' was left out");
+    }
+  };
+
+  /** Says, in one line, that optional tier {@code i} is left out and why. */
+  private static void leaveOut(StrataConfig config, int i, String why) {
+    TierConfig t = config.tiers().get(i);
+    LOG.log(System.Logger.Level.INFO, "optional tier '" + t.name() + "' (provider " + t.provider() + ", "
+        + config.where("tiers[" + i + "]") + ") left out: " + why);
+  }
+
+  /**
+   * The chain of {@code layers}, the tiers of {@code config} at indexes {@code kept}. Between two
+   * kept tiers that an optional tier left out used to separate, the link is the upper tier's.
+   */
+  private static StorageEngine assemble(StrataConfig config, List<MemoryLayer> layers, List<Integer> kept) {
     List<TierChain.Tier> tiers = new ArrayList<>();
     List<LinkMode> links = new ArrayList<>();
     List<Integer> admitAfter = new ArrayList<>();
-    for (int i = 0; i < layers.size(); i++) {
+    for (int k = 0; k < layers.size(); k++) {
+      int i = kept.get(k);
       TierConfig t = config.tiers().get(i);
-      tiers.add(new TierChain.Tier(t.name(), t.provider(), layers.get(i), t.watermarks()));
-      if (i + 1 < layers.size()) {
+      tiers.add(new TierChain.Tier(t.name(), t.provider(), layers.get(k), t.watermarks()));
+      if (k + 1 < layers.size()) {
         LinkConfig link = config.linkBelow(t.name());
+        if (kept.get(k + 1) != i + 1) {
+          links.add(link == null ? LinkMode.WRITE_THROUGH : link.mode());
+          admitAfter.add(link == null ? 1 : link.admitAfter());
+          continue;
+        }
         if (link != null && !link.to().equals(config.tiers().get(i + 1).name())) {
           throw new ConfigException(
               config.source() + ": link " + link.from() + " -> " + link.to() + " (expected: a link from a tier to the tier directly below it, "

@@ -60,6 +60,13 @@ public record KvNamespace(String model, int tpSize, int tpRank, DType dtype, KvL
     }
   }
 
+  /** The namespace without its salt, which is a tenant's secret: only whether one is set. */
+  @Override
+  public String toString() {
+    return "KvNamespace[model=" + model + ", tpSize=" + tpSize + ", tpRank=" + tpRank + ", dtype=" + dtype + ", layout="
+        + layout + ", salt=" + (salt.isEmpty() ? "none" : "(set)") + "]";
+  }
+
   /** The canonical text hashed into the {@link #seed()}. */
   public String canonicalText() {
     return SCHEME + '\n'

@@ -36,6 +36,13 @@ class KvChunkHashTest {
   }
 
   @Test
+  void theTenantSaltNeverAppearsInToString() {
+    String shown = A_SALTED.toString();
+    assertTrue(!shown.contains("tenant-a") && shown.contains("salt=(set)"), shown);
+    assertTrue(A.toString().contains("salt=none"), A.toString());
+  }
+
+  @Test
   void vectorA_llamaFlashAttn_chunk16_twoFullAndOnePartial() {
     assertEquals("940c29c60c10e37ab9236a4187758952c482ac11def9e84e7e674cb2f21a76e5", HexFormat.of().formatHex(A.seed()));
     assertEquals(

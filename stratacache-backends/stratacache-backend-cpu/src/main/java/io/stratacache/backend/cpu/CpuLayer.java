@@ -14,6 +14,7 @@ import io.stratacache.spi.MemoryLayer;
 import io.stratacache.spi.Reclaimable;
 import io.stratacache.spi.Reservation;
 import io.stratacache.spi.RoomMaker;
+import io.stratacache.spi.SlabAllocator;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
@@ -333,24 +334,7 @@ public final class CpuLayer implements MemoryLayer, BatchAccess, Reclaimable {
    * soon as one of {@code need} bytes is found.
    */
   private long reclaimableRun(long need, Predicate<Entry> reclaimable) {
-    long longest = 0;
-    long run = 0;
-    long end = 0;
-    for (Entry e : blocks.values()) {
-      run += e.offset - end;
-      end = e.offset + e.blockSize;
-      if (reclaimable.test(e)) {
-        run += e.blockSize;
-      } else {
-        longest = Math.max(longest, run);
-        run = 0;
-      }
-      if (run >= need) {
-        return run;
-      }
-    }
-    run += allocator.size() - end;
-    return Math.max(longest, run);
+    return allocator.reclaimableRun(blocks, e -> e.blockSize, reclaimable, need);
   }
 
   /** This layer's index as the make-room protocol sees it. */

@@ -84,7 +84,7 @@ class CpuLayerTest {
   void unknownSetting_isRejected_listingTheKnownOnes() {
     ConfigException e = assertThrows(ConfigException.class, () -> open(Map.of("capacity", MIB, "pretuch", false)));
     assertTrue(e.getMessage().contains("tiers.hot.pretuch"), e.getMessage());
-    assertTrue(e.getMessage().contains("[alignment, capacity, eviction_policy, pretouch]"), e.getMessage());
+    assertTrue(e.getMessage().contains("[alignment, capacity, eviction_policy, optional, pretouch]"), e.getMessage());
   }
 
   @Test

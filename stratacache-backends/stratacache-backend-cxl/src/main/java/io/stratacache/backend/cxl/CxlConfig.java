@@ -1,5 +1,7 @@
 package io.stratacache.backend.cxl;
 
+import io.stratacache.config.FileAccessSettings;
+import io.stratacache.core.io.PrivateFiles;
 import io.stratacache.spi.EvictionPolicy;
 import io.stratacache.spi.LayerSpec;
 import java.nio.file.Path;
@@ -37,6 +39,13 @@ import java.util.Set;
  *       payload's CRC32C; {@code once}: the first load of each commit in this process does, later
  *       loads of the same commit trust it (a stray write into a committed record would then be
  *       served)</td></tr>
+ *   <tr><td>{@code mode}</td><td>{@code "0600"}</td><td>mode of a region file the tier creates (and
+ *       of a directory it creates for it), in quotes; an existing region file must not be writable
+ *       beyond it nor, while it shares nothing, owned by another user: see {@link PrivateFiles}.
+ *       Set it, such as {@code "0660"}, with {@code group} for a region that several users'
+ *       processes share on purpose</td></tr>
+ *   <tr><td>{@code group}</td><td>none</td><td>group given to a region file the tier creates, and
+ *       required of an existing one</td></tr>
  * </table>
  *
  * @param path the region's file or device
@@ -50,6 +59,7 @@ import java.util.Set;
  * @param maxProcesses process table entries
  * @param lockLease how long the region lock may be held
  * @param verifyEveryLoad whether every load checks the payload checksum ({@code verify: always})
+ * @param access how a region file is created and checked ({@code mode}, {@code group})
  */
 public record CxlConfig(
     Path path,
@@ -62,11 +72,12 @@ public record CxlConfig(
     int slots,
     int maxProcesses,
     Duration lockLease,
-    boolean verifyEveryLoad) {
+    boolean verifyEveryLoad,
+    PrivateFiles access) {
   /** Keys the {@code cxl} provider understands besides {@link LayerSpec#COMMON_KEYS}. */
   public static final Set<String> KEYS = Set.of(
       "path", "device", "size", "reset_metadata", "alignment", "block_size", "slots", "max_processes", "lock_lease_ms",
-      "verify");
+      "verify", "mode", "group");
 
   static final int MIN_SLOTS = 1024;
   static final int MAX_SLOTS = 1 << 20;
@@ -76,6 +87,7 @@ public record CxlConfig(
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(evictionPolicy, "evictionPolicy");
     Objects.requireNonNull(lockLease, "lockLease");
+    Objects.requireNonNull(access, "access");
   }
 
   /** Whether {@code path} names a device-dax character device. */
@@ -146,6 +158,7 @@ public record CxlConfig(
       throw spec.error("verify", verify, "always or once");
     }
     return new CxlConfig(path, capacity, size, spec.bool("reset_metadata", false), policy.name(), (int) alignment,
-        (int) block, (int) slots, (int) processes, Duration.ofMillis(leaseMs), verify.equals("always"));
+        (int) block, (int) slots, (int) processes, Duration.ofMillis(leaseMs), verify.equals("always"),
+        FileAccessSettings.read(spec));
   }
 }

@@ -1,17 +1,21 @@
 package io.stratacache.backend.cxl;
 
 import io.stratacache.core.LayerUnavailableException;
+import io.stratacache.core.io.PrivateFiles;
+import io.stratacache.core.io.UnsafePathException;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
  * A region mapped shared and read-write with {@code mmap}, and the typed, ordered accesses the
@@ -59,7 +63,7 @@ final class CxlRegion implements AutoCloseable {
     if (device) {
       size = deviceSize(tier, path, config.sizeBytes());
     } else {
-      size = prepareFile(tier, path, newSize);
+      size = prepareFile(tier, path, newSize, config.access());
     }
     Arena arena = Arena.ofShared();
     boolean success = false;
@@ -99,25 +103,39 @@ final class CxlRegion implements AutoCloseable {
     }
   }
 
-  private static long prepareFile(String tier, Path path, long newSize) {
+  /**
+   * Sizes a region file: an existing one keeps its size, once it passes the checks of {@link
+   * PrivateFiles#checkExisting} (no symbolic link, not writable by others, not another user's); a
+   * missing one is created exclusively with the tier's mode (its directory too, if missing).
+   */
+  private static long prepareFile(String tier, Path path, long newSize, PrivateFiles access) {
     try {
-      long existing = Files.exists(path) ? Files.size(path) : 0;
-      if (existing > 0) {
-        return existing;
+      boolean exists = Files.exists(path, LinkOption.NOFOLLOW_LINKS);
+      if (exists) {
+        access.checkExisting(path, false);
+        long existing = Files.size(path);
+        if (existing > 0) {
+          return existing;
+        }
       }
       if (newSize <= 0) {
         throw new LayerUnavailableException(
-            "cxl tier '" + tier + "': region " + path + " does not exist and neither tiers." + tier + ".capacity nor tiers."
-                + tier + ".size says how large to create it");
+            "cxl tier '" + tier + "': region " + path + (exists ? " is empty" : " does not exist") + " and neither tiers."
+                + tier + ".capacity nor tiers." + tier + ".size says how large to create it");
       }
-      if (path.getParent() != null) {
-        Files.createDirectories(path.getParent());
+      Path parent = path.toAbsolutePath().getParent();
+      if (parent != null && !Files.isDirectory(parent)) {
+        access.createDirectories(parent);
       }
-      try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw")) {
-        raf.setLength(newSize);
+      try (FileChannel ch = exists
+          ? FileChannel.open(path, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)
+          : access.createFile(path)) {
+        ch.write(ByteBuffer.allocate(1), newSize - 1);
       }
       Libc.fallocate(path.toString(), newSize);
       return newSize;
+    } catch (UnsafePathException e) {
+      throw new LayerUnavailableException("cxl tier '" + tier + "': " + e.getMessage(), e);
     } catch (NoSuchFileException e) {
       throw new LayerUnavailableException("cxl tier '" + tier + "': cannot create region " + path + ": no such directory", e);
     } catch (IOException e) {

@@ -1,8 +1,10 @@
 package io.stratacache.backend.cxl;
 
 import io.stratacache.config.ConfigSection;
+import io.stratacache.config.FileAccessSettings;
 import io.stratacache.config.Setting;
 import io.stratacache.spi.LayerSpec;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -22,7 +24,7 @@ public final class CxlSection implements ConfigSection {
 
   @Override
   public List<Setting<?>> settings() {
-    return List.of(
+    List<Setting<?>> settings = new ArrayList<>(List.of(
         Setting.path("path", null),
         Setting.path("device", null),
         Setting.size("size", null),
@@ -32,7 +34,9 @@ public final class CxlSection implements ConfigSection {
         Setting.integer("slots", null),
         Setting.integer("max_processes", 32),
         Setting.integer("lock_lease_ms", 10_000),
-        Setting.choice("verify", "always", "always", "once"));
+        Setting.choice("verify", "always", "always", "once")));
+    settings.addAll(FileAccessSettings.settings());
+    return List.copyOf(settings);
   }
 
   /** {@link CxlConfig#from}: ranges, {@code path} or {@code device}, alignment within a block. */

@@ -106,7 +106,7 @@ final class SsdCheck {
   private void record(Path file, SsdLayer.Entry e) {
     checked++;
     SsdRecovery.Found found;
-    try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+    try (Arena arena = Arena.ofConfined(); FileChannel ch = SsdRecordFiles.openRecord(file)) {
       MemorySegment record = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
       RecordCodec.Header h = RecordCodec.readHeader(record);
       int alignment = SsdRecovery.alignmentOf(h, record.byteSize());

@@ -1,5 +1,7 @@
 package io.stratacache.backend.ssd;
 
+import io.stratacache.config.FileAccessSettings;
+import io.stratacache.core.io.PrivateFiles;
 import io.stratacache.spi.EvictionPolicy;
 import io.stratacache.spi.LayerSpec;
 import java.nio.file.Files;
@@ -34,6 +36,11 @@ import java.util.Set;
  *       record damaged on the medium after its first load, e.g. re-read from a failing disk,
  *       would then be served); {@code always}: every lease checks it on its first read, while
  *       copying for {@code copyTo} (one pass over memory)</td></tr>
+ *   <tr><td>{@code mode}</td><td>{@code "0600"}</td><td>mode of the files the tier creates, in
+ *       quotes; its directories get the same bits plus search. Anything beyond {@code "0600"}
+ *       shares the tier with other users on purpose: see {@link PrivateFiles}</td></tr>
+ *   <tr><td>{@code group}</td><td>none</td><td>group given to what the tier creates, for a
+ *       directory shared on purpose</td></tr>
  * </table>
  *
  * @param path the directory
@@ -45,6 +52,7 @@ import java.util.Set;
  * @param cleanupInterval period of the expiry sweep
  * @param alignment payload alignment inside records
  * @param verifyEveryLoad whether every load checks the payload checksum ({@code verify: always})
+ * @param access how the tier creates and checks its files ({@code mode}, {@code group})
  */
 public record SsdConfig(
     Path path,
@@ -55,10 +63,12 @@ public record SsdConfig(
     Duration expireAfter,
     Duration cleanupInterval,
     int alignment,
-    boolean verifyEveryLoad) {
+    boolean verifyEveryLoad,
+    PrivateFiles access) {
   /** Keys the {@code ssd} provider understands besides {@link LayerSpec#COMMON_KEYS}. */
   public static final Set<String> KEYS =
-      Set.of("path", "fsync", "fsync_interval_ms", "kv_expire_time", "cleanup_interval", "alignment", "verify");
+      Set.of("path", "fsync", "fsync_interval_ms", "kv_expire_time", "cleanup_interval", "alignment", "verify", "mode",
+          "group");
 
   /** Payload alignment when {@code alignment} is not set: a cache line. */
   public static final int DEFAULT_ALIGNMENT = 64;
@@ -73,6 +83,7 @@ public record SsdConfig(
     Objects.requireNonNull(evictionPolicy, "evictionPolicy");
     Objects.requireNonNull(expireAfter, "expireAfter");
     Objects.requireNonNull(cleanupInterval, "cleanupInterval");
+    Objects.requireNonNull(access, "access");
   }
 
   /** {@code ~/.cache/stratacache/ssd}: where records go when {@code path} is not set. */
@@ -125,7 +136,8 @@ public record SsdConfig(
         seconds(expire),
         seconds(cleanup),
         (int) alignment,
-        verify.equals("always"));
+        verify.equals("always"),
+        FileAccessSettings.read(spec));
   }
 
   /**

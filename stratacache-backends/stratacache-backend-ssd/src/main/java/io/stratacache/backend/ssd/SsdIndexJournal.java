@@ -1,12 +1,14 @@
 package io.stratacache.backend.ssd;
 
 import io.stratacache.core.ArtifactId;
+import io.stratacache.core.io.PrivateFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -104,6 +106,7 @@ final class SsdIndexJournal {
 
   private final Path file;
   private final boolean force;
+  private final PrivateFiles access;
   private FileChannel channel;
   private long end;
   private long appended;
@@ -111,9 +114,11 @@ final class SsdIndexJournal {
   private final Set<ArtifactId> pending = new HashSet<>();
   private final CRC32C crc = new CRC32C();
 
-  private SsdIndexJournal(Path file, boolean force, FileChannel channel, long end, long snapshotRecords) {
+  private SsdIndexJournal(
+      Path file, boolean force, PrivateFiles access, FileChannel channel, long end, long snapshotRecords) {
     this.file = file;
     this.force = force;
+    this.access = access;
     this.channel = channel;
     this.end = end;
     this.snapshotRecords = snapshotRecords;
@@ -141,7 +146,7 @@ final class SsdIndexJournal {
    *     cleanly before a restart of the machine
    */
   static Replayed replay(Path file, Sink sink) throws Untrusted, IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
       long size = ch.size();
       if (size < HEADER_BYTES) {
         throw new Untrusted("index " + file + " has " + size + " bytes (expected: at least a " + HEADER_BYTES + "-byte header)");
@@ -292,8 +297,9 @@ final class SsdIndexJournal {
    * @param live the entries the replay left in the index
    * @param records the records the replay read
    */
-  static SsdIndexJournal reopen(Path file, long end, long live, long records, boolean force) throws IOException {
-    FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+  static SsdIndexJournal reopen(Path file, long end, long live, long records, boolean force, PrivateFiles access)
+      throws IOException {
+    FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
     boolean success = false;
     try {
       ch.truncate(end);
@@ -301,7 +307,7 @@ final class SsdIndexJournal {
       while (h.hasRemaining()) {
         ch.write(h, h.position());
       }
-      SsdIndexJournal j = new SsdIndexJournal(file, force, ch, end, live);
+      SsdIndexJournal j = new SsdIndexJournal(file, force, access, ch, end, live);
       j.appended = Math.max(0, records - live);
       success = true;
       return j;
@@ -323,16 +329,16 @@ final class SsdIndexJournal {
    *
    * @param force whether to force the journal when it is rewritten and closed
    */
-  static SsdIndexJournal create(Path file, List<Live> live, boolean force) throws IOException {
-    FileChannel ch = writeSnapshot(file, live, Set.of(), force);
-    return new SsdIndexJournal(file, force, ch, ch.size(), live.size());
+  static SsdIndexJournal create(Path file, List<Live> live, boolean force, PrivateFiles access) throws IOException {
+    FileChannel ch = writeSnapshot(file, live, Set.of(), force, access);
+    return new SsdIndexJournal(file, force, access, ch, ch.size(), live.size());
   }
 
-  private static FileChannel writeSnapshot(Path file, Iterable<Live> live, Set<ArtifactId> intents, boolean force)
-      throws IOException {
+  private static FileChannel writeSnapshot(
+      Path file, Iterable<Live> live, Set<ArtifactId> intents, boolean force, PrivateFiles access) throws IOException {
     Path tmp = file.resolveSibling(FILE + ".tmp");
     Files.deleteIfExists(tmp); // left by a crash mid-rewrite
-    try (FileChannel out = SsdRecordFiles.createNew(tmp)) {
+    try (FileChannel out = access.createFile(tmp)) {
       ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
       CRC32C crc = new CRC32C();
       buf.put(header(false));
@@ -359,7 +365,7 @@ final class SsdIndexJournal {
     if (force) {
       SsdRecordFiles.forceDirectory(file.getParent());
     }
-    return FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    return FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
   }
 
   private static void drain(FileChannel out, ByteBuffer buf) throws IOException {
@@ -468,7 +474,7 @@ final class SsdIndexJournal {
 
   /** Rewrites the journal as {@code live} now. */
   synchronized void compact(List<Live> live) throws IOException {
-    FileChannel fresh = writeSnapshot(file, live, Set.copyOf(pending), force);
+    FileChannel fresh = writeSnapshot(file, live, Set.copyOf(pending), force, access);
     SsdRecordFiles.closeQuietly(channel);
     channel = fresh;
     end = fresh.size();

@@ -155,9 +155,10 @@ final class SsdIndexOpen {
       boolean force = config.fsync() != FsyncPolicy.NEVER;
       try {
         if (fallback == null && adjusted == 0 && !SsdIndexJournal.worthCompacting(replayed.records(), index.size())) {
-          journal = SsdIndexJournal.reopen(paths.journalFile(), replayed.end(), index.size(), replayed.records(), force);
+          journal = SsdIndexJournal.reopen(
+              paths.journalFile(), replayed.end(), index.size(), replayed.records(), force, config.access());
         } else {
-          journal = SsdIndexJournal.create(paths.journalFile(), snapshotLocked(index, policy, now), force);
+          journal = SsdIndexJournal.create(paths.journalFile(), snapshotLocked(index, policy, now), force, config.access());
         }
       } catch (IOException x) {
         LOG.log(System.Logger.Level.WARNING, where + ": cannot write the index " + paths.journalFile() + " (" + x

@@ -8,6 +8,7 @@ import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.core.StrataCacheException;
 import io.stratacache.core.codec.RecordCodec;
 import io.stratacache.core.codec.RecordLayout;
+import io.stratacache.core.io.UnsafePathException;
 import io.stratacache.spi.Capability;
 import io.stratacache.spi.CheckReport;
 import io.stratacache.spi.Checkable;
@@ -253,7 +254,9 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
     files.createRoot();
     FileChannel channel;
     try {
-      channel = SsdRecordFiles.openLockFile(paths.lockFile());
+      channel = config.access().openOrCreate(paths.lockFile());
+    } catch (UnsafePathException e) {
+      throw new LayerUnavailableException(where() + ": " + e.getMessage(), e);
     } catch (IOException e) {
       throw new LayerUnavailableException(where() + ": cannot open " + paths.lockFile() + ": " + e, e);
     }
@@ -598,7 +601,7 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment payload;
       ArtifactMeta meta = null;
-      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      try (FileChannel ch = SsdRecordFiles.openRecord(file)) {
         MemorySegment record = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
         RecordCodec.Header h = RecordCodec.readHeader(record);
         if (h.id().equals(victim.id) && (record.byteSize() != victim.size || h.payloadCrc() != victim.payloadCrc)) {
@@ -647,6 +650,7 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
     SsdMappings.Mapping m = null;
     FileChannel ch = null;
     boolean stale = false;
+    String link = null;
     ReentrantReadWriteLock.ReadLock r = stripe(id).readLock();
     r.lock();
     try {
@@ -671,9 +675,11 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
       }
       if (!stale && m == null) {
         try {
-          ch = FileChannel.open(fileOf(e), StandardOpenOption.READ);
+          ch = SsdRecordFiles.openRecord(fileOf(e));
         } catch (NoSuchFileException | AccessDeniedException x) {
           ch = null;
+        } catch (CodecException x) {
+          link = x.getMessage();
         } catch (IOException x) {
           releaseLease(e, null);
           throw ioFailure("cannot open " + fileOf(e), x);
@@ -687,8 +693,10 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
       misses.increment();
       return null;
     }
-    String corruptReason = null;
-    if (m == null) {
+    String corruptReason = link;
+    if (link != null) {
+      releaseLease(e, null);
+    } else if (m == null) {
       if (ch == null) {
         releaseLease(e, null);
         forget(e, "its file " + fileOf(e) + " vanished");
@@ -1014,7 +1022,8 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
       if (journalOn) {
         journal.compact(snapshot());
       } else {
-        journal = SsdIndexJournal.create(paths.journalFile(), snapshot(), config.fsync() != FsyncPolicy.NEVER);
+        journal = SsdIndexJournal.create(
+            paths.journalFile(), snapshot(), config.fsync() != FsyncPolicy.NEVER, config.access());
         journalOn = true;
       }
     } catch (IOException e) {

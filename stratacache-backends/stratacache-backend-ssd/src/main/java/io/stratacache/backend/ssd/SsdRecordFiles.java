@@ -1,14 +1,19 @@
 package io.stratacache.backend.ssd;
 
+import io.stratacache.core.CodecException;
 import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.core.codec.Crc32c;
 import io.stratacache.core.codec.RecordCodec;
+import io.stratacache.core.io.PrivateFiles;
+import io.stratacache.core.io.UnsafePathException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -87,16 +92,26 @@ final class SsdRecordFiles {
     corrupt.increment();
   }
 
-  /** Creates the root and quarantine directories if missing. */
+  /**
+   * Creates the root and quarantine directories if missing, with the tier's mode whatever the
+   * umask, and checks them when they exist: one writable by others or owned by another user is
+   * refused (see {@link PrivateFiles#checkExisting}).
+   */
   void createRoot() {
+    PrivateFiles access = config.access();
     try {
-      if (!Files.isDirectory(paths.root())) {
-        Files.createDirectories(paths.root());
+      boolean existed = Files.isDirectory(paths.root());
+      access.createDirectories(paths.root());
+      if (!existed) {
         syncNewDirectory(paths.root());
       }
-      if (!Files.isDirectory(paths.quarantineDir())) {
-        Files.createDirectories(paths.quarantineDir());
+      try {
+        access.createDirectory(paths.quarantineDir());
+      } catch (FileAlreadyExistsException e) {
+        access.checkExisting(paths.quarantineDir(), false);
       }
+    } catch (UnsafePathException e) {
+      throw new LayerUnavailableException(where() + ": " + e.getMessage(), e);
     } catch (IOException e) {
       throw new LayerUnavailableException(where() + ": cannot create directory " + paths.root() + ": " + e, e);
     }
@@ -110,14 +125,40 @@ final class SsdRecordFiles {
     Path leaf = paths.leafDir(index);
     Path parent = leaf.getParent();
     if (!Files.isDirectory(parent)) {
-      Files.createDirectories(parent);
+      createDirectoryIfAbsent(parent);
       syncNewDirectory(parent);
     }
     if (!Files.isDirectory(leaf)) {
-      Files.createDirectories(leaf);
+      createDirectoryIfAbsent(leaf);
       syncNewDirectory(leaf);
     }
     leafDirs.set(index, 1);
+  }
+
+  private void createDirectoryIfAbsent(Path dir) throws IOException {
+    try {
+      config.access().createDirectory(dir);
+    } catch (FileAlreadyExistsException e) {
+      if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Opens a record file for reading, never through a symbolic link.
+   *
+   * @throws CodecException if {@code file} is a symbolic link: a damaged record, never followed
+   */
+  static FileChannel openRecord(Path file) throws IOException {
+    try {
+      return FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      if (e instanceof NoSuchFileException || !Files.isSymbolicLink(file)) {
+        throw e;
+      }
+      throw new CodecException("record file " + file + " is a symbolic link (never followed; expected: a regular file)");
+    }
   }
 
   /** Makes the entry of a directory just created durable, as the fsync policy asks. */
@@ -156,7 +197,7 @@ final class SsdRecordFiles {
       long off = i * WRITE_PIECE;
       buffers[1 + i] = payload.asSlice(off, Math.min(WRITE_PIECE, length - off)).asByteBuffer();
     }
-    try (FileChannel ch = createNew(tmp)) {
+    try (FileChannel ch = config.access().createFile(tmp)) {
       long left = prefix.length + length;
       while (left > 0) {
         left -= ch.write(buffers);
@@ -233,20 +274,6 @@ final class SsdRecordFiles {
       it.remove();
     }
     return out;
-  }
-
-  /**
-   * Creates {@code file} for writing, failing if it exists. Every file the tier creates (record
-   * temporaries, the index journal's snapshot) is created here, and the lock file by {@link
-   * #openLockFile}, so that how files are created is decided in one place.
-   */
-  static FileChannel createNew(Path file) throws IOException {
-    return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-  }
-
-  /** Opens the directory's lock file for writing, creating it if missing. */
-  static FileChannel openLockFile(Path file) throws IOException {
-    return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
   }
 
   static void forceDirectory(Path dir) throws IOException {

@@ -158,7 +158,7 @@ final class SsdRecovery {
   static Found readRecordHeader(SsdPaths paths, Path file, BiConsumer<Path, String> quarantine) throws IOException {
     BasicFileAttributes attrs;
     RecordCodec.Header h;
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+    try (FileChannel ch = SsdRecordFiles.openRecord(file)) {
       attrs = Files.readAttributes(file, BasicFileAttributes.class);
       long size = ch.size();
       ByteBuffer first = ByteBuffer.allocate((int) Math.min(size, FIRST_READ));

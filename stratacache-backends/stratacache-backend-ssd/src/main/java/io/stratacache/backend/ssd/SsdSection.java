@@ -1,8 +1,10 @@
 package io.stratacache.backend.ssd;
 
 import io.stratacache.config.ConfigSection;
+import io.stratacache.config.FileAccessSettings;
 import io.stratacache.config.Setting;
 import io.stratacache.spi.LayerSpec;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -22,14 +24,16 @@ public final class SsdSection implements ConfigSection {
 
   @Override
   public List<Setting<?>> settings() {
-    return List.of(
+    List<Setting<?>> settings = new ArrayList<>(List.of(
         Setting.path("path", null),
         Setting.choice("fsync", "batch", "always", "never", "batch"),
         Setting.integer("fsync_interval_ms", 1000),
         Setting.number("kv_expire_time", 0.0),
         Setting.number("cleanup_interval", 60.0),
         Setting.integer("alignment", SsdConfig.DEFAULT_ALIGNMENT),
-        Setting.choice("verify", "once", "always", "once"));
+        Setting.choice("verify", "once", "always", "once")));
+    settings.addAll(FileAccessSettings.settings());
+    return List.copyOf(settings);
   }
 
   /** {@link SsdConfig#from}, and that {@code path} is a directory or can be created. */

@@ -184,7 +184,7 @@ class SsdIndexJournalTest {
     newer.close();
     // replay what the first layer wrote, then log a store of x that never logs its record
     List<SsdIndexJournal.Live> live = new ArrayList<>(SsdIndexJournal.liveEntries(dir.resolve(SsdIndexJournal.FILE)).values());
-    SsdIndexJournal j = SsdIndexJournal.create(dir.resolve(SsdIndexJournal.FILE), live, false);
+    SsdIndexJournal j = SsdIndexJournal.create(dir.resolve(SsdIndexJournal.FILE), live, false, first.config().access());
     j.intent(id("x"));
     Files.copy(new SsdPaths(other).recordFile(id("x")), new SsdPaths(dir).recordFile(id("x")),
         StandardCopyOption.REPLACE_EXISTING);

@@ -1,9 +1,12 @@
-package io.stratacache.backend.cpu;
+package io.stratacache.spi;
 
 import java.util.Comparator;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Predicate;
+import java.util.function.ToLongFunction;
 
 /**
  * Hands out aligned byte ranges of a slab: best fit over a free list with immediate coalescing.
@@ -24,9 +27,12 @@ import java.util.TreeSet;
  * in a run between two unmovable blocks leaves one free block as long as the run, so a request
  * always fits once enough adjacent blocks are evicted. The allocator never moves live blocks.
  *
+ * <p>Shared by the layers that carve one allocation of their own (the CPU tier's slab, the GPU
+ * tier's device allocation); its offsets are relative to that allocation.
+ *
  * <p>Not thread-safe: the owning layer calls it under its lock.
  */
-final class SlabAllocator {
+public final class SlabAllocator {
   private static final Comparator<Free> BY_SIZE =
       Comparator.comparingLong(Free::size).thenComparingLong(Free::offset);
 
@@ -44,7 +50,7 @@ final class SlabAllocator {
    * @param size a multiple of {@code alignment}
    * @param alignment a power of two
    */
-  SlabAllocator(long size, long alignment) {
+  public SlabAllocator(long size, long alignment) {
     if (alignment <= 0 || Long.bitCount(alignment) != 1) {
       throw new IllegalArgumentException("alignment: " + alignment + " (expected: a power of two)");
     }
@@ -59,13 +65,48 @@ final class SlabAllocator {
     this.freeBytes = size;
   }
 
+  /**
+   * The longest run of adjacent free or reclaimable space among {@code blocks} (every block
+   * allocated now, by offset), scanning by offset and stopping as soon as one of {@code need} bytes
+   * is found: whether evicting the reclaimable blocks could make room for one of {@code need}
+   * bytes, as a layer's {@link RoomMaker.Space#fitsAfterEvicting} asks.
+   *
+   * @param blocks every allocated block by offset
+   * @param blockSize the size of a block
+   * @param reclaimable whether a block could be evicted
+   * @param need the bytes wanted in one run
+   * @param <E> the layer's entry type
+   */
+  public <E> long reclaimableRun(
+      SortedMap<Long, E> blocks, ToLongFunction<E> blockSize, Predicate<E> reclaimable, long need) {
+    long longest = 0;
+    long run = 0;
+    long end = 0;
+    for (Map.Entry<Long, E> b : blocks.entrySet()) {
+      long bytes = blockSize.applyAsLong(b.getValue());
+      run += b.getKey() - end;
+      end = b.getKey() + bytes;
+      if (reclaimable.test(b.getValue())) {
+        run += bytes;
+      } else {
+        longest = Math.max(longest, run);
+        run = 0;
+      }
+      if (run >= need) {
+        return run;
+      }
+    }
+    run += size - end;
+    return Math.max(longest, run);
+  }
+
   /** Bytes managed. */
-  long size() {
+  public long size() {
     return size;
   }
 
   /** The block size that holds {@code bytes}: rounded up to the alignment, at least one unit. */
-  long blockSize(long bytes) {
+  public long blockSize(long bytes) {
     if (bytes <= alignment) {
       return alignment;
     }
@@ -77,7 +118,7 @@ final class SlabAllocator {
    *
    * @return its offset, or -1 if no free block is large enough
    */
-  long allocate(long blockSize) {
+  public long allocate(long blockSize) {
     Free fit = bySize.ceiling(new Free(Long.MIN_VALUE, blockSize));
     if (fit == null) {
       return -1;
@@ -95,7 +136,7 @@ final class SlabAllocator {
    *
    * @throws IllegalStateException if the block overlaps free space (a double free)
    */
-  void free(long offset, long blockSize) {
+  public void free(long offset, long blockSize) {
     long start = offset;
     long end = offset + blockSize;
     if (offset < 0 || end > size || blockSize <= 0) {
@@ -127,17 +168,17 @@ final class SlabAllocator {
   }
 
   /** Bytes not allocated. */
-  long freeBytes() {
+  public long freeBytes() {
     return freeBytes;
   }
 
   /** The largest free block, in bytes (0 if none). */
-  long largestFree() {
+  public long largestFree() {
     return bySize.isEmpty() ? 0 : bySize.last().size;
   }
 
   /** Number of free blocks. */
-  int freeBlocks() {
+  public int freeBlocks() {
     return byOffset.size();
   }
 

@@ -1,4 +1,4 @@
-package io.stratacache.backend.cpu;
+package io.stratacache.spi;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
