@@ -1,5 +1,6 @@
 package io.stratacache.bench;
 
+import io.stratacache.backend.cxl.CxlLayer;
 import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.ArtifactType;
@@ -37,13 +38,18 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code copyIn}: copy the bytes into the mapped region; the baseline of {@code store}.
  *   <li>{@code copyInAlternating}: the same into two places in turn, the footprint of a replacing
  *       store (which writes beside the bytes it replaces).
- *   <li>{@code store}: {@code put}, replacing one id (claim under the region lock, copy with a
- *       running CRC32C, prefix, commit).
- *   <li>{@code copyOut}: copy the bytes out of the mapped region; the baseline of {@code loadInto}.
- *   <li>{@code loadInto}: {@code get} (verifies the CRC32C), {@code copyTo}, {@code close}.
- *   <li>{@code loadIntoVerifyOnce}: {@code loadInto} from a tier with {@code verify: once} (the
- *       first load of a commit checks it, later loads trust that).
- *   <li>{@code leaseLoad}: {@code get} and {@code close}, zero copies but one checksum pass.
+ *   <li>{@code store}: {@code put}, replacing one id (claim under the region lock, copy with the
+ *       CRC32C computed block by block in the same pass, prefix, commit); {@code storeVerifyAlways}
+ *       the same into a tier with {@code verify: always} (stores do the same work under both).
+ *   <li>{@code copyOut}: copy the bytes out of the mapped region; the baseline of the loads.
+ *   <li>{@code loadInto}: {@code get}, {@code copyTo}, {@code close} with the default {@code
+ *       verify: once}: the commit was checked once, so the lease reads only the header.
+ *   <li>{@code loadIntoOnePass}: {@code CxlLayer.loadInto} with {@code verify: always}: the
+ *       payload's CRC32C is computed over each block as it is copied out, on every load.
+ *   <li>{@code loadIntoVerifyAlways}: {@code get} (a checksum pass), {@code copyTo} (a copy
+ *       pass), {@code close}, with {@code verify: always}: two passes.
+ *   <li>{@code leaseLoad}: {@code get} and {@code close} with the default policy: O(1).
+ *   <li>{@code leaseLoadVerifyAlways}: the same with {@code verify: always}: a checksum pass.
  * </ul>
  *
  * Run: {@code java -jar benchmarks/target/benchmarks.jar CxlTierBenchmark -f 1 -wi 3 -i 5 -w 1 -r 1}.
@@ -65,7 +71,7 @@ public class CxlTierBenchmark {
   private MemorySegment plain;
   private boolean other;
   private MemoryLayer layer;
-  private MemoryLayer verifyOnce;
+  private CxlLayer verifyAlways;
   private final ArtifactId stored = ArtifactId.of("bench", "stored");
   private final ArtifactId loaded = ArtifactId.of("bench", "loaded");
   private final ArtifactMeta meta = ArtifactMeta.of(ArtifactType.KV_BLOCKS);
@@ -88,15 +94,17 @@ public class CxlTierBenchmark {
     layer.put(loaded, meta, src);
     layer.put(stored, meta, src);
     layer.put(stored, meta, src);
-    verifyOnce = LayerProviders.forName("cxl").open(LayerSpec.of("bench-once", "cxl",
-        Map.of("path", dir.resolve("region-once").toString(), "capacity", size + (1 << 20), "verify", "once")));
-    verifyOnce.put(loaded, meta, src);
+    verifyAlways = CxlLayer.open(LayerSpec.of("bench-always", "cxl",
+        Map.of("path", dir.resolve("region-always").toString(), "capacity", 4 * size + (1 << 20), "verify", "always")));
+    verifyAlways.put(loaded, meta, src);
+    verifyAlways.put(stored, meta, src);
+    verifyAlways.put(stored, meta, src);
   }
 
   @TearDown(Level.Trial)
   public void tearDown() {
     layer.close();
-    verifyOnce.close();
+    verifyAlways.close();
     arena.close();
     BenchFiles.delete(dir);
   }
@@ -135,8 +143,19 @@ public class CxlTierBenchmark {
   }
 
   @Benchmark
-  public MemorySegment loadIntoVerifyOnce() {
-    try (Lease lease = verifyOnce.get(loaded)) {
+  public MemoryLayer storeVerifyAlways() {
+    verifyAlways.put(stored, meta, src);
+    return verifyAlways;
+  }
+
+  @Benchmark
+  public long loadIntoOnePass() {
+    return verifyAlways.loadInto(loaded, dst);
+  }
+
+  @Benchmark
+  public MemorySegment loadIntoVerifyAlways() {
+    try (Lease lease = verifyAlways.get(loaded)) {
       lease.copyTo(dst);
     }
     return dst;
@@ -145,6 +164,13 @@ public class CxlTierBenchmark {
   @Benchmark
   public long leaseLoad() {
     try (Lease lease = layer.get(loaded)) {
+      return lease.segment().address();
+    }
+  }
+
+  @Benchmark
+  public long leaseLoadVerifyAlways() {
+    try (Lease lease = verifyAlways.get(loaded)) {
       return lease.segment().address();
     }
   }

@@ -1,5 +1,7 @@
 package io.stratacache.cli;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,9 +21,17 @@ final class DemoCli implements Callable<Integer> {
   @Option(names = "--quick", description = "A shorter workload (fewer requests and passes).")
   boolean quick;
 
+  @Option(names = "--model", paramLabel = "DIR",
+      description = "Run on a Hugging Face Llama or Qwen2 checkpoint (config.json, safetensors, tokenizer.json if present) instead of the generated model.")
+  Path model;
+
   @Override
   public Integer call() {
-    new DemoCommand(main.out, main.err, quick).run(main.configuration(DemoCommand::configuration));
+    if (model != null && !Files.isDirectory(model)) {
+      throw new Main.UserError("demo: --model " + model.toAbsolutePath()
+          + " (expected: a directory with config.json and model weights)", Main.USAGE);
+    }
+    new DemoCommand(main.out, main.err, quick, model == null ? null : model.toAbsolutePath()).run(main.configuration(DemoCommand::configuration));
     return Main.OK;
   }
 }

@@ -1,7 +1,6 @@
 package io.stratacache.cli;
 
 import io.stratacache.config.StrataConfig;
-import io.stratacache.djl.ByteTokenizer;
 import io.stratacache.djl.Checkpoint;
 import io.stratacache.djl.CheckpointGenerator;
 import io.stratacache.djl.DjlRuntime;
@@ -10,7 +9,9 @@ import io.stratacache.djl.KvSequence;
 import io.stratacache.djl.LlamaModel;
 import io.stratacache.djl.ModelConfig;
 import io.stratacache.djl.OffloadedWeights;
+import io.stratacache.djl.bench.BeyondCpuTier;
 import io.stratacache.djl.PagedKvCache;
+import io.stratacache.djl.PromptTokenizer;
 import io.stratacache.djl.ResidentWeights;
 import io.stratacache.djl.ReusingPrefill;
 import io.stratacache.engine.StorageEngine;
@@ -29,7 +30,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code stratacache demo}: a small generated Llama-family model on the embedded configuration,
+ * {@code stratacache demo}: a small generated Llama-family model (or, with {@code --model DIR}, a
+ * user's Hugging Face checkpoint and its tokenizer) on the embedded configuration,
  * serving a workload whose prompts share a long system prompt and documents. Part one shows KV
  * prefix reuse (per request: prompt tokens, reused tokens by tier, time to first token cold and
  * warm, and that warm logits equal cold ones); part two shows parameter offload (forward
@@ -44,11 +46,20 @@ final class DemoCommand {
   private final PrintStream out;
   private final PrintStream err;
   private final boolean quick;
+  private final Path userModel;
+  private PromptTokenizer tokenizer = PromptTokenizer.bytes();
+  private String modelName = MODEL;
 
   DemoCommand(PrintStream out, PrintStream err, boolean quick) {
+    this(out, err, quick, null);
+  }
+
+  /** With {@code userModel} a checkpoint directory to run instead of the generated model (null: generate). */
+  DemoCommand(PrintStream out, PrintStream err, boolean quick, Path userModel) {
     this.out = out;
     this.err = err;
     this.quick = quick;
+    this.userModel = userModel;
   }
 
   /** One request of the workload. */
@@ -76,6 +87,10 @@ final class DemoCommand {
   void run(StrataConfig strata) {
     try (StorageEngine engine = StorageEngine.open(strata)) {
       DjlRuntime.offline();
+      if (userModel != null) {
+        runOn(engine, strata, userModel);
+        return;
+      }
       Path dir;
       try {
         dir = Files.createTempDirectory("stratacache-demo-");
@@ -92,11 +107,30 @@ final class DemoCommand {
           LlamaModel model = new LlamaModel(weights);
           Totals totals = kvReuse(engine, model);
           Offload offload = offload(engine, checkpoint, model);
+          beyondCpuTier(checkpoint, model, dir.resolve("beyond-cpu-tier"));
           summary(engine, totals, offload);
         }
       } finally {
         deleteQuietly(dir);
       }
+    }
+  }
+
+  private void runOn(StorageEngine engine, StrataConfig strata, Path dir) {
+    try (Checkpoint checkpoint = Checkpoint.open(dir);
+        PromptTokenizer t = PromptTokenizer.forCheckpoint(dir, checkpoint.config());
+        ResidentWeights weights = ResidentWeights.load(checkpoint)) {
+      tokenizer = t;
+      modelName = "user-" + dir.toAbsolutePath().normalize().getFileName();
+      ModelConfig config = checkpoint.config();
+      out.printf(Locale.ROOT, "StrataCache demo: %s (%s), %d layers, hidden %d, %d/%d heads, rope %s, %s (vocab %d)%n", dir,
+          config.modelType(), config.numLayers(), config.hiddenSize(), config.numHeads(), config.numKvHeads(),
+          config.ropeScaling().type(), tokenizer.describe(), config.vocabSize());
+      out.printf(Locale.ROOT, "plane: %s (from %s)%n%n", describeTiers(engine), strata.source());
+      LlamaModel model = new LlamaModel(weights);
+      Totals totals = kvReuse(engine, model);
+      Offload offload = offload(engine, checkpoint, model);
+      summary(engine, totals, offload);
     }
   }
 
@@ -129,17 +163,17 @@ final class DemoCommand {
     out.printf(Locale.ROOT, "%-3s %-26s %7s %16s %9s %10s %10s %8s%n", "#", "request", "prompt", "reused (by tier)", "computed",
         "TTFT cold", "TTFT warm", "speedup");
     try (PagedKvCache cache = new PagedKvCache(model.config(), 512, 16);
-        KvPrefixCache kv = KvPrefixCache.builder(engine).model(MODEL).layout(ReusingPrefill.layoutOf(cache))
+        KvPrefixCache kv = KvPrefixCache.builder(engine).model(modelName).layout(ReusingPrefill.layoutOf(cache))
             .layers(model.config().numLayers()).build()) {
       ReusingPrefill prefill = new ReusingPrefill(model, cache, kv);
       try (KvSequence warmup = cache.newSequence()) {
-        prefill.coldPrefill(warmup, ByteTokenizer.encode("warm-up", true));
+        prefill.coldPrefill(warmup, tokenizer.encode("warm-up"));
       }
       int i = 0;
       try (Progress progress = new Progress(err, "serving requests", requests.size())) {
         for (Request r : requests) {
           i++;
-          int[] tokens = ByteTokenizer.encode(r.text(), true);
+          int[] tokens = tokenizer.encode(r.text());
           ReusingPrefill.Result cold;
           ReusingPrefill.Result warm;
           try (KvSequence c = cache.newSequence()) {
@@ -191,11 +225,11 @@ final class DemoCommand {
     ModelConfig c = resident.config();
     out.println("Part 2 - parameter offload: layers streamed from the plane through a bounded staging pool");
     long chunkBytes = 256 * 1024;
-    List<List<ParamTensor>> plan = OffloadedWeights.upload(checkpoint, new ParamClient(engine), MODEL, "r" + SEED, chunkBytes);
+    List<List<ParamTensor>> plan = OffloadedWeights.upload(checkpoint, new ParamClient(engine), modelName, "r" + SEED, chunkBytes);
     long layerBytes = Prefetcher.groupBytes(plan.getFirst());
     int depth = 2;
     long budget = (depth + 1) * layerBytes;
-    int[] prompt = ByteTokenizer.encode(Workload.SYSTEM_PROMPT.substring(0, Math.min(Workload.SYSTEM_PROMPT.length(), quick ? 255 : 511)), true);
+    int[] prompt = tokenizer.encode(Workload.SYSTEM_PROMPT.substring(0, Math.min(Workload.SYSTEM_PROMPT.length(), quick ? 255 : 511)));
     int passes = quick ? 2 : 4;
     double[] seconds = new double[3];
     try (PagedKvCache cache = new PagedKvCache(c, 64, 16);
@@ -230,6 +264,19 @@ final class DemoCommand {
     out.printf(Locale.ROOT, "  staging budget %s for %d of %d layers (%s of layer weights live in the plane)%n%n",
         mib(budget), depth + 1, c.numLayers(), mib(o.modelBytes()));
     return o;
+  }
+
+  /** Part two, continued: a plane whose CPU tier is a third of the model streams it from SSD. */
+  private void beyondCpuTier(Checkpoint checkpoint, LlamaModel resident, Path ssdDir) {
+    int[] prompt = ByteTokenizer.encode(Workload.SYSTEM_PROMPT.substring(0, Math.min(Workload.SYSTEM_PROMPT.length(), 255)), true);
+    BeyondCpuTier.Result r = BeyondCpuTier.run(checkpoint, resident, ssdDir, prompt, quick ? 2 : 4, 2);
+    if (!(r.maxAbsDiff() <= TOLERANCE)) {
+      throw new IllegalStateException("streamed from SSD: logits differ from resident by " + r.maxAbsDiff() + " (expected: <= " + TOLERANCE + ")");
+    }
+    out.printf(Locale.ROOT, "  beyond the CPU tier: %s of layer weights, CPU tier %s over an SSD tier, prefetch %d%n",
+        mib(r.layerWeightBytes()), mib(r.cpuTierBytes()), r.depth());
+    out.printf(Locale.ROOT, "  streamed from SSD:         %8.0f tokens/s  (%.2fx resident, %d chunk reads from SSD, logits equal resident: max |difference| %.1e)%n%n",
+        r.streamedTokensPerSecond(), r.ratio(), r.ssdChunkReads(), r.maxAbsDiff());
   }
 
   // ------------------------------------------------------------------ summary

@@ -25,6 +25,11 @@ class MainTest {
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("'frobnicate'"), err.toString(StandardCharsets.UTF_8));
     assertEquals(Main.USAGE, run("demo", "--fast"));
     err.reset();
+    assertEquals(Main.USAGE, run("demo", "--model", "no/such/checkpoint"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("(expected: a directory with config.json and model weights)"),
+        err.toString(StandardCharsets.UTF_8));
+    assertEquals(Main.USAGE, run("demo", "--model"));
+    err.reset();
     assertEquals(Main.USAGE, run("bench", "--rounds", "0"));
     assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("stratacache bench: --rounds 0 (expected: a positive integer)"),
         err.toString(StandardCharsets.UTF_8));
@@ -118,10 +123,39 @@ class MainTest {
       assertEquals(0, run("demo", "--quick"), err.toString(StandardCharsets.UTF_8));
       String first = out.toString(StandardCharsets.UTF_8);
       assertTrue(first.contains("hit rate") && first.contains("disk"), first);
+      assertTrue(first.contains("streamed from SSD:") && first.contains("logits equal resident"), first);
       out.reset();
       assertEquals(0, run("demo", "--quick"), err.toString(StandardCharsets.UTF_8));
       String second = out.toString(StandardCharsets.UTF_8);
       assertTrue(second.contains("disk="), "a second run reuses chunks from the SSD tier:\n" + second);
+    } finally {
+      if (previous == null) {
+        System.clearProperty("stratacache.config");
+      } else {
+        System.setProperty("stratacache.config", previous);
+      }
+    }
+  }
+
+  @Test
+  void demo_onAUsersCheckpoint_usesItsTokenizer(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path model = dir.resolve("my-llama");
+    io.stratacache.djl.ModelConfig tiny = new io.stratacache.djl.ModelConfig("llama", 64, 128, 2, 4, 2, 16, 1e-5, 10000.0, 259,
+        false, true, io.stratacache.core.tensor.DType.BF16);
+    io.stratacache.djl.CheckpointGenerator.write(model, tiny, 7, 2);
+    io.stratacache.djl.CheckpointGenerator.writeByteLevelTokenizer(model, java.util.List.of("t h"));
+    java.nio.file.Path config = dir.resolve("demo.yaml");
+    java.nio.file.Files.writeString(config, """
+        tiers:
+          - {name: hot, provider: cpu, capacity: 256MiB}
+        """);
+    String previous = System.getProperty("stratacache.config");
+    System.setProperty("stratacache.config", config.toString());
+    try {
+      assertEquals(0, run("demo", "--quick", "--model", model.toString()), err.toString(StandardCharsets.UTF_8));
+      String o = out.toString(StandardCharsets.UTF_8);
+      assertTrue(o.contains("my-llama (llama), 2 layers, hidden 64, 4/2 heads, rope default, Hugging Face tokenizer tokenizer.json"), o);
+      assertTrue(o.contains("hit rate"), o);
     } finally {
       if (previous == null) {
         System.clearProperty("stratacache.config");

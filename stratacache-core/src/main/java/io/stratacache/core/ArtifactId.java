@@ -62,6 +62,39 @@ public final class ArtifactId implements Comparable<ArtifactId> {
   }
 
   /**
+   * Returns the id whose text is the printable ASCII in {@code ascii[from..to)}: the fast way to
+   * name artifacts whose ids are generated (hex digests and the like), with no per-character
+   * Unicode checks and one copy of the bytes per form.
+   *
+   * @throws IllegalArgumentException if the range is out of bounds, empty or longer than {@value
+   *     #MAX_UTF8_BYTES} bytes, or holds a byte outside {@code 0x20..0x7e}
+   */
+  public static ArtifactId ofAscii(byte[] ascii, int from, int to) {
+    Objects.requireNonNull(ascii, "ascii");
+    if (from < 0 || to > ascii.length || from >= to || to - from > MAX_UTF8_BYTES) {
+      throw new IllegalArgumentException(
+          "ascii range: [" + from + ", " + to + ") of " + ascii.length + " bytes (expected: 1 to " + MAX_UTF8_BYTES
+              + " bytes in bounds)");
+    }
+    int bad = 0;
+    for (int i = from; i < to; i++) {
+      int b = ascii[i];
+      bad |= (b - 0x20) | (0x7e - b);
+    }
+    if (bad < 0) {
+      for (int i = from; i < to; i++) {
+        if (ascii[i] < 0x20 || ascii[i] > 0x7e) {
+          throw new IllegalArgumentException(
+              "ascii: byte 0x" + String.format("%02x", ascii[i] & 0xff) + " at index " + i
+                  + " (expected: printable ASCII, 0x20 to 0x7e)");
+        }
+      }
+    }
+    byte[] utf8 = Arrays.copyOfRange(ascii, from, to);
+    return new ArtifactId(new String(utf8, StandardCharsets.ISO_8859_1), utf8);
+  }
+
+  /**
    * Returns the namespaced id {@code namespace/part1/part2/...}.
    *
    * @throws IllegalArgumentException if a part is empty or contains {@code '/'}, or the joined id

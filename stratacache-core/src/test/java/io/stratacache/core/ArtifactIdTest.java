@@ -137,4 +137,31 @@ class ArtifactIdTest {
     assertThrows(CodecException.class, () -> ArtifactId.fromUtf8(new byte[] {'a', '\n'}));
     assertThrows(CodecException.class, () -> ArtifactId.fromUtf8("x".repeat(1025).getBytes(StandardCharsets.UTF_8)));
   }
+
+  @Test
+  void ofAscii_equalsTheSameTextGivenAsAString() {
+    byte[] text = "..kv/0123456789abcdef/c0ffee~ !..".getBytes(StandardCharsets.US_ASCII);
+    ArtifactId id = ArtifactId.ofAscii(text, 2, text.length - 2);
+    assertEquals(ArtifactId.of("kv/0123456789abcdef/c0ffee~ !"), id);
+    assertEquals("kv/0123456789abcdef/c0ffee~ !", id.value());
+    assertArrayEquals("kv/0123456789abcdef/c0ffee~ !".getBytes(StandardCharsets.UTF_8), id.toUtf8());
+    assertEquals(ArtifactId.of("x".repeat(1024)), ArtifactId.ofAscii("x".repeat(1024).getBytes(StandardCharsets.US_ASCII), 0, 1024));
+  }
+
+  @Test
+  void ofAscii_refusesBytesOutsidePrintableAsciiAndBadRanges_namingThem() {
+    byte[] ok = "abc".getBytes(StandardCharsets.US_ASCII);
+    for (byte bad : new byte[] {0x1f, 0x7f, (byte) 0x80, (byte) 0xc3, 0x00, '\n'}) {
+      byte[] text = {'a', bad, 'c'};
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ArtifactId.ofAscii(text, 0, 3));
+      assertEquals("ascii: byte 0x" + String.format("%02x", bad & 0xff) + " at index 1 (expected: printable ASCII, 0x20 to 0x7e)",
+          e.getMessage());
+    }
+    assertEquals("ascii range: [1, 1) of 3 bytes (expected: 1 to 1024 bytes in bounds)",
+        assertThrows(IllegalArgumentException.class, () -> ArtifactId.ofAscii(ok, 1, 1)).getMessage());
+    assertThrows(IllegalArgumentException.class, () -> ArtifactId.ofAscii(ok, -1, 2));
+    assertThrows(IllegalArgumentException.class, () -> ArtifactId.ofAscii(ok, 0, 4));
+    assertThrows(IllegalArgumentException.class, () -> ArtifactId.ofAscii(new byte[1025], 0, 1025));
+    assertThrows(NullPointerException.class, () -> ArtifactId.ofAscii(null, 0, 1));
+  }
 }

@@ -19,7 +19,11 @@ public enum LayerUnit {
   POST_NORM("post_attention_layernorm.weight"),
   GATE_PROJ("mlp.gate_proj.weight"),
   UP_PROJ("mlp.up_proj.weight"),
-  DOWN_PROJ("mlp.down_proj.weight");
+  DOWN_PROJ("mlp.down_proj.weight"),
+  O_BIAS("self_attn.o_proj.bias"),
+  GATE_BIAS("mlp.gate_proj.bias"),
+  UP_BIAS("mlp.up_proj.bias"),
+  DOWN_BIAS("mlp.down_proj.bias");
 
   /** Name of the token embedding. */
   public static final String EMBED_TOKENS = "model.embed_tokens.weight";
@@ -46,9 +50,23 @@ public enum LayerUnit {
     return "model.layers." + layer + "." + suffix;
   }
 
-  /** Whether this is a q/k/v bias (present only with {@code attention_bias}). */
+  /** Whether this is a bias (present only when the config asks for it). */
   public boolean isBias() {
-    return this == Q_BIAS || this == K_BIAS || this == V_BIAS;
+    return suffix.endsWith(".bias");
+  }
+
+  /**
+   * Whether a layer of {@code config} has this tensor: weights always; q/k/v biases with
+   * {@code attention_bias} (always for qwen2); the o bias with a llama {@code attention_bias};
+   * gate/up/down biases with {@code mlp_bias}.
+   */
+  public boolean presentIn(ModelConfig c) {
+    return switch (this) {
+      case Q_BIAS, K_BIAS, V_BIAS -> c.attentionBias();
+      case O_BIAS -> c.outputBias();
+      case GATE_BIAS, UP_BIAS, DOWN_BIAS -> c.mlpBias();
+      default -> true;
+    };
   }
 
   /** The shape this tensor has in a model of {@code config}. */
@@ -60,6 +78,8 @@ public enum LayerUnit {
       case K_PROJ, V_PROJ -> new long[] {c.kvDim(), c.hiddenSize()};
       case K_BIAS, V_BIAS -> new long[] {c.kvDim()};
       case O_PROJ -> new long[] {c.hiddenSize(), c.qDim()};
+      case O_BIAS, DOWN_BIAS -> new long[] {c.hiddenSize()};
+      case GATE_BIAS, UP_BIAS -> new long[] {c.intermediateSize()};
       case GATE_PROJ, UP_PROJ -> new long[] {c.intermediateSize(), c.hiddenSize()};
       case DOWN_PROJ -> new long[] {c.hiddenSize(), c.intermediateSize()};
     };
@@ -78,7 +98,7 @@ public enum LayerUnit {
   public static List<LayerUnit> of(ModelConfig config) {
     List<LayerUnit> out = new ArrayList<>();
     for (LayerUnit u : values()) {
-      if (!u.isBias() || config.attentionBias()) {
+      if (u.presentIn(config)) {
         out.add(u);
       }
     }

@@ -13,7 +13,8 @@ import java.util.Objects;
 /**
  * A decoder-only transformer of the Llama / Qwen2 family, computed with DJL NDArray operations
  * in float32: RMSNorm, rotary position embeddings, grouped-query attention over a
- * {@link PagedKvCache}, a SwiGLU MLP, and a tied or separate output head.
+ * {@link PagedKvCache}, a SwiGLU MLP, and a tied or separate output head; projections carry the
+ * biases the config asks for.
  *
  * <p>Design note. {@link #forward} appends tokens to a {@link KvSequence}: it runs layer by
  * layer over all new tokens (so a streaming {@link WeightSource} loads each layer once per
@@ -23,9 +24,12 @@ import java.util.Objects;
  * (causal), so a long prompt never materialises a {@code tokens x tokens} score matrix.
  * Temporaries live in per-layer and per-block managers closed as soon as they are done.
  *
- * <p>Whatever the split of a sequence into forward calls (one prompt at once, chunks, token by
- * token, or a prefix whose KV a cache scattered into the pages), the logits agree to float
- * rounding. Not thread-safe per sequence; one forward at a time per {@link WeightSource}.
+ * <p>Rotary frequencies follow the config's {@link RopeScaling}; cos and sin carry its
+ * attention factor. Whatever the split of a sequence into forward calls (one prompt at once,
+ * chunks, token by token, or a prefix whose KV a cache scattered into the pages), the logits
+ * agree to float rounding; the one exception is {@code dynamic} scaling past
+ * {@code max_position_embeddings}, whose frequencies follow the length reached by each call
+ * while cached keys keep theirs, as in Hugging Face. Not thread-safe per sequence; one forward at a time per {@link WeightSource}.
  */
 public final class LlamaModel {
   private final WeightSource weights;
@@ -46,11 +50,17 @@ public final class LlamaModel {
       throw new IllegalArgumentException("attentionBlock: " + attentionBlock + " (expected: > 0)");
     }
     this.attentionBlock = attentionBlock;
-    int half = config.headDim() / 2;
-    this.invFreq = new float[half];
-    for (int i = 0; i < half; i++) {
-      invFreq[i] = (float) (1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / config.headDim()));
+    this.invFreq = inverseFrequencies(0);
+  }
+
+  /** The rotary inverse frequencies for a sequence whose positions end at {@code seqLen}. */
+  private float[] inverseFrequencies(int seqLen) {
+    double[] f = config.ropeScaling().inverseFrequencies(config.ropeTheta(), config.headDim(), config.maxPositionEmbeddings(), seqLen);
+    float[] out = new float[f.length];
+    for (int i = 0; i < f.length; i++) {
+      out[i] = (float) f[i];
     }
+    return out;
   }
 
   /** A model attending in blocks of 256 queries. */
@@ -142,14 +152,16 @@ public final class LlamaModel {
       this.allSlots = m.create(allSlots);
       int d = config.headDim();
       int half = d / 2;
+      float[] freq = config.ropeScaling().dependsOnLength() ? inverseFrequencies(start + q) : invFreq;
+      double scale = config.ropeScaling().attentionFactor();
       float[] c = new float[q * d];
       float[] s = new float[q * d];
       for (int i = 0; i < q; i++) {
         double pos = start + i;
         for (int j = 0; j < half; j++) {
-          double angle = pos * invFreq[j];
-          float cj = (float) Math.cos(angle);
-          float sj = (float) Math.sin(angle);
+          double angle = pos * freq[j];
+          float cj = (float) (Math.cos(angle) * scale);
+          float sj = (float) (Math.sin(angle) * scale);
           c[i * d + j] = cj;
           c[i * d + j + half] = cj;
           s[i * d + j] = sj;
@@ -216,13 +228,13 @@ public final class LlamaModel {
     }
     NDArray attn = blocks.size() == 1 ? blocks.head() : NDArrays.concat(blocks, 2);
     NDArray merged = attn.transpose(2, 0, 1, 3).reshape(q, nh * d);
-    NDArray x1 = x.add(linear(merged, w.get(LayerUnit.O_PROJ), null));
+    NDArray x1 = x.add(linear(merged, w.get(LayerUnit.O_PROJ), w.get(LayerUnit.O_BIAS)));
 
     NDArray h2 = rmsNorm(x1, w.get(LayerUnit.POST_NORM));
-    NDArray gate = linear(h2, w.get(LayerUnit.GATE_PROJ), null);
-    NDArray up = linear(h2, w.get(LayerUnit.UP_PROJ), null);
+    NDArray gate = linear(h2, w.get(LayerUnit.GATE_PROJ), w.get(LayerUnit.GATE_BIAS));
+    NDArray up = linear(h2, w.get(LayerUnit.UP_PROJ), w.get(LayerUnit.UP_BIAS));
     NDArray act = Activation.sigmoid(gate).mul(gate).mul(up);
-    return x1.add(linear(act, w.get(LayerUnit.DOWN_PROJ), null));
+    return x1.add(linear(act, w.get(LayerUnit.DOWN_PROJ), w.get(LayerUnit.DOWN_BIAS)));
   }
 
   private NDArray rmsNorm(NDArray x, NDArray weight) {

@@ -24,8 +24,13 @@ import java.util.Locale;
  * @param ropeTheta {@code rope_theta}
  * @param vocabSize {@code vocab_size}
  * @param tieWordEmbeddings {@code tie_word_embeddings}: the output head reuses the embedding
- * @param attentionBias whether q/k/v projections have biases ({@code attention_bias}; always for qwen2)
- * @param torchDtype {@code torch_dtype}: the checkpoint's element type
+ * @param attentionBias whether the attention projections have biases: q, k, v and o for llama
+ *     ({@code attention_bias}), q, k and v always for qwen2
+ * @param torchDtype {@code torch_dtype} (or {@code dtype}): the checkpoint's element type
+ * @param maxPositionEmbeddings {@code max_position_embeddings} (used by {@code dynamic} and
+ *     {@code yarn} rope scaling)
+ * @param ropeScaling {@code rope_scaling}: how rotary frequencies are scaled
+ * @param mlpBias whether gate, up and down projections have biases ({@code mlp_bias}, llama only)
  */
 public record ModelConfig(
     String modelType,
@@ -40,7 +45,10 @@ public record ModelConfig(
     int vocabSize,
     boolean tieWordEmbeddings,
     boolean attentionBias,
-    DType torchDtype) {
+    DType torchDtype,
+    int maxPositionEmbeddings,
+    RopeScaling ropeScaling,
+    boolean mlpBias) {
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
   /** Name of the configuration file in a checkpoint directory. */
@@ -59,6 +67,13 @@ public record ModelConfig(
     positive("num_key_value_heads", numKvHeads);
     positive("head_dim", headDim);
     positive("vocab_size", vocabSize);
+    positive("max_position_embeddings", maxPositionEmbeddings);
+    if (ropeScaling == null) {
+      throw new ConfigException("rope_scaling: null record (expected: RopeScaling.NONE for no scaling)");
+    }
+    if (ropeScaling.dependsOnLength() && headDim <= 2) {
+      throw new ConfigException("head_dim: " + headDim + " (expected: > 2 for dynamic rope scaling)");
+    }
     if (numHeads % numKvHeads != 0) {
       throw new ConfigException(
           "num_key_value_heads: " + numKvHeads + " (expected: a divisor of num_attention_heads " + numHeads + ")");
@@ -72,8 +87,14 @@ public record ModelConfig(
     if (!(ropeTheta > 0)) {
       throw new ConfigException("rope_theta: " + ropeTheta + " (expected: > 0)");
     }
-    if (modelType == null || modelType.isEmpty()) {
-      throw new ConfigException("model_type: " + modelType + " (expected: e.g. llama or qwen2)");
+    if (!"llama".equals(modelType) && !"qwen2".equals(modelType)) {
+      throw new ConfigException("model_type: " + modelType + " (expected: llama or qwen2)");
+    }
+    if (modelType.equals("qwen2") && !attentionBias) {
+      throw new ConfigException("attention_bias: false (expected: true for qwen2, whose q/k/v projections always have biases)");
+    }
+    if (modelType.equals("qwen2") && mlpBias) {
+      throw new ConfigException("mlp_bias: true (not supported for qwen2, whose MLP has no biases)");
     }
     if (torchDtype == null) {
       throw new ConfigException("torch_dtype: null (expected: float32, float16 or bfloat16)");
@@ -81,6 +102,34 @@ public record ModelConfig(
     if (!torchDtype.convertsToF32()) {
       throw new ConfigException("torch_dtype: \"" + torchDtype.torchName() + "\" (expected: float32, float16 or bfloat16)");
     }
+  }
+
+  /**
+   * A config with no rope scaling, no MLP biases and the Hugging Face default
+   * {@code max_position_embeddings} of the type (2048 for llama, 32768 for qwen2).
+   */
+  public ModelConfig(String modelType, int hiddenSize, int intermediateSize, int numLayers, int numHeads, int numKvHeads,
+      int headDim, double rmsNormEps, double ropeTheta, int vocabSize, boolean tieWordEmbeddings, boolean attentionBias,
+      DType torchDtype) {
+    this(modelType, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim, rmsNormEps, ropeTheta, vocabSize,
+        tieWordEmbeddings, attentionBias, torchDtype, "qwen2".equals(modelType) ? 32768 : 2048, RopeScaling.NONE, false);
+  }
+
+  /** This config with {@code ropeScaling} over {@code maxPositionEmbeddings} positions. */
+  public ModelConfig withRope(int maxPositionEmbeddings, RopeScaling ropeScaling) {
+    return new ModelConfig(modelType, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim, rmsNormEps, ropeTheta,
+        vocabSize, tieWordEmbeddings, attentionBias, torchDtype, maxPositionEmbeddings, ropeScaling, mlpBias);
+  }
+
+  /** This config with the given biases ({@code attention_bias}, {@code mlp_bias}). */
+  public ModelConfig withBiases(boolean attentionBias, boolean mlpBias) {
+    return new ModelConfig(modelType, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim, rmsNormEps, ropeTheta,
+        vocabSize, tieWordEmbeddings, attentionBias, torchDtype, maxPositionEmbeddings, ropeScaling, mlpBias);
+  }
+
+  /** Whether the attention output projection has a bias (llama with {@code attention_bias}). */
+  public boolean outputBias() {
+    return attentionBias && modelType.equals("llama");
   }
 
   private static void positive(String key, int value) {
@@ -143,15 +192,34 @@ public record ModelConfig(
     if (!type.equals("llama") && !type.equals("qwen2")) {
       throw new ConfigException("model_type: \"" + type + "\" (expected: llama or qwen2)");
     }
+    ConfigKeys.check(root, type);
     int hidden = integer(root, "hidden_size", null);
     int heads = integer(root, "num_attention_heads", null);
-    DType dtype;
-    try {
-      dtype = DType.forName(text(root, "torch_dtype", "float32"));
-    } catch (IllegalArgumentException e) {
-      throw new ConfigException("torch_dtype: " + e.getMessage(), e);
+    int maxPositions = integer(root, "max_position_embeddings", type.equals("qwen2") ? 32768 : 2048);
+    JsonNode ropeParameters = field(root, "rope_parameters");
+    double theta;
+    RopeScaling scaling;
+    if (ropeParameters != null) {
+      if (field(root, "rope_scaling") != null) {
+        throw new ConfigException("rope_scaling and rope_parameters: both set (expected: one of them)");
+      }
+      if (!ropeParameters.isObject()) {
+        throw new ConfigException("rope_parameters: " + ropeParameters + " (expected: an object)");
+      }
+      ObjectNode rope = ((ObjectNode) ropeParameters).deepCopy();
+      theta = rope.has("rope_theta") ? number(rope, "rope_theta", 10000.0) : number(root, "rope_theta", 10000.0);
+      ConfigKeys.checkPartialRotary(rope.remove("partial_rotary_factor"), "rope_parameters.partial_rotary_factor");
+      rope.remove("rope_theta");
+      try {
+        scaling = RopeScaling.parse(rope, maxPositions);
+      } catch (ConfigException e) {
+        // the same keys under their newer name, so the message names the key as the file has it
+        throw new ConfigException(e.getMessage().replaceFirst("^rope_scaling", "rope_parameters"), e);
+      }
+    } else {
+      theta = number(root, "rope_theta", 10000.0);
+      scaling = RopeScaling.parse(field(root, "rope_scaling"), maxPositions);
     }
-
     return new ModelConfig(
         type,
         hidden,
@@ -161,11 +229,29 @@ public record ModelConfig(
         integer(root, "num_key_value_heads", heads),
         integer(root, "head_dim", heads > 0 ? hidden / heads : 1),
         number(root, "rms_norm_eps", 1e-6),
-        number(root, "rope_theta", 10000.0),
+        theta,
         integer(root, "vocab_size", null),
         bool(root, "tie_word_embeddings", false),
         bool(root, "attention_bias", type.equals("qwen2")),
-        dtype);
+        dtype(root),
+        maxPositions,
+        scaling,
+        bool(root, "mlp_bias", false));
+  }
+
+  private static DType dtype(JsonNode root) {
+    String torch = text(root, "torch_dtype", null);
+    String plain = text(root, "dtype", null);
+    if (torch != null && plain != null && !torch.equals(plain)) {
+      throw new ConfigException("dtype: \"" + plain + "\" and torch_dtype: \"" + torch + "\" (expected: the same element type)");
+    }
+    String key = plain != null ? "dtype" : "torch_dtype";
+    String name = plain != null ? plain : torch != null ? torch : "float32";
+    try {
+      return DType.forName(name);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(key + ": " + e.getMessage(), e);
+    }
   }
 
   /** The {@code config.json} form; {@link #parse} of it gives back an equal record. */
@@ -181,11 +267,17 @@ public record ModelConfig(
     o.put("head_dim", headDim);
     o.put("rms_norm_eps", rmsNormEps);
     o.put("rope_theta", ropeTheta);
+    o.set("rope_scaling", ropeScaling.toJson());
+    o.put("max_position_embeddings", maxPositionEmbeddings);
     o.put("vocab_size", vocabSize);
     o.put("tie_word_embeddings", tieWordEmbeddings);
     o.put("attention_bias", attentionBias);
+    if (modelType.equals("llama")) {
+      o.put("mlp_bias", mlpBias);
+    }
     o.put("hidden_act", "silu");
     o.put("torch_dtype", torchDtype.torchName());
+    o.put("use_cache", true);
     return o.toPrettyString();
   }
 

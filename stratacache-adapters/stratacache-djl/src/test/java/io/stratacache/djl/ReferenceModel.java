@@ -1,5 +1,7 @@
 package io.stratacache.djl;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.stratacache.core.tensor.DType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -13,9 +15,15 @@ import java.util.Map;
  * A plain-Java forward pass of the same architecture, written independently of DJL and without
  * a KV cache (full causal attention over the whole sequence, in double precision). Tests compare
  * {@link LlamaModel} against it.
+ *
+ * <p>Rotary scaling is computed here from the raw {@code config.json} with Hugging Face's
+ * formulas, and a bias is added wherever the checkpoint holds one, so neither depends on the
+ * model's own config parsing or unit selection.
  */
 final class ReferenceModel {
   private final ModelConfig c;
+  private final JsonNode raw;
+  private final boolean scaled;
   private final float[] embed;
   private final float[] norm;
   private final float[] head;
@@ -28,14 +36,27 @@ final class ReferenceModel {
   }
 
   ReferenceModel(Checkpoint ck) {
+    this(ck, true);
+  }
+
+  /** With {@code scaled} false, rotary scaling in the config is ignored (to show that it matters). */
+  ReferenceModel(Checkpoint ck, boolean scaled) {
     this.c = ck.config();
+    this.scaled = scaled;
+    try {
+      this.raw = JsonMapper.builder().build().readTree(ck.dir().resolve("config.json").toFile());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     this.embed = read(ck, LayerUnit.EMBED_TOKENS, ck.globalShape(LayerUnit.EMBED_TOKENS));
     this.norm = read(ck, LayerUnit.FINAL_NORM, ck.globalShape(LayerUnit.FINAL_NORM));
     this.head = c.tieWordEmbeddings() ? embed : read(ck, LayerUnit.LM_HEAD, ck.globalShape(LayerUnit.LM_HEAD));
     for (int l = 0; l < c.numLayers(); l++) {
       Map<LayerUnit, float[]> layer = new EnumMap<>(LayerUnit.class);
-      for (LayerUnit u : LayerUnit.of(c)) {
-        layer.put(u, read(ck, u.tensorName(l), u.shape(c)));
+      for (LayerUnit u : LayerUnit.values()) {
+        if (ck.weights().contains(u.tensorName(l))) {
+          layer.put(u, read(ck, u.tensorName(l), ck.weights().entry(u.tensorName(l)).shape()));
+        }
       }
       layers.add(layer);
     }
@@ -55,6 +76,18 @@ final class ReferenceModel {
 
   /** Logits of every position, {@code [tokens.length][vocab]}. */
   double[][] forward(int[] tokens) {
+    int[] end = new int[tokens.length];
+    java.util.Arrays.fill(end, tokens.length);
+    return forward(tokens, end);
+  }
+
+  /**
+   * Logits of every position when position {@code t} was computed in a forward call that ended
+   * at {@code callEnd[t]} (exclusive): with {@code dynamic} scaling, Hugging Face rotates a
+   * token's query and key with the frequencies of the length its call reached, and cached keys
+   * keep them.
+   */
+  double[][] forward(int[] tokens, int[] callEnd) {
     int n = tokens.length;
     int hd = c.hiddenSize();
     double[][] x = new double[n][hd];
@@ -65,14 +98,19 @@ final class ReferenceModel {
     }
     int d = c.headDim();
     int g = c.groupSize();
+    double[][] invFreq = new double[n][];
+    for (int t = 0; t < n; t++) {
+      invFreq[t] = inverseFrequencies(callEnd[t]);
+    }
+    double mscale = attentionFactor();
     for (Map<LayerUnit, float[]> w : layers) {
       double[][] q = new double[n][];
       double[][] k = new double[n][];
       double[][] v = new double[n][];
       for (int t = 0; t < n; t++) {
         double[] h = rms(x[t], w.get(LayerUnit.INPUT_NORM));
-        q[t] = rope(lin(h, w.get(LayerUnit.Q_PROJ), w.get(LayerUnit.Q_BIAS), c.qDim()), t, c.numHeads());
-        k[t] = rope(lin(h, w.get(LayerUnit.K_PROJ), w.get(LayerUnit.K_BIAS), c.kvDim()), t, c.numKvHeads());
+        q[t] = rope(lin(h, w.get(LayerUnit.Q_PROJ), w.get(LayerUnit.Q_BIAS), c.qDim()), t, c.numHeads(), invFreq[t], mscale);
+        k[t] = rope(lin(h, w.get(LayerUnit.K_PROJ), w.get(LayerUnit.K_BIAS), c.kvDim()), t, c.numKvHeads(), invFreq[t], mscale);
         v[t] = lin(h, w.get(LayerUnit.V_PROJ), w.get(LayerUnit.V_BIAS), c.kvDim());
       }
       for (int t = 0; t < n; t++) {
@@ -100,17 +138,17 @@ final class ReferenceModel {
             }
           }
         }
-        double[] attn = lin(o, w.get(LayerUnit.O_PROJ), null, hd);
+        double[] attn = lin(o, w.get(LayerUnit.O_PROJ), w.get(LayerUnit.O_BIAS), hd);
         for (int i = 0; i < hd; i++) {
           x[t][i] += attn[i];
         }
         double[] h2 = rms(x[t], w.get(LayerUnit.POST_NORM));
-        double[] gate = lin(h2, w.get(LayerUnit.GATE_PROJ), null, c.intermediateSize());
-        double[] up = lin(h2, w.get(LayerUnit.UP_PROJ), null, c.intermediateSize());
+        double[] gate = lin(h2, w.get(LayerUnit.GATE_PROJ), w.get(LayerUnit.GATE_BIAS), c.intermediateSize());
+        double[] up = lin(h2, w.get(LayerUnit.UP_PROJ), w.get(LayerUnit.UP_BIAS), c.intermediateSize());
         for (int i = 0; i < gate.length; i++) {
           gate[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
         }
-        double[] down = lin(gate, w.get(LayerUnit.DOWN_PROJ), null, hd);
+        double[] down = lin(gate, w.get(LayerUnit.DOWN_PROJ), w.get(LayerUnit.DOWN_BIAS), hd);
         for (int i = 0; i < hd; i++) {
           x[t][i] += down[i];
         }
@@ -148,15 +186,14 @@ final class ReferenceModel {
     return out;
   }
 
-  private double[] rope(double[] x, int pos, int heads) {
+  private double[] rope(double[] x, int pos, int heads, double[] invFreq, double mscale) {
     int d = c.headDim();
     int half = d / 2;
     double[] out = new double[x.length];
     for (int h = 0; h < heads; h++) {
       for (int i = 0; i < half; i++) {
-        double freq = 1.0 / Math.pow(c.ropeTheta(), 2.0 * i / d);
-        double cos = Math.cos(pos * freq);
-        double sin = Math.sin(pos * freq);
+        double cos = Math.cos(pos * invFreq[i]) * mscale;
+        double sin = Math.sin(pos * invFreq[i]) * mscale;
         double a = x[h * d + i];
         double b = x[h * d + i + half];
         out[h * d + i] = a * cos - b * sin;
@@ -164,5 +201,110 @@ final class ReferenceModel {
       }
     }
     return out;
+  }
+
+  private JsonNode scaling() {
+    JsonNode s = raw.get("rope_scaling");
+    return !scaled || s == null || s.isNull() ? null : s;
+  }
+
+  private String ropeType() {
+    JsonNode s = scaling();
+    if (s == null) {
+      return "default";
+    }
+    return (s.has("rope_type") ? s.get("rope_type") : s.get("type")).asText();
+  }
+
+  private double param(String key, double dflt) {
+    JsonNode v = scaling().get(key);
+    return v == null || v.isNull() ? dflt : v.asDouble();
+  }
+
+  private double maxPositions() {
+    return raw.has("max_position_embeddings") ? raw.get("max_position_embeddings").asDouble() : 2048;
+  }
+
+  /** Hugging Face's inverse frequencies for rope_scaling, for a prompt of {@code n} tokens in one pass. */
+  private double[] inverseFrequencies(int n) {
+    double theta = raw.has("rope_theta") ? raw.get("rope_theta").asDouble() : 10000.0;
+    int dim = c.headDim();
+    String type = ropeType();
+    if (type.equals("dynamic")) {
+      double factor = param("factor", 1);
+      double len = Math.max(n, maxPositions());
+      theta = theta * Math.pow(factor * len / maxPositions() - (factor - 1), dim / (dim - 2.0));
+    }
+    double[] base = new double[dim / 2];
+    for (int i = 0; i < base.length; i++) {
+      base[i] = Math.pow(theta, -2.0 * i / dim);
+    }
+    double[] out = base.clone();
+    switch (type) {
+      case "linear" -> {
+        for (int i = 0; i < out.length; i++) {
+          out[i] = base[i] / param("factor", 1);
+        }
+      }
+      case "llama3" -> {
+        double factor = param("factor", 1);
+        double lo = param("low_freq_factor", 1);
+        double hi = param("high_freq_factor", 4);
+        double old = param("original_max_position_embeddings", 8192);
+        for (int i = 0; i < out.length; i++) {
+          double wavelen = 2 * Math.PI / base[i];
+          if (wavelen < old / hi) {
+            out[i] = base[i];
+          } else if (wavelen > old / lo) {
+            out[i] = base[i] / factor;
+          } else {
+            double smooth = (old / wavelen - lo) / (hi - lo);
+            out[i] = (1 - smooth) * base[i] / factor + smooth * base[i];
+          }
+        }
+      }
+      case "yarn" -> {
+        double factor = param("factor", 1);
+        double original = param("original_max_position_embeddings", maxPositions());
+        double fast = param("beta_fast", 32);
+        double slow = param("beta_slow", 1);
+        boolean truncate = scaling().path("truncate").asBoolean(true);
+        double low = dim * Math.log(original / (fast * 2 * Math.PI)) / (2 * Math.log(theta));
+        double high = dim * Math.log(original / (slow * 2 * Math.PI)) / (2 * Math.log(theta));
+        if (truncate) {
+          low = Math.floor(low);
+          high = Math.ceil(high);
+        }
+        low = Math.max(low, 0);
+        high = Math.min(high, dim - 1);
+        if (low == high) {
+          high += 0.001;
+        }
+        for (int i = 0; i < out.length; i++) {
+          double ramp = Math.min(1, Math.max(0, (i - low) / (high - low)));
+          double extrapolation = 1 - ramp;
+          out[i] = base[i] / factor * (1 - extrapolation) + base[i] * extrapolation;
+        }
+      }
+      default -> {
+        // default and dynamic
+      }
+    }
+    return out;
+  }
+
+  private double attentionFactor() {
+    if (!ropeType().equals("yarn")) {
+      return 1.0;
+    }
+    double factor = param("factor", 1);
+    double given = param("attention_factor", 0);
+    if (given != 0) {
+      return given;
+    }
+    double m = param("mscale", 0);
+    double mAll = param("mscale_all_dim", 0);
+    java.util.function.DoubleUnaryOperator get = k -> factor <= 1 ? 1 : 0.1 * k * Math.log(factor) + 1;
+    return m != 0 && mAll != 0 ? get.applyAsDouble(m) / get.applyAsDouble(mAll) : get.applyAsDouble(1);
   }
 }

@@ -12,7 +12,8 @@ import java.security.MessageDigest;
  * as the 32 bits of its {@code int} (so {@code -1} is {@code ff ff ff ff}).
  *
  * <p>Not thread-safe: one instance per thread or per call. It reuses one digest and one byte
- * buffer, so hashing allocates nothing per token or per chunk.
+ * buffer holding the parent hash followed by the chunk's token bytes, so a chunk is one digest
+ * update and hashing allocates nothing per token or per chunk.
  */
 public final class KvChunkHasher {
   /** Bytes of a chunk hash. */
@@ -36,15 +37,16 @@ public final class KvChunkHasher {
           "maxTokens: " + maxTokens + " (expected: 1 to " + Integer.MAX_VALUE / Integer.BYTES + ")");
     }
     this.maxTokens = maxTokens;
-    this.buffer = new byte[maxTokens * Integer.BYTES];
+    this.buffer = new byte[HASH_BYTES + maxTokens * Integer.BYTES];
     this.bufferSegment = MemorySegment.ofArray(buffer);
   }
 
   /**
-   * Writes {@code SHA-256(parent ‖ LE32(tokens[from..to)))} into {@code out[0..32)}.
+   * Writes {@code SHA-256(parent ‖ LE32(tokens[from..to)))} into {@code out[0..32)}; {@code out}
+   * may be {@code parent}.
    *
    * @throws IllegalArgumentException if {@code parent} is not 32 bytes, the range is empty or out of
-   *     bounds, or longer than this hasher's maximum
+   *     bounds, or longer than this hasher's maximum, or {@code out} is shorter than 32 bytes
    */
   public void hash(byte[] parent, int[] tokens, int from, int to, byte[] out) {
     if (parent.length != HASH_BYTES) {
@@ -55,13 +57,16 @@ public final class KvChunkHasher {
       throw new IllegalArgumentException(
           "token range: [" + from + ", " + to + ") of " + tokens.length + " (expected: 1 to " + maxTokens + " tokens in bounds)");
     }
-    MemorySegment.copy(tokens, from, bufferSegment, TOKEN, 0, n);
-    digest.update(parent);
-    digest.update(buffer, 0, n * Integer.BYTES);
+    if (out.length < HASH_BYTES) {
+      throw new IllegalArgumentException("out: " + out.length + " bytes (expected: at least " + HASH_BYTES + ")");
+    }
+    System.arraycopy(parent, 0, buffer, 0, HASH_BYTES);
+    MemorySegment.copy(tokens, from, bufferSegment, TOKEN, HASH_BYTES, n);
+    digest.update(buffer, 0, HASH_BYTES + n * Integer.BYTES);
     try {
       digest.digest(out, 0, HASH_BYTES);
     } catch (DigestException e) {
-      throw new IllegalArgumentException("out: " + out.length + " bytes (expected: at least " + HASH_BYTES + ")", e);
+      throw new IllegalStateException("SHA-256 refused a " + out.length + "-byte output", e);
     }
   }
 }

@@ -62,24 +62,40 @@ final class KvChunkRetriever {
     return lowest;
   }
 
-  /** The cached contiguous prefix of {@code tokens}, counted into the statistics. */
+  /**
+   * The cached contiguous prefix of {@code tokens}, counted into the statistics. Walks the chunks
+   * without making their keys: per chunk one hash and one id per artifact to probe.
+   */
   KvLookupResult lookup(int[] tokens) {
     KvKeyspace.Keys chunks = keys.keys(tokens);
     int[] byTier = new int[tiers.size()];
     int hit = 0;
     int count = 0;
     while (chunks.hasNext()) {
-      KvChunkKey key = chunks.next();
-      int t = tierIndexOf(key);
+      chunks.advance();
+      int t = tierIndexOfCurrent(chunks);
       if (t < 0) {
         break;
       }
-      byTier[t] += key.tokens();
-      hit = key.endToken();
+      byTier[t] += chunks.endToken() - chunks.startToken();
+      hit = chunks.endToken();
       count++;
     }
     stats.lookup(tokens.length, byTier);
     return tiers.result(tokens.length, hit, count, byTier);
+  }
+
+  /** {@link #tierIndexOf(KvChunkKey)} of the walk's current chunk. */
+  private int tierIndexOfCurrent(KvKeyspace.Keys chunks) {
+    int lowest = -1;
+    for (int a = 0; a < keys.artifactsPerChunk(); a++) {
+      int t = tiers.indexOf(engine.admin().tierOf(chunks.artifactId(a)));
+      if (t < 0) {
+        return -1;
+      }
+      lowest = Math.max(lowest, t);
+    }
+    return lowest;
   }
 
   /** A prefix whose chunks are leased: the lookup's result, the keys and their loaded chunks, in order. */

@@ -15,10 +15,12 @@ final class KvTiers {
   private final List<String> names;
   private final List<KvMedium> media;
   private final Map<String, Integer> index = new HashMap<>();
+  private final String[] tierNames;
 
   /** {@code names} head first; {@code providers} the provider name of each. */
   KvTiers(List<String> names, List<String> providers) {
     this.names = List.copyOf(names);
+    this.tierNames = this.names.toArray(String[]::new);
     List<KvMedium> m = new ArrayList<>(names.size());
     for (int i = 0; i < names.size(); i++) {
       index.put(names.get(i), i);
@@ -47,9 +49,21 @@ final class KvTiers {
     return names.get(i);
   }
 
-  /** The position of {@code tier}, head 0; -1 for {@code null}. */
+  /**
+   * The position of {@code tier}, head 0; -1 for {@code null}. A scan of the few names (the engine
+   * hands back the very strings it listed, so the identity test usually ends it): cheaper than a
+   * hash lookup on the per-chunk path of a lookup.
+   */
   int indexOf(String tier) {
-    return tier == null ? -1 : index.get(tier);
+    if (tier == null) {
+      return -1;
+    }
+    for (int i = 0; i < tierNames.length; i++) {
+      if (tierNames[i] == tier) {
+        return i;
+      }
+    }
+    return index.get(tier);
   }
 
   /** The result of a lookup of {@code prompt} tokens that found {@code hit} of them, {@code byTier} by tier index. */

@@ -11,7 +11,11 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Loads groups of parameter tensors (typically one group per layer) from the plane into a
@@ -25,6 +29,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * caller to {@link Pass#release release} a group, so memory never exceeds the budget whatever
  * the depth. With depth 0 nothing is loaded ahead: {@code await} loads on the calling thread.
  *
+ * <p>Prefetch never costs more than loading on the calling thread. A group's tensors are claimed
+ * one at a time, by whichever thread comes first: the loader, or the caller that awaits the group.
+ * So a caller never sleeps while work it could do is waiting: it takes the region (if the loader
+ * has not), copies every tensor the loader has not claimed, and copies again any tensor the loader
+ * is still copying, instead of waiting for it. On a machine whose cores are all busy computing
+ * (the loader thread is then descheduled for whole time slices, and waiting on it costs far more
+ * than the copy), the caller does the copies itself, as with depth 0; with a core to spare, the
+ * loader does them ahead and the caller finds them done.
+ *
  * <p>A caller releases group {@code i} before awaiting group {@code i+1} when the pool holds
  * fewer than two groups (otherwise the loader could wait for space the caller is holding).
  */
@@ -37,6 +50,7 @@ public final class Prefetcher implements AutoCloseable {
   private final AtomicLong bytes = new AtomicLong();
   private final AtomicLong loadNanos = new AtomicLong();
   private final AtomicLong waitNanos = new AtomicLong();
+  private final AtomicLong tensorsByCaller = new AtomicLong();
 
   /**
    * A prefetcher staging up to {@code depth} groups ahead into {@code pool}.
@@ -82,7 +96,7 @@ public final class Prefetcher implements AutoCloseable {
 
   /** A snapshot of the counters. */
   public PrefetchStats stats() {
-    return new PrefetchStats(groups.get(), bytes.get(), loadNanos.get(), waitNanos.get());
+    return new PrefetchStats(groups.get(), bytes.get(), loadNanos.get(), waitNanos.get(), tensorsByCaller.get());
   }
 
   /**
@@ -140,11 +154,11 @@ public final class Prefetcher implements AutoCloseable {
 
   /**
    * A walk through groups in a fixed order; close it to give back whatever is still staged. Used
-   * by one thread at a time.
+   * by one thread at a time (the loader works beside it).
    */
   public final class Pass implements AutoCloseable {
     private final List<List<ParamTensor>> order;
-    private final List<CompletableFuture<StagedGroup>> futures;
+    private final List<GroupLoad> loads;
     private int scheduled;
     private volatile boolean closed;
 
@@ -158,9 +172,9 @@ public final class Prefetcher implements AutoCloseable {
         }
       }
       this.order = List.copyOf(order);
-      this.futures = new ArrayList<>(order.size());
+      this.loads = new ArrayList<>(order.size());
       for (int i = 0; i < order.size(); i++) {
-        futures.add(null);
+        loads.add(null);
       }
       scheduleUntil(depth - 1);
     }
@@ -170,19 +184,31 @@ public final class Prefetcher implements AutoCloseable {
       return order.size();
     }
 
+    /** The load of group {@code i}, made on first need. */
+    private GroupLoad load(int i) {
+      GroupLoad g = loads.get(i);
+      if (g == null) {
+        g = new GroupLoad(i, order.get(i));
+        loads.set(i, g);
+      }
+      return g;
+    }
+
     private void scheduleUntil(int last) {
       if (loader == null) {
         return;
       }
       int end = Math.min(last, order.size() - 1);
       while (scheduled <= end) {
-        int i = scheduled++;
-        futures.set(i, CompletableFuture.supplyAsync(() -> load(i), loader));
+        GroupLoad g = load(scheduled++);
+        loader.execute(() -> g.work(false));
       }
     }
 
     /**
-     * Group {@code index}, waiting until it is staged; queues the next {@code depth} groups.
+     * Group {@code index}, staged: the caller copies whatever part of it the loader has not
+     * finished (waiting only for the staging space, if the pool is full). Queues the next {@code
+     * depth} groups.
      *
      * @throws io.stratacache.core.ArtifactNotFoundException if a chunk of the group is missing
      * @throws io.stratacache.core.CodecException if a chunk is not what its key says
@@ -195,13 +221,10 @@ public final class Prefetcher implements AutoCloseable {
       }
       long t0 = System.nanoTime();
       try {
-        if (loader == null) {
-          StagedGroup g = load(index);
-          futures.set(index, CompletableFuture.completedFuture(g));
-          return g;
-        }
         scheduleUntil(index + depth);
-        return futures.get(index).join();
+        GroupLoad g = load(index);
+        g.work(true);
+        return g.result.join();
       } catch (CompletionException e) {
         if (e.getCause() instanceof RuntimeException re) {
           throw re;
@@ -216,51 +239,10 @@ public final class Prefetcher implements AutoCloseable {
 
     /** Gives group {@code index}'s staging memory back; arrays over it must be closed first. */
     public void release(int index) {
-      CompletableFuture<StagedGroup> f = futures.get(index);
-      if (f != null) {
-        f.thenAccept(g -> g.region.close());
+      GroupLoad g = loads.get(index);
+      if (g != null) {
+        g.result.thenAccept(staged -> g.closeRegion());
       }
-    }
-
-    private StagedGroup load(int index) {
-      long t0 = System.nanoTime();
-      List<ParamTensor> tensors = order.get(index);
-      long[] offsets = new long[tensors.size()];
-      long[] sizes = new long[tensors.size()];
-      long total = 0;
-      long payload = 0;
-      for (int t = 0; t < tensors.size(); t++) {
-        offsets[t] = total;
-        sizes[t] = tensors.get(t).byteSize();
-        payload += sizes[t];
-        total = (total + sizes[t] + StagingPool.ALIGNMENT - 1) / StagingPool.ALIGNMENT * StagingPool.ALIGNMENT;
-      }
-      StagingPool.Region region;
-      try {
-        region = pool.acquire(total, () -> closed);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new StrataCacheException("prefetch of group " + index + " interrupted while waiting for staging space", e);
-      }
-      if (region == null) {
-        throw new CancellationException("prefetch pass closed");
-      }
-      boolean success = false;
-      try {
-        MemorySegment seg = region.segment();
-        for (int t = 0; t < tensors.size(); t++) {
-          client.getTensorInto(tensors.get(t), seg.asSlice(offsets[t], sizes[t]));
-        }
-        success = true;
-      } finally {
-        if (!success) {
-          region.close();
-        }
-      }
-      groups.incrementAndGet();
-      bytes.addAndGet(payload);
-      loadNanos.addAndGet(System.nanoTime() - t0);
-      return new StagedGroup(index, region, offsets, sizes);
     }
 
     /** Stops queued loads and gives back every staged group of this pass. Idempotent. */
@@ -271,14 +253,179 @@ public final class Prefetcher implements AutoCloseable {
       }
       closed = true;
       pool.wakeWaiters();
-      for (CompletableFuture<StagedGroup> f : futures) {
-        if (f != null) {
-          // Not cancelled: a load already under way finishes and its region is closed here.
-          f.whenComplete((g, e) -> {
-            if (g != null) {
-              g.region.close();
+      for (GroupLoad g : loads) {
+        if (g != null) {
+          // Not cancelled: copies under way finish and the group's region is closed here.
+          g.result.whenComplete((staged, e) -> {
+            if (staged != null) {
+              g.closeRegion();
             }
           });
+        }
+      }
+    }
+
+    /**
+     * The staging of one group, shared by the loader and the caller. The first to arrive takes
+     * the region; then each claims tensors by number until none is left. A caller that finds a
+     * tensor still being copied by the loader copies it too rather than wait (the loader may be
+     * descheduled for a whole time slice mid-copy): both write the same bytes of the same chunks
+     * into the same place, and the first to finish marks the tensor done. The last tensor marked
+     * done completes {@link #result}: with the group, or with the first failure of the copy that
+     * marked a tensor. The region goes back to the pool only once the group is released (or
+     * failed) and no copy into it is under way, so a late duplicate never writes into memory
+     * handed to another group.
+     */
+    private final class GroupLoad {
+      private static final int UNCLAIMED = 0;
+      private static final int COPYING = 1;
+      private static final int DONE = 2;
+
+      final int index;
+      final List<ParamTensor> tensors;
+      final long[] offsets;
+      final long[] sizes;
+      final long total;
+      final long payload;
+      final CompletableFuture<StagedGroup> result = new CompletableFuture<>();
+      final AtomicInteger nextTensor = new AtomicInteger();
+      final AtomicIntegerArray state;
+      final AtomicInteger doneTensors = new AtomicInteger();
+      final AtomicReference<Throwable> failure = new AtomicReference<>();
+      /** Copies into the region under way. */
+      final AtomicInteger copiers = new AtomicInteger();
+      final AtomicBoolean closeRequested = new AtomicBoolean();
+      final AtomicBoolean regionClosed = new AtomicBoolean();
+      /** Set once, under this object's monitor; null until then, and if the pool gave none. */
+      private volatile StagingPool.Region region;
+      private boolean regionTried;
+
+      GroupLoad(int index, List<ParamTensor> tensors) {
+        this.index = index;
+        this.tensors = tensors;
+        this.offsets = new long[tensors.size()];
+        this.sizes = new long[tensors.size()];
+        this.state = new AtomicIntegerArray(tensors.size());
+        long end = 0;
+        long bytes = 0;
+        for (int t = 0; t < tensors.size(); t++) {
+          offsets[t] = end;
+          sizes[t] = tensors.get(t).byteSize();
+          bytes += sizes[t];
+          end = (end + sizes[t] + StagingPool.ALIGNMENT - 1) / StagingPool.ALIGNMENT * StagingPool.ALIGNMENT;
+        }
+        this.total = end;
+        this.payload = bytes;
+      }
+
+      /** Takes the region if nobody has; false if there is none to work in. */
+      private boolean ensureRegion() {
+        if (region != null) {
+          return true;
+        }
+        synchronized (this) {
+          if (!regionTried) {
+            regionTried = true;
+            try {
+              region = pool.acquire(total, () -> closed);
+              if (region == null) {
+                result.completeExceptionally(new CancellationException("prefetch pass closed"));
+              }
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              result.completeExceptionally(
+                  new StrataCacheException("prefetch of group " + index + " interrupted while waiting for staging space", e));
+            } catch (RuntimeException | Error e) {
+              result.completeExceptionally(e);
+            }
+          }
+          return region != null;
+        }
+      }
+
+      /**
+       * Copies tensors of this group until none is left to claim; {@code caller} when not the
+       * loader, which then also copies the tensors the loader is still copying.
+       */
+      void work(boolean caller) {
+        if (result.isDone() || !ensureRegion()) {
+          return;
+        }
+        int t;
+        while ((t = nextTensor.getAndIncrement()) < tensors.size()) {
+          if (state.compareAndSet(t, UNCLAIMED, COPYING)) {
+            copy(t, caller);
+          }
+        }
+        if (caller) {
+          for (int i = 0; i < tensors.size() && !result.isDone(); i++) {
+            if (state.get(i) == COPYING) {
+              copy(i, true);
+            }
+          }
+        }
+      }
+
+      /** Copies tensor {@code t} into the region and marks it done, unless another copy did first. */
+      private void copy(int t, boolean caller) {
+        Throwable error = null;
+        copiers.incrementAndGet();
+        try {
+          if (closeRequested.get()) {
+            error = new CancellationException("prefetch pass closed");
+          } else if (closed) {
+            error = new CancellationException("prefetch pass closed");
+          } else {
+            long c0 = System.nanoTime();
+            if (caller) {
+              tensorsByCaller.incrementAndGet();
+            }
+            try {
+              client.getTensorInto(tensors.get(t), region.segment().asSlice(offsets[t], sizes[t]));
+            } catch (RuntimeException | Error e) {
+              error = e;
+            } finally {
+              loadNanos.addAndGet(System.nanoTime() - c0);
+            }
+          }
+        } finally {
+          if (copiers.decrementAndGet() == 0 && closeRequested.get()) {
+            closeRegionOnce();
+          }
+        }
+        if (state.getAndSet(t, DONE) != DONE) {
+          if (error != null) {
+            failure.compareAndSet(null, error);
+          }
+          if (doneTensors.incrementAndGet() == tensors.size()) {
+            complete();
+          }
+        }
+      }
+
+      private void complete() {
+        Throwable f = failure.get();
+        if (f != null) {
+          closeRegion();
+          result.completeExceptionally(f);
+          return;
+        }
+        groups.incrementAndGet();
+        bytes.addAndGet(payload);
+        result.complete(new StagedGroup(index, region, offsets, sizes));
+      }
+
+      /** Gives the region back once no copy into it is under way. Idempotent. */
+      void closeRegion() {
+        closeRequested.set(true);
+        if (copiers.get() == 0) {
+          closeRegionOnce();
+        }
+      }
+
+      private void closeRegionOnce() {
+        if (region != null && regionClosed.compareAndSet(false, true)) {
+          region.close();
         }
       }
     }

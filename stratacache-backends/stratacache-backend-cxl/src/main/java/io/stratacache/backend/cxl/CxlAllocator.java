@@ -45,6 +45,14 @@ final class CxlAllocator {
     return region.getVolatile(CxlLayout.FREE_SLOTS_OFFSET);
   }
 
+  /**
+   * Whether a free slot and {@code blocks} free blocks exist, read without the lock: a hint (the
+   * free blocks may not be contiguous, and other processes change the counters).
+   */
+  boolean looksRoomy(long blocks) {
+    return freeSlots() > 0 && g.dataBlocks() - usedBlocks() >= blocks;
+  }
+
   long retiredSlots() {
     return region.getVolatile(CxlLayout.RETIRED_SLOTS_OFFSET);
   }

@@ -30,15 +30,26 @@ import java.util.Set;
  *   <tr><td>{@code eviction_policy}</td><td>{@code lru}</td><td>{@code lru}, {@code fifo} or {@code s3fifo}</td></tr>
  *   <tr><td>{@code alignment}</td><td>4096</td><td>payload alignment inside records</td></tr>
  *   <tr><td>{@code block_size}</td><td>4096</td><td>allocation unit of the data area</td></tr>
- *   <tr><td>{@code slots}</td><td>data bytes / 64 KiB, 1024 to 2<sup>20</sup></td><td>most
- *       artifacts the region can hold</td></tr>
+ *   <tr><td>{@code expected_artifact_size}</td><td>16 KiB</td><td>the typical artifact's size,
+ *       which sizes the slot table: data bytes / max(this, {@code block_size}) slots, 1024 to
+ *       2<sup>24</sup>. Each slot costs about 150 bytes of the region; too few slots make stores
+ *       evict, or fail, while bytes are still free (reported naming this setting)</td></tr>
+ *   <tr><td>{@code slots}</td><td>from {@code expected_artifact_size}</td><td>most artifacts the
+ *       region can hold, set directly (1 to 2<sup>24</sup>)</td></tr>
  *   <tr><td>{@code max_processes}</td><td>32</td><td>processes that may map the region at once</td></tr>
  *   <tr><td>{@code lock_lease_ms}</td><td>10000</td><td>how long a live holder of the region lock
  *       may keep it before others may break it</td></tr>
- *   <tr><td>{@code verify}</td><td>{@code always}</td><td>{@code always}: every load checks the
- *       payload's CRC32C; {@code once}: the first load of each commit in this process does, later
- *       loads of the same commit trust it (a stray write into a committed record would then be
- *       served)</td></tr>
+ *   <tr><td>{@code verify}</td><td>{@code once}</td><td>{@code once}: a process checks a
+ *       payload's CRC32C on its first load of each commit it did not write, and trusts the commit
+ *       after that (a stray write into it would then be served); {@code always}: every load
+ *       checks it. See {@code CxlLoads}</td></tr>
+ *   <tr><td>{@code kv_expire_time}</td><td>0</td><td>seconds without a store or load, by any
+ *       process, after which an artifact expires (sliding); 0 = never. As the SSD tier's</td></tr>
+ *   <tr><td>{@code cleanup_interval}</td><td>60</td><td>seconds between expiry sweeps</td></tr>
+ *   <tr><td>{@code exclusive}</td><td>false</td><td>open only if no other live process has the
+ *       region open, and refuse other opens while open (for {@code fsck} and {@code repair});
+ *       either refusal names the other processes. Such an open leaves the region as it finds
+ *       it (no repair at open), for {@code check} to report and, asked to, repair</td></tr>
  *   <tr><td>{@code mode}</td><td>{@code "0600"}</td><td>mode of a region file the tier creates (and
  *       of a directory it creates for it), in quotes; an existing region file must not be writable
  *       beyond it nor, while it shares nothing, owned by another user: see {@link PrivateFiles}.
@@ -55,10 +66,14 @@ import java.util.Set;
  * @param evictionPolicy name of the eviction policy
  * @param alignment payload alignment inside records
  * @param blockBytes allocation unit
- * @param slots object table slots, or -1 for the default
+ * @param slots object table slots, or -1 to derive them from {@code expectedArtifactBytes}
+ * @param expectedArtifactBytes the typical artifact's size, which sizes the slot table
  * @param maxProcesses process table entries
  * @param lockLease how long the region lock may be held
  * @param verifyEveryLoad whether every load checks the payload checksum ({@code verify: always})
+ * @param exclusive open only if no other process has the region open, and keep others out
+ * @param expireAfter sliding expiry; {@link Duration#ZERO} means never
+ * @param cleanupInterval period of the expiry sweep
  * @param access how a region file is created and checked ({@code mode}, {@code group})
  */
 public record CxlConfig(
@@ -70,23 +85,30 @@ public record CxlConfig(
     int alignment,
     int blockBytes,
     int slots,
+    long expectedArtifactBytes,
     int maxProcesses,
     Duration lockLease,
     boolean verifyEveryLoad,
+    boolean exclusive,
+    Duration expireAfter,
+    Duration cleanupInterval,
     PrivateFiles access) {
   /** Keys the {@code cxl} provider understands besides {@link LayerSpec#COMMON_KEYS}. */
   public static final Set<String> KEYS = Set.of(
-      "path", "device", "size", "reset_metadata", "alignment", "block_size", "slots", "max_processes", "lock_lease_ms",
-      "verify", "mode", "group");
+      "path", "device", "size", "reset_metadata", "alignment", "block_size", "slots", "expected_artifact_size",
+      "max_processes", "lock_lease_ms", "verify", "exclusive", "kv_expire_time", "cleanup_interval", "mode", "group");
 
   static final int MIN_SLOTS = 1024;
-  static final int MAX_SLOTS = 1 << 20;
-  static final long BYTES_PER_DEFAULT_SLOT = 64 << 10;
+  static final int MAX_SLOTS = 1 << 24;
+  /** The default {@code expected_artifact_size}. */
+  static final long DEFAULT_EXPECTED_ARTIFACT_BYTES = 16 << 10;
 
   public CxlConfig {
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(evictionPolicy, "evictionPolicy");
     Objects.requireNonNull(lockLease, "lockLease");
+    Objects.requireNonNull(expireAfter, "expireAfter");
+    Objects.requireNonNull(cleanupInterval, "cleanupInterval");
     Objects.requireNonNull(access, "access");
   }
 
@@ -95,12 +117,16 @@ public record CxlConfig(
     return path.startsWith("/dev") && path.getFileName() != null && path.getFileName().toString().startsWith("dax");
   }
 
-  /** Slots to format with for a data area of {@code dataBytes}. */
+  /**
+   * Slots to format with for a data area of {@code dataBytes}: {@code slots} if set, otherwise
+   * one per {@code max(expected_artifact_size, block_size)} bytes, 1024 to 2<sup>24</sup>.
+   */
   int slotsFor(long dataBytes) {
     if (slots > 0) {
       return slots;
     }
-    return (int) Math.max(MIN_SLOTS, Math.min(MAX_SLOTS, dataBytes / BYTES_PER_DEFAULT_SLOT));
+    long per = Math.max(expectedArtifactBytes, blockBytes);
+    return (int) Math.max(MIN_SLOTS, Math.min(MAX_SLOTS, (dataBytes + per - 1) / per));
   }
 
   /**
@@ -144,6 +170,11 @@ public record CxlConfig(
     if (spec.has("slots") && (slots < 1 || slots > MAX_SLOTS)) {
       throw spec.error("slots", spec.settings().get("slots"), "1 to " + MAX_SLOTS);
     }
+    long expected = spec.bytes("expected_artifact_size", DEFAULT_EXPECTED_ARTIFACT_BYTES);
+    if (expected <= 0) {
+      throw spec.error("expected_artifact_size", spec.settings().get("expected_artifact_size"),
+          "a positive size such as 64KiB (the typical artifact's size, which sizes the slot table)");
+    }
     long processes = spec.integer("max_processes", 32);
     if (processes < 1 || processes > 4096) {
       throw spec.error("max_processes", spec.settings().get("max_processes"), "1 to 4096");
@@ -153,12 +184,24 @@ public record CxlConfig(
       throw spec.error("lock_lease_ms", spec.settings().get("lock_lease_ms"), "10 to 1000000000 milliseconds");
     }
     EvictionPolicy policy = spec.evictionPolicy();
-    String verify = spec.string("verify", "always");
+    double expire = spec.number("kv_expire_time", 0);
+    if (!(expire >= 0) || Double.isInfinite(expire)) {
+      throw spec.error("kv_expire_time", spec.settings().get("kv_expire_time"), "seconds >= 0 (0 = never expire)");
+    }
+    double cleanup = spec.number("cleanup_interval", 60);
+    if (!(cleanup > 0) || Double.isInfinite(cleanup)) {
+      throw spec.error("cleanup_interval", spec.settings().get("cleanup_interval"), "seconds > 0");
+    }
+    String verify = spec.string("verify", "once");
     if (!verify.equals("always") && !verify.equals("once")) {
       throw spec.error("verify", verify, "always or once");
     }
     return new CxlConfig(path, capacity, size, spec.bool("reset_metadata", false), policy.name(), (int) alignment,
-        (int) block, (int) slots, (int) processes, Duration.ofMillis(leaseMs), verify.equals("always"),
-        FileAccessSettings.read(spec));
+        (int) block, (int) slots, expected, (int) processes, Duration.ofMillis(leaseMs), verify.equals("always"),
+        spec.bool("exclusive", false), seconds(expire), seconds(cleanup), FileAccessSettings.read(spec));
+  }
+
+  private static Duration seconds(double s) {
+    return Duration.ofNanos(Math.round(s * 1e9));
   }
 }

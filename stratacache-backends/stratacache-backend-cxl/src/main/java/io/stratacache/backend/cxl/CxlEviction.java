@@ -13,11 +13,14 @@ import io.stratacache.spi.EvictionPolicy;
 import io.stratacache.spi.RoomMaker;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 
@@ -36,6 +39,22 @@ import java.util.function.Predicate;
  * leased, pinned, replaced or deleted it meanwhile. The replaced version follows the protocol's
  * rule: never offered to the listener, removed only as the last resort. The protocol's lock is
  * the {@link CxlGuard}.
+ *
+ * <p><b>The heap index.</b> The id-to-slot index lives in the region ({@link CxlIndex}); the heap
+ * holds only what this process needs to order evictions. Per artifact this process stored or
+ * loaded (64-bit JVM, compressed references; the id object and its text not counted):
+ *
+ * <pre>
+ *  policy (LinkedHashMap entry: hash, key, value, next, before, after)  40 B + ~6 B of table
+ *  known  (HashSet entry: hash, key, value, next)                        32 B + ~6 B of table
+ *  per slot, used or not: CxlSlotTable verified commit (long)             8 B
+ *                         CxlHolds lease count (int)                      4 B
+ *                         entries[] (reference)                           4 B
+ *  an Entry (slot, commit, id, hash: 32 B + CxlHash 24 B), only for versions an eviction examined
+ * </pre>
+ *
+ * <p>So about 100 bytes per artifact, 156 with an Entry; the slot table is sized from {@code
+ * expected_artifact_size}, so the per-slot arrays add a few bytes per artifact in a full region.
  */
 final class CxlEviction {
   private static final System.Logger LOG = System.getLogger(CxlEviction.class.getName());
@@ -50,10 +69,20 @@ final class CxlEviction {
   private final CxlCounters counters;
   private final long dataBytes;
   private final RoomMaker<Entry> room;
+  /** What to change when the slot table, not the bytes, runs out. */
+  private final String slotAdvice;
+  /** Whether this process has warned that stores evict for slots while bytes are free. */
+  private final AtomicBoolean slotsWarned = new AtomicBoolean();
+  /** Retires this process's idle lease groups, whose closed leases may hold slots being freed. */
+  private final Runnable releaseIdleHolds;
 
   /** Guarded by the guard's order lock: ids this process stored or loaded, in eviction order. */
   private final EvictionPolicy policy;
-  private final Map<ArtifactId, CxlHash> known = new HashMap<>();
+  /**
+   * The ids in {@link #policy}: a set, not a map to their hashes, to keep the heap per artifact
+   * small (a hash is recomputed, about a microsecond, for the candidates an eviction examines).
+   */
+  private final Set<ArtifactId> known = new HashSet<>();
   private final ReentrantLock orderLock;
   /** Guarded by the guard: ids found gone while iterating the policy, to drop from it. */
   private final List<ArtifactId> stale = new ArrayList<>();
@@ -64,9 +93,14 @@ final class CxlEviction {
   record Entry(int slot, long seq, ArtifactId id, CxlHash hash) {}
 
   private volatile boolean closed;
+  /** Refusals that a later try of the same store made good, or repeated (see {@link #claimWaitingForReleases}). */
+  private final LongAdder retried = new LongAdder();
 
   CxlEviction(String tier, String where, CxlLayout.Geometry g, CxlSlotTable slots, CxlIndex index, CxlAllocator allocator,
-      CxlHolds holds, CxlGuard guard, CxlCounters counters, EvictionPolicy policy) {
+      CxlHolds holds, CxlGuard guard, CxlCounters counters, EvictionPolicy policy, Runnable releaseIdleHolds,
+      String slotAdvice) {
+    this.releaseIdleHolds = releaseIdleHolds;
+    this.slotAdvice = slotAdvice;
     this.tier = tier;
     this.where = where;
     this.slots = slots;
@@ -96,9 +130,49 @@ final class CxlEviction {
     return room.refuse(error);
   }
 
-  /** Stores refused for lack of room. */
+  /** Stores refused for lack of room (a first refusal that was retried is not counted). */
   long rejected() {
-    return room.rejected();
+    return room.rejected() - retried.sum();
+  }
+
+  /**
+   * Claims as {@link #claim} does; if that finds no room, lets this process's idle lease groups go
+   * and, for up to {@code waitNanos}, tries again whenever some process lets go of a slot or of
+   * room (a closed lease's group retires a few milliseconds after it goes idle: see {@link
+   * CxlLeaseGroups}). Counts one refusal at most.
+   */
+  int claimWaitingForReleases(ArtifactId id, CxlHash h, long recordLength, long waitNanos) {
+    try {
+      return claim(id, h, recordLength);
+    } catch (CapacityException first) {
+      if (closed || holds.heldBits() == 0) {
+        throw first;
+      }
+      releaseIdleHolds.run();
+      long deadline = System.nanoTime() + waitNanos;
+      CapacityException last = first;
+      long failed = 1;
+      while (true) {
+        long held = holds.heldBits();
+        long retired = allocator.retiredSlots();
+        long used = allocator.usedBlocks();
+        while (holds.heldBits() >= held && allocator.retiredSlots() >= retired && allocator.usedBlocks() >= used) {
+          if (System.nanoTime() > deadline) {
+            retried.add(failed - 1); // count this store's refusal once
+            throw last;
+          }
+          LockSupport.parkNanos(100_000);
+        }
+        try {
+          int slot = claim(id, h, recordLength);
+          retried.add(failed); // refusals that a later try made good
+          return slot;
+        } catch (CapacityException again) {
+          last = again;
+          failed++;
+        }
+      }
+    }
   }
 
   /** Wakes stores waiting for another call's eviction, so that they see the layer closed. */
@@ -122,7 +196,7 @@ final class CxlEviction {
         ArtifactId id = slots.idOf(s);
         if (id != null) {
           policy.onInsert(id, slots.recordLength(s));
-          known.put(id, slots.hash(s));
+          known.add(id);
         }
       }
     } finally {
@@ -136,7 +210,7 @@ final class CxlEviction {
     orderLock.lock();
     try {
       policy.onInsert(id, bytes);
-      known.put(id, h);
+      known.add(id);
     } finally {
       orderLock.unlock();
     }
@@ -146,7 +220,7 @@ final class CxlEviction {
   void loaded(ArtifactId id, CxlHash h) {
     orderLock.lock();
     try {
-      if (known.putIfAbsent(id, h) == null) {
+      if (known.add(id)) {
         policy.onInsert(id, 0);
       } else {
         policy.onAccess(id);
@@ -160,7 +234,7 @@ final class CxlEviction {
   void forget(ArtifactId id) {
     orderLock.lock();
     try {
-      if (known.remove(id) != null) {
+      if (known.remove(id)) {
         policy.onRemove(id);
       }
     } finally {
@@ -226,7 +300,21 @@ final class CxlEviction {
         throw new LayerUnavailableException(where + " is closed");
       }
       slot = allocator.allocateLocked(holds.me(), hash, blocks, recordLength);
+      if (slot < 0 && slotsRanOut() && slotsWarned.compareAndSet(false, true)) {
+        LOG.log(System.Logger.Level.WARNING, where + ": all " + slots.count() + " slots are in use while "
+            + freeBytes() + " of " + dataBytes + " bytes are free, so stores evict to free slots, not bytes; "
+            + slotAdvice);
+      }
       return slot >= 0;
+    }
+
+    /** Whether the slot table, not the bytes, keeps this record out. */
+    private boolean slotsRanOut() {
+      return allocator.freeSlots() <= 0 && freeBytes() >= blocks * allocator.blockBytes();
+    }
+
+    private long freeBytes() {
+      return dataBytes - allocator.usedBlocks() * allocator.blockBytes();
     }
 
     @Override
@@ -239,6 +327,14 @@ final class CxlEviction {
 
     @Override
     public CapacityException noRoom(int kept, boolean evictedNothing) {
+      if (slotsRanOut()) {
+        return new CapacityException(
+            where + ": no room for " + id + ": all " + slots.count() + " slots are in use (the slot table ran"
+                + " out, not the bytes: " + freeBytes() + " of " + dataBytes + " bytes are free) and no artifact"
+                + " that no process holds can be evicted to free one"
+                + (kept == 0 ? "" : " (" + kept + " kept by the eviction listener)") + " (expected: a free slot; "
+                + slotAdvice + ")");
+      }
       if (evictedNothing) {
         return new CapacityException(
             where + ": no room for " + id + " (" + recordLength + " bytes of record): even with every artifact"
@@ -265,15 +361,14 @@ final class CxlEviction {
 
     @Override
     public Entry current(ArtifactId id) {
-      CxlHash h = known.get(id);
-      int s = index.lookupLocked(h != null ? h : CxlHash.of(id));
+      int s = index.lookupLocked(CxlHash.of(id));
       return s < 0 ? null : entry(s);
     }
 
     @Override
     public Iterator<Entry> candidates() {
       for (ArtifactId id : stale) {
-        if (known.remove(id) != null) {
+        if (known.remove(id)) {
           policy.onRemove(id);
         }
       }
@@ -325,6 +420,7 @@ final class CxlEviction {
 
     @Override
     public boolean remove(Entry victim) {
+      releaseIdleHolds.run(); // a closed lease of this process must not keep the victim
       boolean removed = guard.locked(() -> {
         if (!room.removableLocked(victim)) {
           return false;
@@ -354,8 +450,7 @@ final class CxlEviction {
       while (next == null) {
         if (ordered.hasNext()) {
           ArtifactId id = ordered.next();
-          CxlHash h = known.get(id);
-          int s = h == null ? -1 : index.lookupLocked(h);
+          int s = known.contains(id) ? index.lookupLocked(CxlHash.of(id)) : -1;
           Entry e = s < 0 ? null : entry(s);
           if (e == null || !e.id.equals(id)) {
             stale.add(id);
@@ -398,7 +493,7 @@ final class CxlEviction {
         Entry e = entry(s);
         if (e == null) {
           dropUnreadable(s);
-        } else if (!known.containsKey(e.id)) {
+        } else if (!known.contains(e.id)) {
           out.add(e);
         }
       }

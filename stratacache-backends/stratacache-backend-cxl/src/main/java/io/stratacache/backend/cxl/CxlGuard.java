@@ -188,6 +188,14 @@ final class CxlGuard implements Lock {
     }
   }
 
+  /** Extends the region lock's lease, for a holder that works through the whole region. */
+  void renewRegionLock() {
+    if (!regionLock.renew()) {
+      LOG.log(System.Logger.Level.ERROR, where + ": the region lock was broken while held (a critical section outlasted"
+          + " lock_lease_ms = " + leaseMillis + "); raise lock_lease_ms");
+    }
+  }
+
   private void release() {
     if (!regionLock.release()) {
       LOG.log(System.Logger.Level.ERROR, where + ": the region lock was broken while held (a critical section outlasted"

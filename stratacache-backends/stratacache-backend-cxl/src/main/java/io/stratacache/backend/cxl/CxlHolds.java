@@ -63,7 +63,32 @@ final class CxlHolds {
    *
    * @throws LayerUnavailableException if every entry belongs to a live process
    */
-  static CxlHolds attach(CxlRegion region, CxlLayout.Geometry g, long me, String where, String tier) {
+  static CxlHolds attach(CxlRegion region, CxlLayout.Geometry g, long me, String where, String tier,
+      boolean exclusive) {
+    long holder = region.getVolatile(CxlLayout.EXCLUSIVE_OFFSET);
+    if (holder != 0 && CxlRegionLock.isAlive(CxlRegionLock.ownerPid(holder))) {
+      throw new LayerUnavailableException(
+          where + ": region " + region.path() + " is open exclusively by process " + CxlRegionLock.ownerPid(holder)
+              + " (a check or repair; expected: no exclusive holder; open it again once that process is done)");
+    }
+    if (exclusive) {
+      List<Integer> others = new ArrayList<>();
+      for (int p = 0; p < g.maxProcesses(); p++) {
+        long w = region.getVolatile(g.process(p) + CxlLayout.PROCESS_WORD);
+        if (w != 0 && CxlRegionLock.isAlive(CxlRegionLock.ownerPid(w))) {
+          others.add(CxlRegionLock.ownerPid(w));
+        }
+      }
+      if (!others.isEmpty()) {
+        throw new LayerUnavailableException(
+            where + ": region " + region.path() + " is held by process" + (others.size() == 1 ? " " : "es ") + others
+                + " (expected: no other process for an exclusive open such as a check or repair; stop "
+                + (others.size() == 1 ? "it" : "them") + " first)");
+      }
+      region.setVolatile(CxlLayout.EXCLUSIVE_OFFSET, me);
+    } else if (holder != 0) {
+      region.setVolatile(CxlLayout.EXCLUSIVE_OFFSET, 0); // the exclusive holder is gone
+    }
     for (int p = 0; p < g.maxProcesses(); p++) {
       long off = g.process(p);
       long w = region.getVolatile(off + CxlLayout.PROCESS_WORD);
@@ -92,6 +117,21 @@ final class CxlHolds {
     return false;
   }
 
+  /**
+   * The pids of the live processes other than this one that have the region open, in its process
+   * table; under the region lock.
+   */
+  List<Integer> otherLivePidsLocked() {
+    List<Integer> pids = new ArrayList<>();
+    for (int p = 0; p < g.maxProcesses(); p++) {
+      long w = region.getVolatile(g.process(p) + CxlLayout.PROCESS_WORD);
+      if (w != 0 && w != me && CxlRegionLock.isAlive(CxlRegionLock.ownerPid(w))) {
+        pids.add(CxlRegionLock.ownerPid(w));
+      }
+    }
+    return pids;
+  }
+
   /** This process's word in the process table (and in the slots it writes or evicts). */
   long me() {
     return me;
@@ -118,6 +158,7 @@ final class CxlHolds {
 
   /** Leaves the process table, dropping every hold of this process; under the region lock. */
   void detachLocked() {
+    region.compareAndSet(CxlLayout.EXCLUSIVE_OFFSET, me, 0);
     clear(myProcess);
     region.setVolatile(g.process(myProcess) + CxlLayout.PROCESS_WORD, 0);
   }
@@ -179,6 +220,17 @@ final class CxlHolds {
       }
     }
     return false;
+  }
+
+  /** Bits set in every process's hold bitmap: slots held, counted once per holding process. */
+  long heldBits() {
+    long n = 0;
+    for (int p = 0; p < g.maxProcesses(); p++) {
+      for (long w = 0; w < g.holdWordCount(); w++) {
+        n += Long.bitCount(region.getVolatile(g.holdWord(p, 0) + w * 8));
+      }
+    }
+    return n;
   }
 
   private boolean isLive(int p) {

@@ -3,11 +3,13 @@ package io.stratacache.backend.cxl;
 import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.CapacityException;
-import io.stratacache.core.CodecException;
 import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.core.codec.RecordCodec;
 import io.stratacache.core.codec.RecordLayout;
+import io.stratacache.spi.ArtifactAges;
 import io.stratacache.spi.Capability;
+import io.stratacache.spi.CheckReport;
+import io.stratacache.spi.Checkable;
 import io.stratacache.spi.EvictionListener;
 import io.stratacache.spi.EvictionPolicy;
 import io.stratacache.spi.LayerSpec;
@@ -18,6 +20,7 @@ import io.stratacache.spi.Reservation;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -25,6 +28,7 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * The CXL / shared-memory tier: artifacts as {@linkplain RecordLayout SCR1 records} in a mapped
@@ -45,8 +49,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * in the slot's checksum and commit sequence and publishes the slot {@code COMMITTED} with a
  * release store before pointing the index at it. Loads take no lock: they find the slot through
  * the index, check that it is visible, and check the record (magic, header checksum, id, length
- * and payload CRC32C against both the record and the slot). A writer that dies before the commit
- * leaves a {@code WRITING} slot that never reads as valid, and recovery returns its blocks.
+ * and payload CRC32C against both the record and the slot); {@link CxlLoads} says when the
+ * payload's checksum is checked ({@code verify: once}, the default: once per commit per process;
+ * {@code verify: always}: every load). A writer that dies before the commit leaves a {@code
+ * WRITING} slot that never reads as valid, and recovery returns its blocks.
  *
  * <p><b>Room, holds and recovery.</b> A record takes one contiguous run of blocks ({@link
  * CxlAllocator}), so a lease is one zero-copy segment; a store that finds no room makes it through
@@ -54,20 +60,28 @@ import java.util.concurrent.atomic.AtomicLong;
  * CapacityException} ({@link CxlEviction}). A slot that any process leases or pins is <em>held</em> and is neither
  * evicted nor reused by any process; deleting or replacing it retires it (invisible, blocks kept)
  * until the last hold goes ({@link CxlHolds}). A lease is a read-only view bound to the arena of
- * its lease group, shared by leases taken together and closed after the last of them, so that a
+ * its lease group, shared by a thread's leases and closed after the last of them, so that a
  * view kept past its lease faults instead of reading the slot's next occupant ({@link
  * CxlLeaseGroups}). At open, and whenever a dead or expired holder's
  * region lock is broken, the region is repaired from its slots, leaving live processes' slots and
  * holds alone ({@link CxlFormat}).
+ *
+ * <p><b>Size.</b> At about 650 lines the class is over the usual size: it is where the parts are
+ * wired together and opened in order, and it holds the write path, the life cycle and the thin
+ * {@link MemoryLayer} and {@link Checkable} verbs; the read path ({@link CxlLoads}), pins ({@link
+ * CxlPins}), expiry ({@link CxlExpiry}), checking ({@link CxlCheck}) and everything stored in the
+ * region live in classes of their own. The write path is the next to move out if it grows.
  *
  * <p><b>Durability.</b> Survives the death of any process; a regular or {@code /dev/shm} file
  * also survives a restart of every process (not of the machine for {@code /dev/shm}). Nothing is
  * flushed to a persistence domain, so a power failure may lose or tear anything: the checksums
  * then make torn records read as absent, never as wrong bytes.
  */
-public final class CxlLayer implements MemoryLayer {
+public final class CxlLayer implements MemoryLayer, Checkable, ArtifactAges {
   private static final System.Logger LOG = System.getLogger(CxlLayer.class.getName());
   private static final int PID = (int) ProcessHandle.current().pid();
+  /** How long a store that finds no room waits for some process to let go of a slot. */
+  private static final long RELEASE_WAIT_NANOS = 100 * CxlLeaseGroups.IDLE_MILLIS * 1_000_000;
 
   private final String tier;
   private final String where;
@@ -82,6 +96,11 @@ public final class CxlLayer implements MemoryLayer {
   private final CxlEviction eviction;
   private final CxlCounters counters = new CxlCounters();
   private final CxlLeaseGroups leaseGroups;
+  private final CxlLoads loads;
+  private final CxlExpiry expiry;
+  private final CxlPins pins;
+  private final CxlMaintenance maintenance;
+  private final long idleMillis;
   private final int alignment;
 
   private volatile boolean closed;
@@ -108,11 +127,22 @@ public final class CxlLayer implements MemoryLayer {
   public static CxlLayer open(String tier, CxlConfig config) {
     Objects.requireNonNull(tier, "tier");
     Objects.requireNonNull(config, "config");
-    return new CxlLayer(tier, config);
+    return new CxlLayer(tier, config, CxlLeaseGroups.IDLE_MILLIS, System::currentTimeMillis);
   }
 
-  private CxlLayer(String tier, CxlConfig config) {
+  /** As {@link #open(String, CxlConfig)}, retiring idle lease groups after {@code idleMillis} (tests). */
+  static CxlLayer open(String tier, CxlConfig config, long idleMillis) {
+    return new CxlLayer(tier, config, idleMillis, System::currentTimeMillis);
+  }
+
+  /** As {@link #open(String, CxlConfig)} with {@code clockMillis} for the slots' stamps and expiry (tests). */
+  static CxlLayer open(String tier, CxlConfig config, LongSupplier clockMillis) {
+    return new CxlLayer(tier, config, CxlLeaseGroups.IDLE_MILLIS, clockMillis);
+  }
+
+  private CxlLayer(String tier, CxlConfig config, long idleMillis, LongSupplier clockMillis) {
     this.tier = tier;
+    this.idleMillis = idleMillis;
     this.where = "cxl tier '" + tier + "'";
     this.config = config;
     this.region = CxlRegion.map(tier, config, CxlFormat.newRegionBytes(config));
@@ -126,11 +156,12 @@ public final class CxlLayer implements MemoryLayer {
           int abandoned, long generation) {}
       Opened o = guard.lockedRaw(() -> {
         CxlLayout.Geometry geo = CxlFormat.formatOrValidate(region, config, where, tier);
-        CxlHolds h = CxlHolds.attach(region, geo, me, where, tier);
-        CxlSlotTable st = new CxlSlotTable(region, geo, config.verifyEveryLoad());
+        CxlHolds h = CxlHolds.attach(region, geo, me, where, tier, config.exclusive());
+        CxlSlotTable st = new CxlSlotTable(region, geo, config.verifyEveryLoad(), clockMillis);
         CxlIndex ix = new CxlIndex(region, geo, st, () -> guard.run(() -> {}), where);
         CxlAllocator al = new CxlAllocator(region, geo, st, h);
-        int abandoned = CxlFormat.repair(region, st, ix, al, h, counters.corrupt);
+        // An exclusive open is for check and repair: it leaves the region as found, for check() to report.
+        int abandoned = config.exclusive() ? 0 : CxlFormat.repair(region, st, ix, al, h, counters.corrupt);
         return new Opened(geo, st, ix, h, al, abandoned, region.getVolatile(CxlLayout.GENERATION_OFFSET));
       });
       this.g = o.g;
@@ -141,8 +172,20 @@ public final class CxlLayer implements MemoryLayer {
       this.abandonedWritesReclaimed = o.abandoned;
       this.generation = o.generation;
       this.alignment = g.alignment();
-      this.leaseGroups = new CxlLeaseGroups(slots, holds, allocator, guard, this::exit);
-      this.eviction = new CxlEviction(tier, where, g, slots, index, allocator, holds, guard, counters, policy);
+      this.maintenance = new CxlMaintenance(where, "stratacache-cxl-" + tier);
+      this.leaseGroups = new CxlLeaseGroups(slots, holds, allocator, guard, this::exit, this::leaseGroupIdle);
+      this.eviction = new CxlEviction(tier, where, g, slots, index, allocator, holds, guard, counters, policy,
+          this::releaseIdleHolds, "raise tiers." + tier + ".slots (now " + g.slotCount() + ") or lower tiers."
+              + tier + ".expected_artifact_size (now " + config.expectedArtifactBytes() + " bytes), and format the"
+              + " region again (reset_metadata: true) for the new slot count to apply");
+      this.pins = new CxlPins(guard, index, slots, holds, allocator);
+      this.expiry = new CxlExpiry(config.expireAfter().toMillis(), slots, index, allocator, holds, guard, eviction,
+          this::releaseIdleHolds);
+      this.loads = new CxlLoads(this, where, slots, index, holds, allocator, guard, leaseGroups, eviction, expiry,
+          counters);
+      if (expiry.enabled()) {
+        maintenance.every(config.cleanupInterval().toNanos(), "expiry sweep", expiry::sweep);
+      }
       this.recoveredArtifacts = eviction.learnStoredIds();
       if (config.capacityBytes() > 0 && config.capacityBytes() > g.dataBytes()) {
         LOG.log(System.Logger.Level.WARNING, where + ": region " + config.path() + " holds " + g.dataBytes()
@@ -155,6 +198,15 @@ public final class CxlLayer implements MemoryLayer {
         region.close();
       }
     }
+  }
+
+  private void leaseGroupIdle() {
+    maintenance.scheduleIdleSweep(idleMillis, () -> leaseGroups.retireIdle(idleMillis * 1_000_000));
+  }
+
+  /** Retires this process's idle lease groups and waits for their slots to be let go; no lock held. */
+  private void releaseIdleHolds() {
+    leaseGroups.retireIdleAndWait(CxlLeaseGroups.CLOSE_WAIT_NANOS);
   }
 
   /** Repairs the region after a stale holder's lock was broken (under both locks). */
@@ -204,6 +256,39 @@ public final class CxlLayer implements MemoryLayer {
     return abandonedWritesReclaimed;
   }
 
+  /** Artifacts this layer removed because they expired ({@code kv_expire_time}). */
+  public long expiredArtifacts() {
+    return expiry.expired();
+  }
+
+  /** Removes every expired artifact now; what the maintenance thread runs every {@code cleanup_interval}. */
+  void sweepExpired() {
+    enter();
+    try {
+      expiry.sweep();
+    } finally {
+      exit();
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The slot's stamp: the last store or load of {@code id} by any process, which survives a
+   * reopen (and is what {@code kv_expire_time} counts from).
+   */
+  @Override
+  public Instant lastUsed(ArtifactId id) {
+    Objects.requireNonNull(id, "id");
+    enter();
+    try {
+      int s = index.lookup(CxlHash.of(id));
+      return s < 0 ? null : Instant.ofEpochMilli(slots.stamp(s));
+    } finally {
+      exit();
+    }
+  }
+
   /** How often a stale holder's region lock has been broken, over the region's life. */
   public long lockBreaks() {
     return region.getVolatile(CxlLayout.LOCK_BREAKS_OFFSET);
@@ -251,7 +336,10 @@ public final class CxlLayer implements MemoryLayer {
                 + " bytes (expected: at most the tier's capacity, " + g.dataBytes() + " bytes)"));
       }
       CxlHash h = CxlHash.of(id);
-      int slot = eviction.claim(id, h, recordLength);
+      if (!allocator.looksRoomy(g.blocksOf(recordLength))) {
+        releaseIdleHolds(); // closed leases' slots may be what eviction needs
+      }
+      int slot = eviction.claimWaitingForReleases(id, h, recordLength, RELEASE_WAIT_NANOS);
       long recordAt = g.dataAt(slots.recordOffset(slot));
       CxlReservation r = new CxlReservation(this, id, h, slot, header, recordAt, prefix, size);
       success = true;
@@ -269,8 +357,11 @@ public final class CxlLayer implements MemoryLayer {
     try {
       byte[] prefix = RecordCodec.encodePrefix(r.header, r.size, crc, alignment);
       MemorySegment.copy(MemorySegment.ofArray(prefix), 0, region.segment(), r.recordAt, prefix.length);
-      guard.run(() -> publishLocked(r.id, r.hash, r.slot, r.header.length, r.size, crc));
+      int replaced = guard.locked(() -> publishLocked(r.id, r.hash, r.slot, r.header.length, r.size, crc));
       published = true;
+      if (replaced >= 0 && slots.state(replaced) == CxlLayout.RETIRED) {
+        releaseIdleHolds(); // an idle group of this process may hold the replaced version
+      }
       eviction.stored(r.id, r.hash, prefix.length + r.size);
       counters.puts.increment();
     } finally {
@@ -303,9 +394,11 @@ public final class CxlLayer implements MemoryLayer {
     return region.view(at, size, arena);
   }
 
-  private void publishLocked(ArtifactId id, CxlHash h, int s, int headerLength, long payloadLength, int crc) {
+  /** Publishes slot {@code s}; returns the slot of the version it replaced, or -1. */
+  private int publishLocked(ArtifactId id, CxlHash h, int s, int headerLength, long payloadLength, int crc) {
     long seq = region.getAndAdd(CxlLayout.COMMIT_SEQ_OFFSET, 1) + 1;
     slots.fillCommit(s, seq, payloadLength, crc, headerLength);
+    slots.markVerified(s, seq); // the checksum was computed from the bytes as they were copied
     int old = index.lookupLocked(h);
     slots.publishState(s, CxlLayout.COMMITTED);
     if (old >= 0) {
@@ -315,71 +408,53 @@ public final class CxlLayer implements MemoryLayer {
     } else {
       index.insertLocked(h, s);
     }
+    return old;
   }
 
   /**
    * {@inheritDoc}
    *
-   * <p>Checks the record, payload checksum included; one that fails is dropped, counted and
-   * reported absent. The lease is a view of the region: zero copies.
+   * <p>Checks the record; its payload's checksum too, except with {@code verify: once} for a
+   * commit this process wrote or already checked (see {@link CxlLoads}). A record that fails is
+   * dropped, counted and reported absent. The lease is a view of the region: zero copies.
    */
   @Override
   public Lease get(ArtifactId id) {
     Objects.requireNonNull(id, "id");
     enter();
     try {
-      CxlHash h = CxlHash.of(id);
-      while (true) {
-        int s = index.lookup(h);
-        if (s < 0) {
-          counters.misses.increment();
-          return null;
-        }
-        long seq = slots.seq(s);
-        holds.hold(s);
-        boolean leased = false;
-        String corruptReason = null;
-        try {
-          if (!slots.isStill(s, seq, h)) {
-            continue;
-          }
-          try {
-            RecordCodec.Record rec = slots.check(s, id, seq);
-            slots.touch(s);
-            users.incrementAndGet();
-            counters.openLeases.incrementAndGet();
-            CxlLeaseGroups.Group group = leaseGroups.join(s, users::incrementAndGet);
-            leased = true;
-            Lease lease = new CxlLease(this, id, rec.header().meta(), group, leaseGroups.bind(group, rec.payload()));
-            counters.hits.increment();
-            eviction.loaded(id, h);
-            return lease;
-          } catch (CodecException e) {
-            corruptReason = e.getMessage();
-          }
-        } finally {
-          if (!leased) {
-            holds.unhold(s);
-          }
-        }
-        dropCorrupt(s, seq, h, corruptReason);
-        counters.misses.increment();
-        return null;
-      }
+      return loads.get(id);
     } finally {
       exit();
     }
   }
 
-  private void dropCorrupt(int s, long seq, CxlHash h, String reason) {
-    counters.corrupt.increment();
-    LOG.log(System.Logger.Level.WARNING, where + ": dropped a corrupt record in slot " + s + ": " + reason);
-    guard.run(() -> {
-      if (CxlLayout.isVisible(slots.state(s)) && slots.seq(s) == seq) {
-        index.removeLocked(h, s);
-        allocator.retireLocked(s);
-      }
-    });
+  /**
+   * Copies the payload of {@code id} into {@code dst} at offset 0 and returns its size, or -1 if
+   * the tier does not hold it; a payload whose checksum is to be checked is checked as it is
+   * copied, in one pass (see {@link CxlLoads#loadInto}). A record that fails is dropped, counted and
+   * reported absent ({@code dst} may then hold part of it).
+   *
+   * @throws IllegalArgumentException if {@code dst} is read-only or smaller than the payload
+   *     (nothing copied)
+   */
+  public long loadInto(ArtifactId id, MemorySegment dst) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(dst, "dst");
+    if (dst.isReadOnly()) {
+      throw new IllegalArgumentException("dst: a read-only segment (expected: writable)");
+    }
+    enter();
+    try {
+      return loads.loadInto(id, dst);
+    } finally {
+      exit();
+    }
+  }
+
+  /** A new lease (or lease group) keeps the region mapped until it ends. */
+  void retain() {
+    users.incrementAndGet();
   }
 
   /** A lease of {@code group} was closed; its slot stays held until the group's arena closes. */
@@ -387,6 +462,9 @@ public final class CxlLayer implements MemoryLayer {
     try {
       counters.openLeases.decrementAndGet();
       leaseGroups.leave(group);
+      if (closed) {
+        releaseIdleHolds();
+      }
     } finally {
       exit();
     }
@@ -397,7 +475,13 @@ public final class CxlLayer implements MemoryLayer {
     Objects.requireNonNull(id, "id");
     enter();
     try {
-      return index.lookup(CxlHash.of(id)) >= 0;
+      CxlHash h = CxlHash.of(id);
+      int s = index.lookup(h);
+      if (s >= 0 && expiry.isExpired(s)) {
+        expiry.expire(s, slots.seq(s), h);
+        return false;
+      }
+      return s >= 0;
     } finally {
       exit();
     }
@@ -424,6 +508,7 @@ public final class CxlLayer implements MemoryLayer {
       });
       if (removed) {
         eviction.forget(id);
+        releaseIdleHolds(); // an idle group of this process may hold the deleted slot
       }
       return removed;
     } finally {
@@ -443,25 +528,7 @@ public final class CxlLayer implements MemoryLayer {
     Objects.requireNonNull(id, "id");
     enter();
     try {
-      return guard.inProcess(() -> {
-        if (holds.repin(id)) {
-          return true;
-        }
-        CxlHash h = CxlHash.of(id);
-        while (true) {
-          int s = index.lookup(h);
-          if (s < 0) {
-            return false;
-          }
-          long seq = slots.seq(s);
-          holds.hold(s);
-          if (slots.isStill(s, seq, h)) {
-            holds.addPin(id, s);
-            return true;
-          }
-          holds.unhold(s);
-        }
-      });
+      return pins.pin(id);
     } finally {
       exit();
     }
@@ -472,14 +539,7 @@ public final class CxlLayer implements MemoryLayer {
     Objects.requireNonNull(id, "id");
     enter();
     try {
-      int released = guard.inProcess(() -> holds.unpinOnce(id));
-      if (released == -2) {
-        return false;
-      }
-      if (released >= 0 && slots.state(released) == CxlLayout.RETIRED) {
-        guard.run(() -> allocator.freeIfRetiredAndUnheldLocked(released));
-      }
-      return true;
+      return pins.unpin(id);
     } finally {
       exit();
     }
@@ -491,7 +551,7 @@ public final class CxlLayer implements MemoryLayer {
     try {
       List<ArtifactId> out = new ArrayList<>();
       for (int s = 0; s < slots.count(); s++) {
-        if (CxlLayout.isVisible(slots.state(s))) {
+        if (CxlLayout.isVisible(slots.state(s)) && !expiry.isExpired(s)) {
           ArtifactId id = slots.idOf(s);
           if (id != null && CxlLayout.isVisible(slots.state(s))) {
             out.add(id);
@@ -523,6 +583,36 @@ public final class CxlLayer implements MemoryLayer {
     }
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Checks every slot and record and the index against them, under the region lock (see {@link
+   * CxlCheck} for what is found and what repair does). Open the layer with {@code exclusive: true}
+   * for it, so that no other process uses the region meanwhile.
+   *
+   * @throws LayerUnavailableException naming the other processes if any other live process has the
+   *     region open
+   */
+  @Override
+  public CheckReport check(boolean repair) {
+    enter();
+    try {
+      releaseIdleHolds();
+      return guard.locked(() -> {
+        List<Integer> others = holds.otherLivePidsLocked();
+        if (!others.isEmpty()) {
+          throw new LayerUnavailableException(where + ": region " + config.path() + " is also open in process"
+              + (others.size() == 1 ? " " : "es ") + others + " (expected: no other process while checking; open"
+              + " the tier with exclusive: true)");
+        }
+        return new CxlCheck(tier, region, g, slots, index, allocator, holds, guard::renewRegionLock)
+            .run(repair, counters.corrupt);
+      });
+    } finally {
+      exit();
+    }
+  }
+
   @Override
   public void setEvictionListener(EvictionListener listener) {
     Objects.requireNonNull(listener, "listener");
@@ -548,12 +638,9 @@ public final class CxlLayer implements MemoryLayer {
       closed = true;
     }
     eviction.close();
-    List<Integer> unpinned = guard.inProcess(holds::dropAllPins);
-    for (int s : unpinned) {
-      if (slots.state(s) == CxlLayout.RETIRED) {
-        guard.run(() -> allocator.freeIfRetiredAndUnheldLocked(s));
-      }
-    }
+    releaseIdleHolds();
+    maintenance.close();
+    pins.dropAll();
     exit();
   }
 
@@ -589,7 +676,9 @@ public final class CxlLayer implements MemoryLayer {
     try {
       guard.lockedRaw(() -> {
         holds.detachLocked();
-        allocator.reclaimRetiredLocked();
+        if (!config.exclusive()) { // an exclusive open (fsck) leaves the region as it found it
+          allocator.reclaimRetiredLocked();
+        }
         return null;
       });
     } finally {

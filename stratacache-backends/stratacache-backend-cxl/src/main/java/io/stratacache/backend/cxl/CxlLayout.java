@@ -22,6 +22,8 @@ import java.nio.ByteOrder;
  *    | 192 index seq (odd while the index is being reshaped)                |
  *    | 200 commit seq  208 used blocks  216 artifacts  224 free slots       |
  *    | 232 block rover 240 slot rover   248 lock breaks  256 retired slots  |
+ *    | 264 EXCLUSIVE: pid &lt;&lt; 32 | nonce of a process that opened the region |
+ *    |     exclusively (a check or repair), or 0                            |
  *    +----------------------------------------------------------------------+ slotsOffset
  *    | SLOTS: slotCount x 128 bytes, one per stored (or being stored) record|
  *    +----------------------------------------------------------------------+ indexOffset
@@ -94,6 +96,7 @@ public final class CxlLayout {
   public static final long SLOT_ROVER_OFFSET = 240;
   public static final long LOCK_BREAKS_OFFSET = 248;
   public static final long RETIRED_SLOTS_OFFSET = 256;
+  public static final long EXCLUSIVE_OFFSET = 264;
 
   // Slot
   public static final int SLOT_BYTES = 128;

@@ -91,6 +91,16 @@ final class CxlRegionLock {
     return !isAlive(owner);
   }
 
+  /** Extends the lease of the lock this process holds; returns false if it had been broken meanwhile. */
+  boolean renew() {
+    long renewed = word(pid, System.currentTimeMillis() + leaseMillis);
+    if (region.compareAndSet(CxlLayout.LOCK_OFFSET, held, renewed)) {
+      held = renewed;
+      return true;
+    }
+    return false;
+  }
+
   /** Releases the lock; returns false if it had been broken meanwhile (the lease ran out). */
   boolean release() {
     long mine = held;

@@ -5,7 +5,6 @@ import io.stratacache.core.codec.Crc32c;
 import io.stratacache.spi.Reservation;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.zip.CRC32C;
 
 /**
  * Room claimed in the region for one record: {@link #segment()} is the payload's place in the
@@ -15,8 +14,6 @@ import java.util.zip.CRC32C;
  * process dies first, recovery reclaims the room.
  */
 public final class CxlReservation implements Reservation {
-  private static final long COPY_CHUNK = 4 << 20;
-
   private final CxlLayer layer;
   final ArtifactId id;
   final CxlHash hash;
@@ -63,13 +60,13 @@ public final class CxlReservation implements Reservation {
     return view;
   }
 
-  /** Copies {@code payload} (exactly the reserved size) in, checksumming as it goes. */
+  /** Copies {@code payload} (exactly the reserved size) in, checksumming as it goes ({@link CxlCopy}). */
   synchronized void fill(MemorySegment payload) {
     checkNotDone();
     if (payload.byteSize() != size) {
       throw new IllegalArgumentException("payload of " + payload.byteSize() + " bytes (expected: " + size + ")");
     }
-    crc = copyChecksummed(payload, layer.view(payloadAt, size, Arena.global()));
+    crc = CxlCopy.copy(payload, layer.view(payloadAt, size, Arena.global()), false);
     checksummed = true;
   }
 
@@ -93,26 +90,6 @@ public final class CxlReservation implements Reservation {
       }
       layer.abandon(this);
     }
-  }
-
-  /**
-   * Copies {@code src} into {@code dst} (of the same size), returning the CRC32C of what it
-   * copied. The copy goes in pieces of {@value #COPY_CHUNK} bytes, each checksummed right after
-   * it is copied, from the source while it is still in the cache (from the destination where the
-   * source cannot be viewed as a buffer: a heap array other than {@code byte[]}). Measured on a 16
-   * MiB store: the checksum then adds about half a copy's time, against nearly a whole copy's when
-   * it reads the region's fresh lines back in small pieces.
-   */
-  static int copyChecksummed(MemorySegment src, MemorySegment dst) {
-    CRC32C crc = new CRC32C();
-    boolean fromSource = src.isNative() || src.heapBase().map(b -> b instanceof byte[]).orElse(false);
-    long size = src.byteSize();
-    for (long off = 0; off < size; off += COPY_CHUNK) {
-      long n = Math.min(COPY_CHUNK, size - off);
-      MemorySegment.copy(src, off, dst, off, n);
-      crc.update((fromSource ? src : dst).asSlice(off, n).asByteBuffer());
-    }
-    return (int) crc.getValue();
   }
 
   private void checkNotDone() {

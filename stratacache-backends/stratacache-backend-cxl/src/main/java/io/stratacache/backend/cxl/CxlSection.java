@@ -32,9 +32,13 @@ public final class CxlSection implements ConfigSection {
         Setting.integer("alignment", 4096),
         Setting.integer("block_size", 4096),
         Setting.integer("slots", null),
+        Setting.size("expected_artifact_size", CxlConfig.DEFAULT_EXPECTED_ARTIFACT_BYTES),
         Setting.integer("max_processes", 32),
         Setting.integer("lock_lease_ms", 10_000),
-        Setting.choice("verify", "always", "always", "once")));
+        Setting.choice("verify", "once", "always", "once"),
+        Setting.bool("exclusive", false),
+        Setting.number("kv_expire_time", 0.0),
+        Setting.number("cleanup_interval", 60.0)));
     settings.addAll(FileAccessSettings.settings());
     return List.copyOf(settings);
   }

@@ -5,6 +5,9 @@ import io.stratacache.core.CodecException;
 import io.stratacache.core.codec.RecordCodec;
 import io.stratacache.core.codec.RecordLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.function.LongSupplier;
 
 /**
  * The object table of a region: one {@link CxlLayout#SLOT_BYTES}-byte slot per record, read and
@@ -15,18 +18,26 @@ import java.lang.foreign.MemorySegment;
  * (see {@link CxlLayout}). The fields a loader reads are written before the state is published
  * with a release store, so a loader that sees {@code COMMITTED} sees them too.
  *
- * <p>With {@code verify: once} the table remembers, per slot, the commit whose payload checksum
- * this process already checked, and skips the payload pass for it.
+ * <p>With {@code verify: once} the table remembers, per slot, the commit whose payload this
+ * process wrote (checksumming it as it copied) or already checked, and skips the payload pass for
+ * it. A commit is identified by its sequence number, unique over the region's life (a slot
+ * reused, or rewritten by any process, gets a new one), so a rewrite by another process is always
+ * checked again.
  */
 final class CxlSlotTable {
   private final CxlRegion region;
   private final CxlLayout.Geometry g;
   private final int alignment;
   private final boolean verifyEveryLoad;
-  /** Per slot, the commit whose payload checksum this process checked ({@code verify: once}). */
+  private final LongSupplier clockMillis;
+  /** Per slot, the commit whose payload this process wrote or checked ({@code verify: once}). */
   private final long[] verifiedSeq;
 
-  CxlSlotTable(CxlRegion region, CxlLayout.Geometry g, boolean verifyEveryLoad) {
+  private static final VarHandle VERIFIED = MethodHandles.arrayElementVarHandle(long[].class);
+
+  /** @param clockMillis the wall clock, in milliseconds, of the slots' stamps (all processes share it) */
+  CxlSlotTable(CxlRegion region, CxlLayout.Geometry g, boolean verifyEveryLoad, LongSupplier clockMillis) {
+    this.clockMillis = clockMillis;
     this.region = region;
     this.g = g;
     this.alignment = g.alignment();
@@ -82,8 +93,14 @@ final class CxlSlotTable {
     return region.getLong(g.slot(s) + CxlLayout.SLOT_STAMP);
   }
 
+  /** Sets slot {@code s}'s stamp, the time of its last store or load, to now. */
   void touch(int s) {
-    region.setLong(g.slot(s) + CxlLayout.SLOT_STAMP, System.currentTimeMillis());
+    region.setLong(g.slot(s) + CxlLayout.SLOT_STAMP, clockMillis.getAsLong());
+  }
+
+  /** Now, on the clock of the slots' stamps. */
+  long now() {
+    return clockMillis.getAsLong();
   }
 
   /** Fills a free slot for a store by {@code owner} of a record at {@code recordOffset} and publishes it WRITING. */
@@ -130,13 +147,45 @@ final class CxlSlotTable {
   }
 
   /**
+   * Whether this process may trust slot {@code s}'s payload at commit {@code seq} without reading
+   * it: under {@code verify: once}, when this process wrote that commit or already checked it.
+   * Under {@code verify: always}, never.
+   */
+  boolean trusted(int s, long seq) {
+    return !verifyEveryLoad && seq > 0 && (long) VERIFIED.getAcquire(verifiedSeq, s) == seq;
+  }
+
+  /** Records that this process wrote or checked slot {@code s}'s payload at commit {@code seq}. */
+  void markVerified(int s, long seq) {
+    if (seq > 0) {
+      VERIFIED.setRelease(verifiedSeq, s, seq);
+    }
+  }
+
+  /**
    * Decodes and checks slot {@code s}'s record against the slot and {@code id} (if not null),
-   * payload checksum included; with {@code verify: once} the payload checksum is skipped if this
-   * process already checked the slot at commit {@code seq} ({@code seq <= 0}: always checked).
+   * payload checksum included unless {@link #trusted} at commit {@code seq} ({@code seq <= 0}:
+   * always checked); a payload it checks is then trusted.
    *
    * @throws CodecException naming the slot and what disagrees
    */
   RecordCodec.Record check(int s, ArtifactId id, long seq) {
+    RecordCodec.Record rec = checkHeader(s, id);
+    if (!trusted(s, seq)) {
+      RecordCodec.verifyPayload(rec.header(), rec.payload());
+      markVerified(s, seq);
+    }
+    return rec;
+  }
+
+  /**
+   * Decodes slot {@code s}'s record and checks everything but the payload's checksum: the extent,
+   * the magic, the header's checksum, the id (if {@code id} is not null), and the payload's length
+   * and checksum against the slot's copies.
+   *
+   * @throws CodecException naming the slot and what disagrees
+   */
+  RecordCodec.Record checkHeader(int s, ArtifactId id) {
     long off = recordOffset(s);
     long len = recordLength(s);
     if (off < 0 || len < 0 || off + len > g.dataBytes() || off + len < off) {
@@ -144,28 +193,19 @@ final class CxlSlotTable {
           + g.dataBytes() + " bytes)");
     }
     MemorySegment record = region.segment().asSlice(g.dataAt(off), len);
-    RecordCodec.Record rec;
-    if (!verifyEveryLoad && seq > 0 && verifiedSeq[s] == seq) {
-      RecordCodec.Header h = RecordCodec.readHeader(record);
-      long payloadAt = h.payloadOffset(alignment);
-      if (payloadAt + h.payloadLength() != len) {
-        throw new CodecException("slot " + s + ": record of " + len + " bytes (expected: " + (payloadAt + h.payloadLength()) + ")");
-      }
-      rec = new RecordCodec.Record(h, record.asSlice(payloadAt, h.payloadLength()));
-    } else {
-      rec = RecordCodec.decode(record, alignment);
-      if (seq > 0) {
-        verifiedSeq[s] = seq;
-      }
+    RecordCodec.Header h = RecordCodec.readHeader(record);
+    long payloadAt = h.payloadOffset(alignment);
+    if (payloadAt + h.payloadLength() != len) {
+      throw new CodecException("slot " + s + ": record of " + len + " bytes (expected: " + (payloadAt + h.payloadLength()) + ")");
     }
-    if (id != null && !rec.header().id().equals(id)) {
-      throw new CodecException("slot " + s + ": record holds " + rec.header().id() + " (expected: " + id + ")");
+    if (id != null && !h.id().equals(id)) {
+      throw new CodecException("slot " + s + ": record holds " + h.id() + " (expected: " + id + ")");
     }
     long so = g.slot(s);
-    if (rec.header().payloadCrc() != region.getInt(so + CxlLayout.SLOT_CRC)
-        || rec.header().payloadLength() != region.getLong(so + CxlLayout.SLOT_PAYLOAD_LENGTH)) {
+    if (h.payloadCrc() != region.getInt(so + CxlLayout.SLOT_CRC)
+        || h.payloadLength() != region.getLong(so + CxlLayout.SLOT_PAYLOAD_LENGTH)) {
       throw new CodecException("slot " + s + ": record checksum or length disagrees with the slot");
     }
-    return rec;
+    return new RecordCodec.Record(h, record.asSlice(payloadAt, h.payloadLength()));
   }
 }

@@ -48,8 +48,8 @@ class CxlConfigTest {
     assertEquals(32, c.maxProcesses());
     assertEquals(Duration.ofSeconds(10), c.lockLease());
     assertFalse(c.isDaxDevice());
-    assertTrue(c.verifyEveryLoad());
-    assertFalse(CxlConfig.from(spec("verify", "once")).verifyEveryLoad());
+    assertFalse(c.verifyEveryLoad(), "verify: once is the default");
+    assertTrue(CxlConfig.from(spec("verify", "always")).verifyEveryLoad());
   }
 
   @Test
@@ -68,7 +68,7 @@ class CxlConfigTest {
     assertMessage(spec("device", "/dev/dax9.9"), "tiers.shared.device = \"/dev/dax9.9\" (expected: the same as path");
     assertMessage(spec("block_size", 100), "tiers.shared.block_size = 100 (expected: a power of two from 64");
     assertMessage(spec("alignment", 8192), "tiers.shared.alignment = 8192 (expected: at most block_size (4096))");
-    assertMessage(spec("slots", 0), "tiers.shared.slots = 0 (expected: 1 to 1048576)");
+    assertMessage(spec("slots", 0), "tiers.shared.slots = 0 (expected: 1 to 16777216)");
     assertMessage(spec("max_processes", 0), "tiers.shared.max_processes = 0");
     assertMessage(spec("lock_lease_ms", 1), "tiers.shared.lock_lease_ms = 1");
     assertMessage(spec("capacity", "0"), "tiers.shared.capacity");

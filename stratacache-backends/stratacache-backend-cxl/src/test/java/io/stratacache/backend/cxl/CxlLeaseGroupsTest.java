@@ -33,11 +33,18 @@ class CxlLeaseGroupsTest {
   }
 
   private CxlLayer open() {
-    CxlLayer layer = CxlLayer.open(LayerSpec.of("shared", "cxl",
-        Map.of("path", dir.resolve("region").toString(), "capacity", "64KiB", "slots", 64)));
+    return open(CxlLeaseGroups.IDLE_MILLIS);
+  }
+
+  /** A layer whose idle lease groups retire after {@code idleMillis} (an hour: only when something asks). */
+  private CxlLayer open(long idleMillis) {
+    CxlLayer layer = CxlLayer.open("shared", CxlConfig.from(LayerSpec.of("shared", "cxl",
+        Map.of("path", dir.resolve("region").toString(), "capacity", "64KiB", "slots", 64))), idleMillis);
     opened.add(layer);
     return layer;
   }
+
+  private static final long AN_HOUR_MS = 3_600_000;
 
   private static ArtifactId id(String s) {
     return ArtifactId.of(s);
@@ -68,8 +75,8 @@ class CxlLeaseGroupsTest {
   }
 
   @Test
-  void manyLeasesTakenTogether_spanGroups_andEveryViewFaultsOnceAllAreClosed() {
-    CxlLayer layer = open();
+  void manyLeasesTakenTogether_spanGroups_andEveryViewFaultsOnceItsGroupRetires() {
+    CxlLayer layer = open(AN_HOUR_MS);
     layer.put(id("p"), ArtifactMeta.custom(), CxlLayerTest.bytes(5, 4 * KIB));
     layer.put(id("q"), ArtifactMeta.custom(), CxlLayerTest.bytes(6, 4 * KIB));
     int n = 3 * CxlLeaseGroups.SIZE + 5;
@@ -86,28 +93,58 @@ class CxlLeaseGroupsTest {
     }
     leases.forEach(Lease::close);
     assertEquals(0, layer.stats().openLeases());
-    for (MemorySegment s : kept) {
-      assertThrows(IllegalStateException.class, () -> s.get(ValueLayout.JAVA_BYTE, 0));
+    for (int i = 0; i < 3 * CxlLeaseGroups.SIZE; i++) {
+      assertTrue(CxlLayerTest.faults(kept.get(i)), "a full group retires with its last lease");
     }
-    assertTrue(layer.delete(id("p")));
+    for (int i = 3 * CxlLeaseGroups.SIZE; i < n; i++) {
+      CxlLayerTest.assertBytes(i % 2 == 0 ? 5 : 6, 4 * KIB, kept.get(i)); // its own bytes, until the group retires
+    }
+    assertTrue(layer.delete(id("p")), "a delete retires the idle group holding the slot");
+    for (MemorySegment s : kept) {
+      assertTrue(CxlLayerTest.faults(s));
+    }
     assertTrue(layer.delete(id("q")));
     assertEquals(0, layer.stats().usedBytes(), "no slot stays held once every group closed");
     assertFalse(layer.contains(id("p")));
   }
 
   @Test
-  void leaseTakenAlone_faultsAsSoonAsItCloses_andTheLayerClosesAfterItsLastGroup() {
+  void leasesTakenOneAtATime_shareAGroup_thatRetiresWhenIdle_thenTheirViewsFault() {
     CxlLayer layer = open();
     layer.put(id("s"), ArtifactMeta.custom(), CxlLayerTest.bytes(7, 4 * KIB));
-    Lease first = layer.get(id("s"));
-    MemorySegment view = first.segment();
-    first.close();
-    assertThrows(IllegalStateException.class, () -> view.get(ValueLayout.JAVA_BYTE, 0));
+    List<MemorySegment> views = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      try (Lease l = layer.get(id("s"))) {
+        views.add(l.segment());
+      }
+    }
+    for (MemorySegment v : views) {
+      CxlLayerTest.eventually(() -> CxlLayerTest.faults(v), "an idle group retires after a few milliseconds");
+    }
+    assertTrue(layer.delete(id("s")));
+    CxlLayerTest.eventually(() -> layer.stats().usedBytes() == 0, "the slot is freed once its group retired");
 
+    layer.put(id("s"), ArtifactMeta.custom(), CxlLayerTest.bytes(8, 4 * KIB));
     Lease open = layer.get(id("s"));
     layer.close();
-    CxlLayerTest.assertBytes(7, 4 * KIB, open.segment());
+    CxlLayerTest.assertBytes(8, 4 * KIB, open.segment());
     open.close();
     assertFalse(open.isOpen());
+  }
+
+  @Test
+  void idleGroupOfOneAttachment_isRetiredForAStoreOfAnother_thatNeedsItsRoom() {
+    CxlLayer a = open();
+    CxlLayer b = open();
+    a.put(id("x"), ArtifactMeta.custom(), CxlLayerTest.bytes(1, 28 * KIB));
+    a.put(id("y"), ArtifactMeta.custom(), CxlLayerTest.bytes(2, 28 * KIB));
+    assertTrue(a.pin(id("y")), "so that only x's room can take z");
+    try (Lease l = b.get(id("x"))) {
+      CxlLayerTest.assertBytes(1, 28 * KIB, l.segment());
+    }
+    assertTrue(a.delete(id("x")), "x is retired; b's idle group may still hold it");
+    a.put(id("z"), ArtifactMeta.custom(), CxlLayerTest.bytes(3, 28 * KIB));
+    assertEquals(0, a.stats().rejected());
+    assertTrue(a.contains(id("z")) && a.contains(id("y")));
   }
 }

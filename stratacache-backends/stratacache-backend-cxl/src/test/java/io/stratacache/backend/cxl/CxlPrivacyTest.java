@@ -93,6 +93,7 @@ class CxlPrivacyTest {
 
   private static CxlConfig withAccess(CxlConfig c, io.stratacache.core.io.PrivateFiles access) {
     return new CxlConfig(c.path(), c.capacityBytes(), c.sizeBytes(), c.resetMetadata(), c.evictionPolicy(), c.alignment(),
-        c.blockBytes(), c.slots(), c.maxProcesses(), c.lockLease(), c.verifyEveryLoad(), access);
+        c.blockBytes(), c.slots(), c.expectedArtifactBytes(), c.maxProcesses(), c.lockLease(), c.verifyEveryLoad(),
+        c.exclusive(), c.expireAfter(), c.cleanupInterval(), access);
   }
 }
