@@ -145,30 +145,33 @@ final class DemoCommand {
   // ------------------------------------------------------------------ part one: KV prefix reuse
 
   static final class Totals {
+    int requests;
     long promptTokens;
     long reusedTokens;
-    long coldNanos;
-    long warmNanos;
-    long hitRequestsCold;
-    long hitRequestsWarm;
+    int hitRequests;
+    long hitColdNanos;
+    long hitWarmNanos;
     float maxDiff;
     final java.util.Map<String, Long> byTier = new java.util.LinkedHashMap<>();
-    long storedBytes;
   }
 
   private Totals kvReuse(StorageEngine engine, LlamaModel model) {
     List<Request> requests = Workload.requests(quick);
     Totals t = new Totals();
-    out.println("Part 1 - KV prefix reuse: chat turns and document questions sharing a system prompt and documents");
-    out.printf(Locale.ROOT, "%-3s %-26s %7s %16s %9s %10s %10s %8s%n", "#", "request", "prompt", "reused (by tier)", "computed",
-        "TTFT cold", "TTFT warm", "speedup");
+    out.println("Part 1 - KV prefix reuse: chats and document questions behind one system prompt");
+    out.println("  TTFT cold: every prompt token computed; warm: the cached prefix reused.");
+    out.println("  Speedup is cold / warm (2.0x: the first token came in half the time).");
     try (PagedKvCache cache = new PagedKvCache(model.config(), 512, 16);
         KvPrefixCache kv = KvPrefixCache.builder(engine).model(modelName).layout(ReusingPrefill.layoutOf(cache))
             .layers(model.config().numLayers()).build()) {
       ReusingPrefill prefill = new ReusingPrefill(model, cache, kv);
-      try (KvSequence warmup = cache.newSequence()) {
-        prefill.coldPrefill(warmup, tokenizer.encode("warm-up"));
+      // the longest request backwards: as long as the longest, sharing no prefix with any
+      String longest = requests.stream().map(Request::text).max(java.util.Comparator.comparingInt(String::length)).orElse("warm-up");
+      int[] warmupTokens = tokenizer.encode(new StringBuilder(longest).reverse().toString());
+      try (Progress progress = new Progress(err, "warming up the model", WARMUP_ROUNDS)) {
+        warmUp(prefill, cache, warmupTokens, progress);
       }
+      out.println(DemoTable.header());
       int i = 0;
       try (Progress progress = new Progress(err, "serving requests", requests.size())) {
         for (Request r : requests) {
@@ -176,39 +179,38 @@ final class DemoCommand {
           int[] tokens = tokenizer.encode(r.text());
           ReusingPrefill.Result cold;
           ReusingPrefill.Result warm;
-          try (KvSequence c = cache.newSequence()) {
-            cold = prefill.coldPrefill(c, tokens);
-          }
-          try (KvSequence w = cache.newSequence()) {
-            warm = prefill.prefill(w, tokens);
+          // alternate the order, so neither side always runs on caches the other warmed
+          if (i % 2 == 1) {
+            cold = timed(prefill, cache, tokens, false);
+            warm = timed(prefill, cache, tokens, true);
+          } else {
+            warm = timed(prefill, cache, tokens, true);
+            cold = timed(prefill, cache, tokens, false);
           }
           float diff = warm.logits().maxAbsDiff(0, cold.logits(), 0);
           if (!(diff <= TOLERANCE)) {
             throw new IllegalStateException("request " + r.name() + ": warm logits differ from cold by " + diff + " (expected: <= " + TOLERANCE + ")");
           }
+          java.util.Map<String, Integer> byTier = warm.lookup() == null ? java.util.Map.of()
+              : DemoTable.reusedByTier(warm.lookup().tokensByTier(), warm.reusedTokens());
           t.maxDiff = Math.max(t.maxDiff, diff);
+          t.requests++;
           t.promptTokens += tokens.length;
           t.reusedTokens += warm.reusedTokens();
-          t.coldNanos += cold.ttftNanos();
-          t.warmNanos += warm.ttftNanos();
           if (warm.reusedTokens() > 0) {
-            t.hitRequestsCold += cold.ttftNanos();
-            t.hitRequestsWarm += warm.ttftNanos();
+            t.hitRequests++;
+            t.hitColdNanos += cold.ttftNanos();
+            t.hitWarmNanos += warm.ttftNanos();
           }
-          StringBuilder tiers = new StringBuilder();
-          for (var e : warm.lookup().tokensByTier().entrySet()) {
-            if (e.getValue() > 0) {
-              tiers.append(tiers.isEmpty() ? "" : " ").append(e.getKey()).append(':').append(e.getValue());
-              t.byTier.merge(e.getKey(), (long) e.getValue(), Long::sum);
+          byTier.forEach((tier, n) -> {
+            if (n > 0) {
+              t.byTier.merge(tier, (long) n, Long::sum);
             }
-          }
-          if (warm.stored() != null) {
-            t.storedBytes += warm.stored().storedBytes();
-          }
+          });
           progress.erase();
-          out.printf(Locale.ROOT, "%-3d %-26s %7d %16s %9d %7.0f ms %7.0f ms %7.1fx%n", i, r.name(), tokens.length,
-              warm.reusedTokens() + (tiers.isEmpty() ? "" : " (" + tiers + ")"), tokens.length - warm.reusedTokens(),
-              cold.ttftNanos() / 1e6, warm.ttftNanos() / 1e6, (double) cold.ttftNanos() / warm.ttftNanos());
+          for (String line : DemoTable.row(i, r.name(), tokens.length, warm.reusedTokens(), byTier, cold.ttftNanos(), warm.ttftNanos())) {
+            out.println(line);
+          }
           progress.step(1);
         }
       }
@@ -217,21 +219,42 @@ final class DemoCommand {
     return t;
   }
 
+  private static final int WARMUP_ROUNDS = 3;
+
+  /**
+   * Runs the cold and the warm path a few times on {@code tokens} (a prompt that no request
+   * shares), so the timed rows measure the cache and not the JIT compiler or the tensor library's
+   * first allocations.
+   */
+  private static void warmUp(ReusingPrefill prefill, PagedKvCache cache, int[] tokens, Progress progress) {
+    for (int round = 0; round < WARMUP_ROUNDS; round++) {
+      timed(prefill, cache, tokens, false);
+      timed(prefill, cache, tokens, true);
+      progress.step(1);
+    }
+  }
+
+  private static ReusingPrefill.Result timed(ReusingPrefill prefill, PagedKvCache cache, int[] tokens, boolean reuse) {
+    try (KvSequence seq = cache.newSequence()) {
+      return reuse ? prefill.prefill(seq, tokens) : prefill.coldPrefill(seq, tokens);
+    }
+  }
+
   // ------------------------------------------------------------------ part two: parameter offload
 
-  record Offload(double resident, double prefetched, double unprefetched, long budget, long modelBytes, int depth, int promptTokens) {}
+  record Offload(double resident, double prefetched, double unprefetched, int depth) {}
 
   private Offload offload(StorageEngine engine, Checkpoint checkpoint, LlamaModel resident) {
     ModelConfig c = resident.config();
-    out.println("Part 2 - parameter offload: layers streamed from the plane through a bounded staging pool");
+    out.println("Part 2 - parameter offload: weights streamed from the plane, layer by layer");
     long chunkBytes = 256 * 1024;
     List<List<ParamTensor>> plan = OffloadedWeights.upload(checkpoint, new ParamClient(engine), modelName, "r" + SEED, chunkBytes);
     long layerBytes = Prefetcher.groupBytes(plan.getFirst());
     int depth = 2;
     long budget = (depth + 1) * layerBytes;
     int[] prompt = tokenizer.encode(Workload.SYSTEM_PROMPT.substring(0, Math.min(Workload.SYSTEM_PROMPT.length(), quick ? 255 : 511)));
-    int passes = quick ? 2 : 4;
-    double[] seconds = new double[3];
+    int passes = quick ? 3 : 5;
+    List<List<Double>> tps = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
     try (PagedKvCache cache = new PagedKvCache(c, 64, 16);
         StagingPool pool2 = new StagingPool(budget);
         Prefetcher prefetch2 = new Prefetcher(new ParamClient(engine), pool2, depth);
@@ -245,30 +268,25 @@ final class DemoCommand {
       // slows them alike; the first round warms up and is not counted.
       for (int p = -1; p < passes; p++) {
         for (int mode = 0; mode < 3; mode++) {
-          double tps = ForwardThroughput.tokensPerSecond(models[mode], cache, prompt, 1);
+          double v = ForwardThroughput.tokensPerSecond(models[mode], cache, prompt, 1);
           if (p >= 0) {
-            seconds[mode] += prompt.length / tps;
+            tps.get(mode).add(v);
           }
           progress.step(1);
         }
       }
     }
-    double[] result = new double[3];
-    for (int mode = 0; mode < 3; mode++) {
-      result[mode] = (double) prompt.length * passes / seconds[mode];
+    for (String line : DemoTable.offload(prompt.length, depth, c.numLayers(), mib(budget), mib(layerBytes * c.numLayers()), tps.get(0), tps.get(1),
+        tps.get(2))) {
+      out.println(line);
     }
-    Offload o = new Offload(result[0], result[1], result[2], budget, layerBytes * c.numLayers(), depth, prompt.length);
-    out.printf(Locale.ROOT, "  fully resident:            %8.0f tokens/s%n", o.resident());
-    out.printf(Locale.ROOT, "  offloaded, prefetch %d:     %8.0f tokens/s  (%.2fx resident)%n", depth, o.prefetched(), o.prefetched() / o.resident());
-    out.printf(Locale.ROOT, "  offloaded, no prefetch:    %8.0f tokens/s  (%.2fx resident)%n", o.unprefetched(), o.unprefetched() / o.resident());
-    out.printf(Locale.ROOT, "  staging budget %s for %d of %d layers (%s of layer weights live in the plane)%n%n",
-        mib(budget), depth + 1, c.numLayers(), mib(o.modelBytes()));
-    return o;
+    out.println();
+    return new Offload(DemoTable.median(tps.get(0)), DemoTable.median(tps.get(1)), DemoTable.median(tps.get(2)), depth);
   }
 
   /** Part two, continued: a plane whose CPU tier is a third of the model streams it from SSD. */
   private void beyondCpuTier(Checkpoint checkpoint, LlamaModel resident, Path ssdDir) {
-    int[] prompt = ByteTokenizer.encode(Workload.SYSTEM_PROMPT.substring(0, Math.min(Workload.SYSTEM_PROMPT.length(), 255)), true);
+    int[] prompt = tokenizer.encode(Workload.SYSTEM_PROMPT.substring(0, Math.min(Workload.SYSTEM_PROMPT.length(), 255)));
     BeyondCpuTier.Result r = BeyondCpuTier.run(checkpoint, resident, ssdDir, prompt, quick ? 2 : 4, 2);
     if (!(r.maxAbsDiff() <= TOLERANCE)) {
       throw new IllegalStateException("streamed from SSD: logits differ from resident by " + r.maxAbsDiff() + " (expected: <= " + TOLERANCE + ")");
@@ -285,16 +303,22 @@ final class DemoCommand {
     out.println("Summary");
     out.printf(Locale.ROOT, "  prompt tokens %d, reused from the plane %d: hit rate %.1f%%%n", t.promptTokens, t.reusedTokens,
         100.0 * t.reusedTokens / Math.max(1, t.promptTokens));
-    out.printf(Locale.ROOT, "  reused tokens by tier: %s%n", t.byTier.isEmpty() ? "none" : t.byTier);
-    out.printf(Locale.ROOT, "  TTFT warm/cold: %.2fx over all requests, %.2fx over requests with a cached prefix%n",
-        (double) t.warmNanos / t.coldNanos, t.hitRequestsCold == 0 ? 1.0 : (double) t.hitRequestsWarm / t.hitRequestsCold);
+    List<String> byTier = new ArrayList<>();
+    for (LayerStats s : engine.stats().tiers()) {
+      byTier.add(s.tier() + ":" + t.byTier.getOrDefault(s.tier(), 0L));
+    }
+    out.printf(Locale.ROOT, "  reused tokens by tier: %s%n", String.join(" ", byTier));
+    DemoTable.ttftSummary(t.hitColdNanos, t.hitWarmNanos, t.hitRequests, t.requests).forEach(out::println);
     out.printf(Locale.ROOT, "  warm logits equal cold ones: max |difference| %.2e (tolerance %.0e)%n", t.maxDiff, TOLERANCE);
     for (LayerStats s : engine.stats().tiers()) {
-      out.printf(Locale.ROOT, "  tier %-8s %10s used of %s, %d artifacts (KV chunks and parameter chunks)%n", s.tier(),
-          mib(s.usedBytes()), mib(s.capacityBytes()), s.artifacts());
+      out.printf(Locale.ROOT, "  tier %-8s %10s used of %s, %d artifacts%n", s.tier(), mib(s.usedBytes()), mib(s.capacityBytes()), s.artifacts());
     }
+    out.println("  (artifacts: KV chunks and parameter chunks)");
     out.printf(Locale.ROOT, "  offload throughput: prefetch %d %.2fx resident, no prefetch %.2fx resident%n", o.depth(),
         o.prefetched() / o.resident(), o.unprefetched() / o.resident());
+    if (o.prefetched() < o.unprefetched()) {
+      out.println("  (prefetch was slower than no prefetch in this run)");
+    }
   }
 
   private static String mib(long bytes) {

@@ -8,6 +8,10 @@ import java.util.Locale;
  * has taken more than {@value #DELAY_MS} ms, so quick steps stay silent; redraws are limited to
  * ten a second; {@link #close()} erases the bar. When the process is not attached to a terminal
  * (output piped to a file or a CI log) nothing is drawn at all.
+ *
+ * <p>While a bar is drawn, a shutdown hook is registered that erases it, so that a process ended
+ * by Ctrl-C (or any signal that runs shutdown hooks) leaves the shell's prompt on a clean line
+ * rather than after a half-drawn bar. {@link #close()} removes the hook.
  */
 final class Progress implements AutoCloseable {
   static final long DELAY_MS = 1000;
@@ -20,6 +24,9 @@ final class Progress implements AutoCloseable {
   private long done;
   private long lastDraw;
   private boolean drawn;
+  private boolean visible;
+  private boolean exiting;
+  private Thread exitHook;
   private final boolean interactive;
 
   Progress(PrintStream out, String label, long total) {
@@ -34,14 +41,24 @@ final class Progress implements AutoCloseable {
   }
 
   /** Records {@code n} more units done. */
-  void step(long n) {
+  synchronized void step(long n) {
     done = Math.min(total, done + n);
     long now = System.nanoTime();
-    if (!interactive || (now - start) / 1_000_000 < DELAY_MS || (drawn && now - lastDraw < 100_000_000L && done < total)) {
+    if (!interactive || exiting || (now - start) / 1_000_000 < DELAY_MS || (drawn && now - lastDraw < 100_000_000L && done < total)) {
       return;
     }
     lastDraw = now;
     drawn = true;
+    visible = true;
+    if (exitHook == null) {
+      Thread hook = new Thread(this::eraseAtExit, "erase progress bar");
+      try {
+        Runtime.getRuntime().addShutdownHook(hook);
+        exitHook = hook;
+      } catch (IllegalStateException shuttingDown) {
+        // the process is exiting: nothing more will be drawn after this
+      }
+    }
     int filled = (int) (WIDTH * done / total);
     out.print(String.format(Locale.ROOT, "\r%-28s [%s%s] %3d%% %5.1fs", label, "#".repeat(filled), ".".repeat(WIDTH - filled),
         100 * done / total, (now - start) / 1e9));
@@ -49,21 +66,47 @@ final class Progress implements AutoCloseable {
   }
 
   /** Whether the bar was ever drawn. */
-  boolean drawn() {
+  synchronized boolean drawn() {
     return drawn;
   }
 
+  /** The shutdown hook that erases the bar, while one is registered. */
+  synchronized Thread exitHook() {
+    return exitHook;
+  }
+
   /** Erases the bar, so that a line can be printed; the next step draws it again. */
-  void erase() {
-    if (drawn) {
+  synchronized void erase() {
+    if (visible) {
       out.print("\r" + " ".repeat(28 + WIDTH + 20) + "\r");
       out.flush();
       lastDraw = 0;
+      visible = false;
     }
   }
 
+  /**
+   * The shutdown hook's work: blanks the current line whether or not the bar is on it (after a
+   * printed line it is empty but for the terminal's echo of {@code ^C}), and leaves the cursor at
+   * its start. Nothing is drawn after it: other threads run on while the process shuts down.
+   */
+  synchronized void eraseAtExit() {
+    exiting = true;
+    out.print("\r" + " ".repeat(28 + WIDTH + 20) + "\r");
+    out.flush();
+    visible = false;
+  }
+
   @Override
-  public void close() {
+  public synchronized void close() {
     erase();
+    if (exitHook != null) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(exitHook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook runs, and finds nothing to erase
+      }
+      exitHook = null;
+    }
   }
 }

@@ -65,7 +65,7 @@ final class Workload {
         + "<user>It is at 1.3 GiB and growing. What now?</user>\n";
     out.add(new DemoCommand.Request("chat A, turn 2", chatA));
     out.add(new DemoCommand.Request("manual: promotion", sys + MANUAL + "<user>When is a copy promoted to a faster tier?</user>\n"));
-    out.add(new DemoCommand.Request("order: support plan", sys + INVOICE + "<user>How fast are failed parts replaced?</user>\n"));
+    out.add(new DemoCommand.Request("order: support", sys + INVOICE + "<user>How fast are failed parts replaced?</user>\n"));
     String chatB = sys + "<user>Which product has CXL memory?</user>\n";
     out.add(new DemoCommand.Request("chat B, turn 1", chatB));
     if (!quick) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class MainTest {
@@ -35,6 +36,20 @@ class MainTest {
         err.toString(StandardCharsets.UTF_8));
     assertEquals(Main.USAGE, run("bench", "--rounds"));
     assertEquals(Main.USAGE, run("bench", "sideways"));
+  }
+
+  @Test
+  void bench_intoADirectoryThatIsNotEmpty_failsNamingIt_andKeepsItsFiles(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Files.writeString(dir.resolve("notes.txt"), "mine");
+    assertEquals(Main.USAGE, run("bench", "--quick", "--out", dir.toString()));
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertTrue(e.contains("stratacache bench failed: --out " + dir + " (expected: a new or empty directory; nothing was written)"), e);
+    assertEquals("mine", java.nio.file.Files.readString(dir.resolve("notes.txt")));
+    assertEquals(1, java.nio.file.Files.list(dir).count());
+    assertEquals(Main.USAGE, run("bench", "--out"));
+    assertEquals(Main.USAGE, run("bench", "--fast"));
+    assertEquals(Main.USAGE, run("bench", "--quick", "--full"));
   }
 
   @Test
@@ -127,7 +142,9 @@ class MainTest {
       out.reset();
       assertEquals(0, run("demo", "--quick"), err.toString(StandardCharsets.UTF_8));
       String second = out.toString(StandardCharsets.UTF_8);
-      assertTrue(second.contains("disk="), "a second run reuses chunks from the SSD tier:\n" + second);
+      assertTrue(second.matches("(?s).*reused tokens by tier: hot:\\d+ disk:[1-9].*"), "a second run reuses chunks from the SSD tier:\n" + second);
+      assertTableRules(first);
+      assertTableRules(second);
     } finally {
       if (previous == null) {
         System.clearProperty("stratacache.config");
@@ -135,6 +152,50 @@ class MainTest {
         System.setProperty("stratacache.config", previous);
       }
     }
+  }
+
+  /**
+   * The request table of a demo's output: every line within 80 columns, each row's tiers summing
+   * to its reused tokens, and no speedup on a row that reused nothing.
+   */
+  private static void assertTableRules(String output) {
+    List<String> lines = output.lines().toList();
+    int header = -1;
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).startsWith(" # request")) {
+        header = i;
+      }
+    }
+    assertTrue(header >= 0, "a request table:\n" + output);
+    int rows = 0;
+    List<String> table = new java.util.ArrayList<>();
+    for (String line : lines.subList(header + 1, lines.size())) {
+      if (line.isEmpty()) {
+        break;
+      }
+      assertTrue(line.length() <= 80, line.length() + " columns: " + line);
+      if (line.substring(0, 3).isBlank()) {
+        table.set(table.size() - 1, table.getLast() + " " + line.trim()); // a tier continued on the next line
+      } else {
+        table.add(line);
+      }
+    }
+    for (String line : table) {
+      rows++;
+      String[] cells = line.substring(0, DemoTable.TIER_COLUMN).trim().split(" +");
+      int reused = Integer.parseInt(cells[cells.length - 4]);
+      int sum = 0;
+      for (String t : line.substring(DemoTable.TIER_COLUMN).trim().split(" +")) {
+        if (t.contains(":")) {
+          sum += Integer.parseInt(t.substring(t.indexOf(':') + 1));
+        }
+      }
+      assertEquals(reused, sum, "tiers sum to the tokens reused: " + line);
+      if (reused == 0) {
+        assertEquals("-", cells[cells.length - 1], "no speedup without reuse: " + line);
+      }
+    }
+    assertTrue(rows > 0, output);
   }
 
   @Test
