@@ -23,11 +23,12 @@ public final class ChildJvm implements AutoCloseable {
   private final Process process;
   private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
   private final PrintStream stdin;
+  private final Thread reader;
 
   private ChildJvm(Process process, Consumer<String> listener) {
     this.process = process;
     this.stdin = new PrintStream(process.getOutputStream(), true, StandardCharsets.UTF_8);
-    Thread reader = new Thread(() -> {
+    this.reader = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
         for (String line; (line = r.readLine()) != null; ) {
           listener.accept(line);
@@ -75,12 +76,16 @@ public final class ChildJvm implements AutoCloseable {
     return line;
   }
 
-  /** Kills the child with SIGKILL and waits until it is gone. */
+  /**
+   * Kills the child with SIGKILL and waits until it is gone and every line it wrote has reached the
+   * listener (so that what the listener saw last is what the child did last).
+   */
   public void kill() throws InterruptedException {
     process.destroyForcibly();
     if (!process.waitFor(60, TimeUnit.SECONDS)) {
       throw new AssertionError("child " + process.pid() + " survived SIGKILL for 60 s");
     }
+    reader.join(TimeUnit.SECONDS.toMillis(60));
   }
 
   /** Kills the child if it still runs. */

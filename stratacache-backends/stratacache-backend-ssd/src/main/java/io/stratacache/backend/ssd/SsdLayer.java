@@ -10,6 +10,8 @@ import io.stratacache.core.codec.RecordCodec;
 import io.stratacache.core.codec.RecordLayout;
 import io.stratacache.core.io.UnsafePathException;
 import io.stratacache.spi.Capability;
+import io.stratacache.spi.CheckReport;
+import io.stratacache.spi.Checkable;
 import io.stratacache.spi.EvictionListener;
 import io.stratacache.spi.EvictionPolicy;
 import io.stratacache.spi.LayerSpec;
@@ -31,7 +33,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,20 +57,34 @@ import java.util.function.Predicate;
  *
  * <p><b>Parts.</b> The file-system side (tree, record writes, batched syncs, quarantine) is {@link
  * SsdRecordFiles}; the shared mappings and their idle list are {@link SsdMappings}; the byte
- * accounting and the make-room side are {@link SsdSpace}; recovery is {@link SsdRecovery}. This
- * class keeps the index and the store, load, delete and expiry paths, which share the stripe and
- * state locks and their lock order; at about 850 lines it is over the usual size for that reason.
+ * accounting and the make-room side are {@link SsdSpace}; the directory listing and header reads
+ * at open are {@link SsdRecovery}; the persisted index is {@link SsdIndexJournal}; fsck is {@link
+ * SsdCheck}, and building the index at open {@link SsdIndexOpen}. This class keeps the index and
+ * the paths that change it (store, load, delete, expiry, eviction, repair), which share the stripe
+ * and state locks, their lock order and the journal's append order; at about 1,150 lines it is over
+ * the usual size for that reason (half of it javadoc and error messages).
  *
- * <p><b>Index.</b> Memory holds id &rarr; {@link Entry} (file, record size, meta, last access,
- * lease and pin counts). It is rebuilt at open by {@link SsdRecovery} from the record headers.
+ * <p><b>Index.</b> Memory holds id &rarr; {@link Entry} (record size, payload offset and
+ * checksum, last access, lease count; the file name is the id's hash, computed when needed). It is
+ * persisted as it changes in {@link SsdIndexJournal} and replayed at open, then checked against a
+ * listing of the directory by {@link SsdRecovery}: entries whose file is gone are dropped, files
+ * the journal does not know (or whose store it saw begin but not end) have their headers read.
+ * Without a trusted journal (missing, damaged, or left open by a machine that has restarted since)
+ * every header is read, which one log line says. The journal is rewritten as a snapshot (compacted)
+ * at open when the directory corrected it or it had grown past twice the live entries, and by a
+ * running layer when it has grown by its live size plus {@value SsdIndexJournal#COMPACT_SLACK}
+ * records. A load checks the record's header, size and stored checksum against its entry, so an
+ * entry that disagrees with its file is never served.
  *
  * <p><b>Locks.</b> One {@code state} lock guards the index, the eviction policy and the byte
  * accounting; it is held for a few map operations, never across I/O. 256 striped read-write locks
  * tie file names to index entries: a load opens its file under the stripe's read lock; a store
  * renames its temporary file into place, and a delete, eviction, expiry or quarantine unlinks,
  * under the write lock; so a lease always counts against the entry whose file it opened. Writing
- * payloads, mapping and checking records and calling the eviction listener take no lock. Lock
- * order: stripe, then state.
+ * payloads, mapping and checking records and calling the eviction listener take no lock. Journal
+ * appends are made under the stripe's write lock (so that the journal orders each id's changes as
+ * the directory saw them) but never under the state lock; a compaction takes the journal's monitor
+ * and then the state lock for its snapshot. Lock order: stripe, then journal, then state.
  *
  * <p><b>Stores.</b> The payload is checksummed, then written with its prefix to a temporary file
  * in the record's directory by one gathering write. Under {@link FsyncPolicy#ALWAYS} the file is
@@ -108,7 +123,7 @@ import java.util.function.Predicate;
  * cleanup_interval} and treated as absent by any call that finds it. After a restart an
  * artifact's last access is its file's modification time (its store).
  */
-public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactAges {
+public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.spi.ArtifactAges {
   private static final int STRIPES = 256;
   private static final System.Logger LOG = System.getLogger(SsdLayer.class.getName());
 
@@ -138,17 +153,44 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
   private final LongAdder puts = new LongAdder();
   private final LongAdder expired = new LongAdder();
   private final AtomicLong openLeases = new AtomicLong();
+  private final Object sweepMonitor = new Object();
+  /** Sweeps completed; guarded by {@link #sweepMonitor}. */
+  private long sweeps;
   private final int recoveredArtifacts;
   private final int recoveredTempFiles;
+  private final String indexFallback;
+  /** What the open found wrong and corrected, for the next {@link #check}; guarded by itself. */
+  private final List<String> foundAtOpen = new ArrayList<>();
+  private SsdIndexJournal journal;
+  private volatile boolean journalOn;
 
-  /** One stored record; mutable fields are guarded by the state lock. */
+  /**
+   * One stored record; mutable fields are guarded by the state lock. Neither the meta (read from
+   * the record's header when it is loaded) nor the path (the hash of the id) is held.
+   *
+   * <pre>
+   *  Entry (64 bytes with compressed oops)         per artifact, besides the Entry:
+   *   12  object header                             HashMap node        32  (index)
+   *    4  id            -&gt; ArtifactId (16 + String 24 + the id's text twice, as String and UTF-8)
+   *    8  nameKey       first 16 hex digits of the file name
+   *    8  size          record bytes on disk        LinkedHashMap entry 40  (eviction order)
+   *    4  payloadOffset                             two table slots     ~10  (at 0.75 load)
+   *    4  payloadCrc    CRC32C the record stores
+   *    8  lastAccess    clock nanos
+   *    4  leases
+   *    4  mapping       -&gt; shared mapping, or null (at most {@value SsdMappings#IDLE} idle ones)
+   *    1  verified      (+3 padding)
+   * </pre>
+   *
+   * <p>So about 64 + 40 (id and its String, without their bytes) + 32 + 40 + 10 = 186 bytes of
+   * heap per artifact, besides the id's text.
+   */
   static final class Entry {
     final ArtifactId id;
-    final ArtifactMeta meta;
-    final Path file;
+    final long nameKey;
     final long size;
-    final long payloadLength;
-    final int alignment;
+    final int payloadOffset;
+    final int payloadCrc;
     long lastAccess;
     int leases;
     /** The shared mapping of the file, or null; see {@link SsdMappings}. */
@@ -156,14 +198,17 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
     /** Whether a load has checked the payload checksum (for {@code verify: once}). */
     volatile boolean verified;
 
-    Entry(ArtifactId id, ArtifactMeta meta, Path file, long size, long payloadLength, int alignment, long lastAccess) {
+    Entry(ArtifactId id, long nameKey, long size, int payloadOffset, int payloadCrc, long lastAccess) {
       this.id = id;
-      this.meta = meta;
-      this.file = file;
+      this.nameKey = nameKey;
       this.size = size;
-      this.payloadLength = payloadLength;
-      this.alignment = alignment;
+      this.payloadOffset = payloadOffset;
+      this.payloadCrc = payloadCrc;
       this.lastAccess = lastAccess;
+    }
+
+    long payloadLength() {
+      return size - payloadOffset;
     }
   }
 
@@ -183,7 +228,11 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
     return new SsdLayer(tier, config, System::nanoTime);
   }
 
-  /** As {@link #open(String, SsdConfig)} with a nanosecond clock for expiry (tests). */
+  /**
+   * As {@link #open(String, SsdConfig)} with the nanosecond clock that expiry and last access read
+   * ({@link System#nanoTime} otherwise), so that tests drive expiry with a controllable clock. The
+   * sweep still runs every {@code cleanup_interval} of real time; it reads this clock.
+   */
   static SsdLayer open(String tier, SsdConfig config, LongSupplier nanoClock) {
     return new SsdLayer(tier, config, nanoClock);
   }
@@ -214,23 +263,37 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
     boolean success = false;
     try {
       FileLock lock;
+      boolean here = false;
       try {
         lock = channel.tryLock();
       } catch (OverlappingFileLockException e) {
         lock = null;
+        here = true;
       }
       if (lock == null) {
+        String holder = here ? "another layer in this process (pid " + ProcessHandle.current().pid() + ")" : holderOf(paths.lockFile());
         throw new LayerUnavailableException(
-            where() + ": directory " + paths.root() + " is already open in another layer or process (expected: one"
-                + " layer per directory; give tiers." + tier + ".path a directory of its own)");
+            where() + ": directory " + paths.root() + " is already open, held by " + holder + " (lock file " + paths.lockFile()
+                + "; expected: one layer per directory; close the other, or give tiers." + tier + ".path a directory of its own)");
       }
+      channel.truncate(0);
+      channel.write(java.nio.ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + "\n").getBytes(
+          java.nio.charset.StandardCharsets.US_ASCII)), 0);
       this.lockChannel = channel;
       this.dirLock = lock;
-      SsdRecovery.Result found = SsdRecovery.scan(paths, files::quarantineFile);
-      this.recoveredArtifacts = found.records().size();
-      this.recoveredTempFiles = found.tempFilesRemoved();
-      files.knownLeafDirs(found.leafDirs());
-      index(found.records());
+      SsdIndexOpen.Opened opened;
+      state.lock();
+      try {
+        opened = SsdIndexOpen.loadLocked(
+            paths, config, where(), clock.getAsLong(), index, policy, space, files, foundAtOpen);
+      } finally {
+        state.unlock();
+      }
+      this.journal = opened.journal();
+      this.journalOn = opened.journal() != null;
+      this.recoveredArtifacts = opened.artifacts();
+      this.recoveredTempFiles = opened.tempFiles();
+      this.indexFallback = opened.fallback();
       this.background = startBackground();
       success = true;
     } catch (IOException e) {
@@ -242,26 +305,87 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
     }
   }
 
+  /** Who holds the lock file, from the pid its holder wrote into it. */
+  private static String holderOf(Path lockFile) {
+    try {
+      String text = Files.readString(lockFile, java.nio.charset.StandardCharsets.US_ASCII).trim();
+      if (text.startsWith("pid ")) {
+        long pid = Long.parseLong(text.substring(4).trim());
+        String command = ProcessHandle.of(pid).flatMap(h -> h.info().command()).map(c -> ", " + c).orElse("");
+        return "process " + pid + command;
+      }
+    } catch (IOException | RuntimeException e) {
+      // an older layer wrote no pid, or it cannot be read: say so below
+    }
+    return "another process (its pid is not in the lock file)";
+  }
 
+  /** The live entries in eviction order, as the journal writes them; under the state lock. */
+  private List<SsdIndexJournal.Live> snapshotLocked() {
+    return SsdIndexOpen.snapshotLocked(index, policy, clock.getAsLong());
+  }
 
+  private static SsdIndexJournal.Live live(Entry e, long now, long wallNow) {
+    return SsdIndexOpen.live(e, now, wallNow);
+  }
 
-  private void index(List<SsdRecovery.Found> found) {
-    List<SsdRecovery.Found> byAge = new ArrayList<>(found);
-    byAge.sort(Comparator.comparingLong(SsdRecovery.Found::mtimeMillis));
-    long now = clock.getAsLong();
-    long wallNow = System.currentTimeMillis();
+  private List<SsdIndexJournal.Live> snapshot() {
     state.lock();
     try {
-      for (SsdRecovery.Found f : byAge) {
-        long ageNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, wallNow - f.mtimeMillis()));
-        Entry e = new Entry(f.id(), f.meta(), f.file(), f.size(), f.payloadLength(), f.alignment(), now - ageNanos);
-        index.put(e.id, e);
-        space.addedLocked(e.size, 0);
-        policy.onInsert(e.id, e.size);
-      }
+      return snapshotLocked();
     } finally {
       state.unlock();
     }
+  }
+
+  /** One append to the journal. */
+  private interface JournalWrite {
+    /** Appends; returns whether a compaction is due. */
+    boolean write(SsdIndexJournal j) throws IOException;
+  }
+
+  /**
+   * Appends to the journal if it is on. A failure turns it off and deletes it, so that the next
+   * open reads every record header instead of trusting an index that misses changes.
+   *
+   * @return whether the append was made
+   */
+  private boolean journal(JournalWrite w) {
+    if (!journalOn) {
+      return false;
+    }
+    boolean compact;
+    try {
+      compact = w.write(journal);
+    } catch (IOException e) {
+      journalFailed(e);
+      return false;
+    }
+    if (compact) {
+      try {
+        journal.compactIfDue(this::snapshot);
+      } catch (IOException e) {
+        journalFailed(e);
+      }
+    }
+    return true;
+  }
+
+  private void journalFailed(IOException e) {
+    synchronized (closeLock) {
+      if (closed || !journalOn) {
+        return;
+      }
+      journalOn = false;
+    }
+    LOG.log(System.Logger.Level.WARNING, where() + ": cannot write the index " + paths.journalFile() + " (" + e
+        + "); it is deleted and the next open reads every record header");
+    SsdRecordFiles.deleteQuietly(paths.journalFile());
+  }
+
+  /** The file of {@code e}'s record. */
+  private Path fileOf(Entry e) {
+    return paths.recordFile(e.id);
   }
 
   private ScheduledExecutorService startBackground() {
@@ -327,6 +451,14 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
     return recoveredArtifacts;
   }
 
+  /**
+   * Why this layer read every record header when it opened instead of trusting its persisted
+   * index (e.g. the index was missing or damaged), or null if it trusted the index.
+   */
+  String indexFallback() {
+    return indexFallback;
+  }
+
   /** Temporary files of interrupted stores removed when this layer opened. */
   public int recoveredTempFiles() {
     return recoveredTempFiles;
@@ -379,9 +511,9 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
     boolean published = false;
     try {
       files.ensureLeafDir(SsdPaths.leafIndex(hash));
-      files.writeRecord(tmp, header, payload);
-      Entry fresh = new Entry(id, meta, file, recordSize, payload.byteSize(), alignment, clock.getAsLong());
-      publish(fresh, tmp, reservation);
+      int crc = files.writeRecord(tmp, header, payload);
+      Entry fresh = new Entry(id, SsdPaths.nameKey(hash), recordSize, (int) prefixLength, crc, clock.getAsLong());
+      publish(fresh, file, tmp, reservation);
       published = true;
       mappings.drainUnmaps();
     } catch (IOException e) {
@@ -405,12 +537,34 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
     }
   }
 
-
-  private void publish(Entry fresh, Path tmp, long reservation) throws IOException {
+  /**
+   * Renames the record into place and indexes it, under the id's stripe lock: the journal gets the
+   * intent before the rename and the entry after it (see {@link SsdIndexJournal}).
+   */
+  private void publish(Entry fresh, Path file, Path tmp, long reservation) throws IOException {
     ReentrantReadWriteLock.WriteLock w = stripe(fresh.id).writeLock();
     w.lock();
     try {
-      Files.move(tmp, fresh.file, StandardCopyOption.ATOMIC_MOVE);
+      journal(j -> {
+        j.intent(fresh.id);
+        return false;
+      });
+      if (closed) {
+        journal(j -> {
+          j.abandon(fresh.id);
+          return false;
+        });
+        throw new LayerUnavailableException(where() + " is closed");
+      }
+      try {
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException | RuntimeException x) {
+        journal(j -> {
+          j.abandon(fresh.id);
+          return false;
+        });
+        throw x;
+      }
       state.lock();
       try {
         Entry old = index.put(fresh.id, fresh);
@@ -424,6 +578,8 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
       } finally {
         state.unlock();
       }
+      long now = clock.getAsLong();
+      journal(j -> j.put(live(fresh, now, System.currentTimeMillis())));
     } finally {
       w.unlock();
     }
@@ -435,27 +591,39 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
   }
 
   /**
-   * Maps an eviction victim's record for the listener, no lock held. A record whose file is gone
-   * lets the eviction go ahead; one that fails its checks is quarantined.
+   * Maps an eviction victim's record for the listener, no lock held. A record whose file is gone,
+   * or holds a newer version than the victim, lets the eviction go ahead (its removal then finds
+   * the victim no longer current); one that fails its checks is quarantined.
    */
   private boolean offerVictim(Entry victim, EvictionListener listener) {
     String corruptReason = null;
+    Path file = fileOf(victim);
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment payload;
-      try (FileChannel ch = SsdRecordFiles.openRecord(victim.file)) {
+      ArtifactMeta meta = null;
+      try (FileChannel ch = SsdRecordFiles.openRecord(file)) {
         MemorySegment record = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-        payload = RecordCodec.decode(record, victim.alignment).payload().asReadOnly();
+        RecordCodec.Header h = RecordCodec.readHeader(record);
+        if (h.id().equals(victim.id) && (record.byteSize() != victim.size || h.payloadCrc() != victim.payloadCrc)) {
+          return true; // replaced since it was picked: removing the victim's entry will find it gone
+        }
+        if (!h.id().equals(victim.id)) {
+          throw new CodecException("record " + file + " holds " + h.id() + " (expected: " + victim.id + ")");
+        }
+        payload = record.asSlice(victim.payloadOffset, victim.payloadLength()).asReadOnly();
+        RecordCodec.verifyPayload(h, payload);
+        meta = h.meta();
       } catch (NoSuchFileException e) {
         return true;
       } catch (CodecException e) {
         corruptReason = e.getMessage();
         payload = null;
       } catch (IOException e) {
-        LOG.log(System.Logger.Level.WARNING, where() + ": cannot read eviction victim " + victim.file, e);
+        LOG.log(System.Logger.Level.WARNING, where() + ": cannot read eviction victim " + file, e);
         return false;
       }
       if (payload != null) {
-        return listener.beforeEvict(tier, victim.id, victim.meta, payload);
+        return listener.beforeEvict(tier, victim.id, meta, payload);
       }
     }
     quarantine(victim, corruptReason);
@@ -465,8 +633,12 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
   /**
    * {@inheritDoc}
    *
-   * <p>Maps the record and checks it, payload checksum included; a record that fails is
-   * quarantined and reported absent.
+   * <p>Maps the record (or takes its shared mapping) and checks its header, size and stored
+   * checksum against the index. The payload's CRC32C is checked when the record is first mapped in
+   * this process ({@code verify: once}, the default; a record that fails is quarantined and
+   * reported absent), or, with {@code verify: always}, by the lease on its first read: see {@link
+   * SsdLease}. Either way the lease itself costs no pass over the payload once the record is
+   * mapped and checked.
    *
    * @throws LayerUnavailableException if the layer is closed or the file cannot be read
    */
@@ -503,14 +675,14 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
       }
       if (!stale && m == null) {
         try {
-          ch = SsdRecordFiles.openRecord(e.file);
+          ch = SsdRecordFiles.openRecord(fileOf(e));
         } catch (NoSuchFileException | AccessDeniedException x) {
           ch = null;
         } catch (CodecException x) {
           link = x.getMessage();
         } catch (IOException x) {
           releaseLease(e, null);
-          throw ioFailure("cannot open " + e.file, x);
+          throw ioFailure("cannot open " + fileOf(e), x);
         }
       }
     } finally {
@@ -527,14 +699,14 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
     } else if (m == null) {
       if (ch == null) {
         releaseLease(e, null);
-        forget(e, "its file " + e.file + " vanished");
+        forget(e, "its file " + fileOf(e) + " vanished");
         misses.increment();
         return null;
       }
       try {
         m = mappings.map(e, ch);
       } catch (IOException x) {
-        throw ioFailure("cannot read " + e.file, x);
+        throw ioFailure("cannot read " + fileOf(e), x);
       } catch (CodecException x) {
         corruptReason = x.getMessage();
       } finally {
@@ -546,11 +718,12 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
     if (m != null) {
       boolean leased = false;
       try {
-        if (config.verifyEveryLoad() || !e.verified) {
+        boolean checkOnRead = config.verifyEveryLoad();
+        if (!checkOnRead && !e.verified) {
           RecordCodec.verifyPayload(m.header, m.payload);
           e.verified = true;
         }
-        Lease lease = new SsdLease(this, e, m);
+        Lease lease = new SsdLease(this, e, m, !checkOnRead);
         openLeases.incrementAndGet();
         hits.increment();
         leased = true;
@@ -566,6 +739,15 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
     quarantine(e, corruptReason);
     misses.increment();
     return null;
+  }
+
+  /**
+   * A lease found {@code e}'s payload failing its checksum on its first read: quarantines the record
+   * and returns the error for the lease to throw.
+   */
+  CodecException failedCheck(Entry e, CodecException failure) {
+    quarantine(e, failure.getMessage());
+    return failure;
   }
 
   /** A lease on {@code e} over {@code m} was closed. */
@@ -600,7 +782,7 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
       if (e == null) {
         return null;
       }
-      file = e.file;
+      file = fileOf(e);
     } finally {
       state.unlock();
     }
@@ -742,6 +924,13 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
         files.syncUnsynced();
       }
     } finally {
+      if (journalOn) {
+        try {
+          journal.close(SsdRecovery.leafMtimes(paths));
+        } catch (IOException e) {
+          LOG.log(System.Logger.Level.WARNING, where() + ": cannot close the index " + paths.journalFile(), e);
+        }
+      }
       room.close();
       try {
         dirLock.release();
@@ -753,6 +942,96 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
   }
 
   // ------------------------------------------------------------------------------------------
+  // Check and repair
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Reads every record file whole (see {@link SsdCheck} for what counts as what), and reports
+   * as well what this layer's open found wrong and corrected: temporary files it removed, invalid
+   * records it quarantined, and index entries or files it had to correct (so that a check right
+   * after an open reports the damage the open repaired; a repair clears those). Meant for a layer
+   * opened for the purpose: stores and loads running meanwhile may be reported as findings.
+   *
+   * @throws LayerUnavailableException if the layer is closed or a file cannot be read
+   */
+  @Override
+  public CheckReport check(boolean repair) {
+    ensureOpen();
+    synchronized (foundAtOpen) {
+      CheckReport r = SsdCheck.run(this, paths, List.copyOf(foundAtOpen), repair);
+      if (repair) {
+        foundAtOpen.clear();
+      }
+      return r;
+    }
+  }
+
+  /** A snapshot of the index's entries. */
+  List<Entry> entries() {
+    state.lock();
+    try {
+      return new ArrayList<>(index.values());
+    } finally {
+      state.unlock();
+    }
+  }
+
+  /** Drops {@code e}, whose file is gone, if it is still current (repair). */
+  void dropMissing(Entry e) {
+    removeIfCurrent(e.id, e, x -> true, file -> { });
+  }
+
+  /** Quarantines {@code file}, dropping {@code e} (the entry with its name, or null) if current (repair). */
+  void quarantineFile(Entry e, Path file, String reason) {
+    if (e == null || !fileOf(e).equals(file)
+        || removeIfCurrent(e.id, e, x -> true, f -> files.quarantineFile(f, reason)) == null) {
+      files.quarantineFile(file, reason);
+    }
+  }
+
+  /** Indexes a valid record found on disk, replacing any entry of its id (repair). */
+  void adopt(SsdRecovery.Found f) {
+    Entry fresh = new Entry(f.id(), f.nameKey(), f.size(), f.payloadOffset(), f.payloadCrc(), clock.getAsLong());
+    ReentrantReadWriteLock.WriteLock w = stripe(f.id()).writeLock();
+    w.lock();
+    try {
+      state.lock();
+      try {
+        Entry old = index.put(fresh.id, fresh);
+        if (old != null) {
+          space.removedLocked(old.size);
+          mappings.dropIdleLocked(old);
+        }
+        space.addedLocked(fresh.size, 0);
+        policy.onInsert(fresh.id, fresh.size);
+      } finally {
+        state.unlock();
+      }
+      long now = clock.getAsLong();
+      journal(j -> j.put(live(fresh, now, System.currentTimeMillis())));
+    } finally {
+      w.unlock();
+      mappings.drainUnmaps();
+    }
+  }
+
+  /** Rewrites the journal from the index (repair). */
+  void rewriteJournal() {
+    try {
+      if (journalOn) {
+        journal.compact(snapshot());
+      } else {
+        journal = SsdIndexJournal.create(
+            paths.journalFile(), snapshot(), config.fsync() != FsyncPolicy.NEVER, config.access());
+        journalOn = true;
+      }
+    } catch (IOException e) {
+      throw ioFailure("cannot rewrite the index " + paths.journalFile(), e);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
   // Expiry, quarantine, sync
 
   private boolean isExpired(Entry e, long now) {
@@ -760,8 +1039,40 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
         && now - e.lastAccess >= expireNanos;
   }
 
+  /**
+   * Waits until the background sweep has completed a pass that began after this call (tests drive
+   * expiry with a controllable clock and wait for the sweep with this, not with sleeps).
+   *
+   * @return false if none did within {@code timeoutMillis}
+   */
+  boolean awaitBackgroundSweep(long timeoutMillis) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    synchronized (sweepMonitor) {
+      long target = sweeps + 2; // the pass running now may have read the clock before this call
+      while (sweeps < target) {
+        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (left <= 0) {
+          return false;
+        }
+        sweepMonitor.wait(left);
+      }
+      return true;
+    }
+  }
+
   /** Removes every expired artifact; what the daemon sweep runs. */
   void sweepExpired() {
+    try {
+      sweepExpiredOnce();
+    } finally {
+      synchronized (sweepMonitor) {
+        sweeps++;
+        sweepMonitor.notifyAll();
+      }
+    }
+  }
+
+  private void sweepExpiredOnce() {
     List<Entry> stale = new ArrayList<>();
     state.lock();
     try {
@@ -822,14 +1133,14 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
       } finally {
         state.unlock();
       }
-      fileAction.accept(e.file);
+      fileAction.accept(fileOf(e));
+      journal(j -> j.remove(e.id));
       return e;
     } finally {
       w.unlock();
       mappings.drainUnmaps();
     }
   }
-
 
   private void removeLocked(Entry e) {
     index.remove(e.id);
@@ -839,12 +1150,8 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
     room.unpinAllLocked(e.id);
   }
 
-
-
-
   // ------------------------------------------------------------------------------------------
   // Helpers
-
 
   private ReentrantReadWriteLock stripe(ArtifactId id) {
     int h = id.hashCode();
@@ -868,9 +1175,6 @@ public final class SsdLayer implements MemoryLayer, io.stratacache.spi.ArtifactA
     }
     return new LayerUnavailableException(where() + ": " + what + ": " + e, e);
   }
-
-
-
 
   private static void awaitQuietly(ScheduledExecutorService s) {
     try {

@@ -2,6 +2,7 @@ package io.stratacache.backend.ssd;
 
 import io.stratacache.core.CodecException;
 import io.stratacache.core.codec.RecordCodec;
+import io.stratacache.core.codec.RecordLayout;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -72,8 +73,9 @@ final class SsdMappings {
   }
 
   /**
-   * Maps {@code e}'s record from {@code ch} (closing it) and checks its header and size (the
-   * caller checks the payload checksum); installs the mapping on {@code e} unless another load did
+   * Maps {@code e}'s record from {@code ch} (closing it) and checks its header, size and stored
+   * payload checksum against the index entry, so that an entry the record does not match is never
+   * served (the caller checks the payload against its checksum); installs the mapping on {@code e} unless another load did
    * first. The mapping comes back with one reference, the caller's.
    *
    * @throws CodecException if the header or the size is wrong
@@ -87,10 +89,12 @@ final class SsdMappings {
       if (!h.id().equals(e.id)) {
         throw new CodecException("record holds " + h.id() + " (expected: " + e.id + ")");
       }
-      long offset = h.payloadOffset(e.alignment);
-      if (record.byteSize() != offset + h.payloadLength()) {
-        throw new CodecException("record " + e.id + ": " + record.byteSize() + " bytes (expected: "
-            + (offset + h.payloadLength()) + " = payload offset " + offset + " + payload length " + h.payloadLength() + ")");
+      long offset = e.payloadOffset;
+      if (record.byteSize() != e.size || h.payloadLength() != e.payloadLength() || h.payloadCrc() != e.payloadCrc
+          || offset < RecordLayout.PREFIX_BYTES + (long) h.headerLength()) {
+        throw new CodecException("record " + e.id + ": " + record.byteSize() + " bytes, payload of " + h.payloadLength()
+            + " bytes with checksum " + String.format("0x%08x", h.payloadCrc()) + " (expected: as the index has it, "
+            + e.size + " bytes, payload at " + offset + " with checksum " + String.format("0x%08x", e.payloadCrc) + ")");
       }
       Mapping m = new Mapping(arena, h, record.asSlice(offset, h.payloadLength()).asReadOnly());
       state.lock();

@@ -15,6 +15,7 @@ import java.util.HexFormat;
  * <pre>
  *  path/
  *  ├── .lock                      locked (flock) while a layer has the directory open
+ *  ├── index.journal              the persisted index (see SsdIndexJournal)
  *  ├── corrupt/                   quarantined files, never read again: NAME.N
  *  └── 0/ .. f/                   first hex digit of the name
  *      └── 0/ .. f/               second hex digit
@@ -44,6 +45,10 @@ final class SsdPaths {
 
   Path lockFile() {
     return root.resolve(LOCK_FILE);
+  }
+
+  Path journalFile() {
+    return root.resolve(SsdIndexJournal.FILE);
   }
 
   Path quarantineDir() {
@@ -81,6 +86,14 @@ final class SsdPaths {
 
   static boolean isTempName(String name) {
     return name.endsWith(TEMP_SUFFIX) && name.length() > HASH_HEX_DIGITS + 1 && isHex(name, HASH_HEX_DIGITS);
+  }
+
+  /**
+   * The first 16 hex digits of a record's name (or of {@link #hash}) as a number: the key by which
+   * the index is checked against the directory without opening files.
+   */
+  static long nameKey(String name) {
+    return Long.parseUnsignedLong(name, 0, 16, 16);
   }
 
   /** SHA-256 of the id's UTF-8 bytes, 64 lower-case hex digits. */

@@ -178,16 +178,18 @@ final class SsdRecordFiles {
    * Writes prefix and payload to {@code tmp} with one gathering write (the checksum first: CRC32C
    * runs several times faster than the copy into the page cache, and one system call beats one per
    * piece). A heap payload that is not a {@code byte[]} goes through a native copy.
+   *
+   * @return the payload's CRC32C
    */
-  void writeRecord(Path tmp, byte[] header, MemorySegment payload) throws IOException {
+  int writeRecord(Path tmp, byte[] header, MemorySegment payload) throws IOException {
     if (payload.heapBase().isPresent() && !(payload.heapBase().get() instanceof byte[])) {
       try (Arena scratch = Arena.ofConfined()) {
-        writeRecord(tmp, header, scratch.allocate(payload.byteSize(), 8).copyFrom(payload));
-        return;
+        return writeRecord(tmp, header, scratch.allocate(payload.byteSize(), 8).copyFrom(payload));
       }
     }
     long length = payload.byteSize();
-    byte[] prefix = RecordCodec.encodePrefix(header, length, Crc32c.of(payload), config.alignment());
+    int crc = Crc32c.of(payload);
+    byte[] prefix = RecordCodec.encodePrefix(header, length, crc, config.alignment());
     int pieces = (int) ((length + WRITE_PIECE - 1) / WRITE_PIECE);
     ByteBuffer[] buffers = new ByteBuffer[1 + pieces];
     buffers[0] = ByteBuffer.wrap(prefix);
@@ -204,6 +206,7 @@ final class SsdRecordFiles {
         ch.force(false);
       }
     }
+    return crc;
   }
 
   /** Moves {@code file} into {@code corrupt/} (or deletes it if it cannot be moved) and counts it. */

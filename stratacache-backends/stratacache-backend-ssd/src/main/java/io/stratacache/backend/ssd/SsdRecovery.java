@@ -1,7 +1,6 @@
 package io.stratacache.backend.ssd;
 
 import io.stratacache.core.ArtifactId;
-import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.CodecException;
 import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.core.codec.RecordCodec;
@@ -23,39 +22,46 @@ import java.util.function.BiConsumer;
 import java.util.stream.IntStream;
 
 /**
- * Rebuilds the SSD tier's index from its directory at open, reading only record headers.
+ * Checks the SSD tier's index against its directory at open, reading the headers of the records
+ * the index does not know (all of them when there is no trusted index).
  *
- * <p>The leaf directories that exist are scanned in parallel. In each: temporary files (stores that a
- * crash interrupted) are deleted; every record file has its prefix and header decoded and checked
- * (magic, header checksum, JSON), its size checked against the header's payload length, and its
- * name checked against the hash of the id inside. A file that fails any check is handed to the
- * quarantine; payload checksums are left to the first load, so recovery reads a few KiB per
- * artifact whatever their size.
+ * <p>The leaf directories that exist are listed in parallel. In each: temporary files (stores that
+ * a crash interrupted) are deleted; a record file whose name's first 16 hex digits are a key the
+ * index holds is marked seen (names only: no open, no stat); any other record file has its prefix
+ * and header decoded and checked (magic, header checksum, JSON), its size checked against the
+ * header's payload length, and its name checked against the hash of the id inside. A file that
+ * fails any check is handed to the quarantine; payload checksums are left to the first load, so
+ * recovery reads a few KiB per unknown artifact whatever their size.
  */
 final class SsdRecovery {
   /** Bytes read from the start of each record: the prefix and a typical header in one read. */
   private static final int FIRST_READ = 4096;
 
   /** A record found valid at open. */
-  record Found(ArtifactId id, ArtifactMeta meta, Path file, long size, long payloadLength, int alignment, long mtimeMillis) {}
+  record Found(ArtifactId id, long nameKey, long size, int payloadOffset, int payloadCrc, long mtimeMillis) {}
 
   /**
    * What a scan found.
    *
-   * @param records the valid records
+   * @param records the valid records the index did not know
    * @param tempFilesRemoved temporary files deleted
    * @param leafDirs which of the 256 leaf directories exist
    */
   record Result(List<Found> records, int tempFilesRemoved, boolean[] leafDirs) {}
 
+  /** No keys known: every record file is read. */
+  static final long[] NONE = new long[0];
+
   private SsdRecovery() {}
 
   /**
-   * Scans {@code paths}; files that are not valid records go to {@code quarantine} with a reason.
+   * Lists {@code paths}, except the leaf directories flagged {@code unchanged}: a record whose name
+   * key is in {@code knownKeys} (sorted, distinct) sets its {@code seen} flag; every other record
+   * file is read, and those that are not valid records go to {@code quarantine} with a reason.
    *
    * @throws LayerUnavailableException if a directory cannot be listed
    */
-  static Result scan(SsdPaths paths, BiConsumer<Path, String> quarantine) {
+  static Result scan(SsdPaths paths, long[] knownKeys, boolean[] seen, boolean[] unchanged, BiConsumer<Path, String> quarantine) {
     List<List<Found>> perDir = new ArrayList<>(256);
     int[] temps = new int[256];
     for (int i = 0; i < 256; i++) {
@@ -64,8 +70,8 @@ final class SsdRecovery {
     boolean[] leafDirs;
     try {
       leafDirs = existingLeafDirs(paths);
-      IntStream.range(0, 256).parallel().filter(i -> leafDirs[i])
-          .forEach(i -> scanDir(paths, i, perDir.get(i), temps, quarantine));
+      IntStream.range(0, 256).parallel().filter(i -> leafDirs[i] && !unchanged[i])
+          .forEach(i -> scanDir(paths, i, knownKeys, seen, perDir.get(i), temps, quarantine));
     } catch (IOException e) {
       throw new LayerUnavailableException("ssd directory " + paths.root() + ": cannot scan: " + e, e);
     } catch (UncheckedIOException e) {
@@ -78,6 +84,24 @@ final class SsdRecovery {
       removed += temps[i];
     }
     return new Result(all, removed, leafDirs);
+  }
+
+  /**
+   * The modification time (nanoseconds) of each of the 256 leaf directories, -1 for those missing:
+   * a directory whose time has not changed since it was taken has had no file created, renamed or
+   * removed in it.
+   */
+  static long[] leafMtimes(SsdPaths paths) {
+    long[] out = new long[256];
+    for (int i = 0; i < 256; i++) {
+      try {
+        out[i] = Files.readAttributes(paths.leafDir(i), BasicFileAttributes.class).lastModifiedTime()
+            .to(java.util.concurrent.TimeUnit.NANOSECONDS);
+      } catch (IOException e) {
+        out[i] = -1;
+      }
+    }
+    return out;
   }
 
   /** Which leaf directories exist, found by listing the root and the first level only. */
@@ -101,16 +125,26 @@ final class SsdRecovery {
     return n.length() == 1 && "0123456789abcdef".indexOf(n.charAt(0)) >= 0 && Files.isDirectory(p);
   }
 
-  private static void scanDir(SsdPaths paths, int index, List<Found> out, int[] temps, BiConsumer<Path, String> quarantine) {
+  private static void scanDir(
+      SsdPaths paths, int index, long[] knownKeys, boolean[] seen, List<Found> out, int[] temps,
+      BiConsumer<Path, String> quarantine) {
     Path dir = paths.leafDir(index);
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
-      for (Path file : files) {
-        String name = file.getFileName().toString();
+    String[] names = dir.toFile().list();
+    if (names == null) {
+      throw new UncheckedIOException(new IOException("cannot list " + dir));
+    }
+    try {
+      for (String name : names) {
         if (SsdPaths.isTempName(name)) {
-          Files.deleteIfExists(file);
+          Files.deleteIfExists(dir.resolve(name));
           temps[index]++;
         } else if (SsdPaths.isRecordName(name)) {
-          Found f = readRecordHeader(paths, file, quarantine);
+          int known = knownKeys.length == 0 ? -1 : java.util.Arrays.binarySearch(knownKeys, SsdPaths.nameKey(name));
+          if (known >= 0) {
+            seen[known] = true;
+            continue;
+          }
+          Found f = readRecordHeader(paths, dir.resolve(name), quarantine);
           if (f != null) {
             out.add(f);
           }
@@ -121,7 +155,7 @@ final class SsdRecovery {
     }
   }
 
-  private static Found readRecordHeader(SsdPaths paths, Path file, BiConsumer<Path, String> quarantine) throws IOException {
+  static Found readRecordHeader(SsdPaths paths, Path file, BiConsumer<Path, String> quarantine) throws IOException {
     BasicFileAttributes attrs;
     RecordCodec.Header h;
     try (FileChannel ch = SsdRecordFiles.openRecord(file)) {
@@ -150,7 +184,8 @@ final class SsdRecovery {
           || !paths.recordFile(h.id()).equals(file)) {
         throw new CodecException("record " + h.id() + " found in " + file + " (expected: in " + paths.recordFile(h.id()) + ")");
       }
-      return new Found(h.id(), h.meta(), file, size, h.payloadLength(), alignment, attrs.lastModifiedTime().toMillis());
+      return new Found(h.id(), SsdPaths.nameKey(file.getFileName().toString()), size, (int) (size - h.payloadLength()),
+          h.payloadCrc(), attrs.lastModifiedTime().toMillis());
     } catch (NoSuchFileException e) {
       return null;
     } catch (CodecException e) {

@@ -30,8 +30,8 @@ public final class SsdSection implements ConfigSection {
         Setting.integer("fsync_interval_ms", 1000),
         Setting.number("kv_expire_time", 0.0),
         Setting.number("cleanup_interval", 60.0),
-        Setting.integer("alignment", 4096),
-        Setting.choice("verify", "always", "always", "once")));
+        Setting.integer("alignment", SsdConfig.DEFAULT_ALIGNMENT),
+        Setting.choice("verify", "once", "always", "once")));
     settings.addAll(FileAccessSettings.settings());
     return List.copyOf(settings);
   }

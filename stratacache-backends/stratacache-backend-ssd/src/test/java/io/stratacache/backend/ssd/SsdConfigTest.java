@@ -43,21 +43,21 @@ class SsdConfigTest {
     assertEquals("lru", c.evictionPolicy());
     assertEquals(Duration.ZERO, c.expireAfter());
     assertEquals(Duration.ofSeconds(60), c.cleanupInterval());
-    assertEquals(4096, c.alignment());
-    assertTrue(c.verifyEveryLoad());
+    assertEquals(64, c.alignment());
+    assertFalse(c.verifyEveryLoad());
   }
 
   @Test
   void from_readsEverySetting() {
     SsdConfig c = SsdConfig.from(spec("fsync", "ALWAYS", "fsync_interval_ms", 250, "eviction_policy", "fifo",
-        "kv_expire_time", 1.5, "cleanup_interval", "2", "alignment", 512, "verify", "once"));
+        "kv_expire_time", 1.5, "cleanup_interval", "2", "alignment", 512, "verify", "always"));
     assertEquals(FsyncPolicy.ALWAYS, c.fsync());
     assertEquals(Duration.ofMillis(250), c.fsyncInterval());
     assertEquals("fifo", c.evictionPolicy());
     assertEquals(Duration.ofMillis(1500), c.expireAfter());
     assertEquals(Duration.ofSeconds(2), c.cleanupInterval());
     assertEquals(512, c.alignment());
-    assertFalse(c.verifyEveryLoad());
+    assertTrue(c.verifyEveryLoad());
   }
 
   @Test

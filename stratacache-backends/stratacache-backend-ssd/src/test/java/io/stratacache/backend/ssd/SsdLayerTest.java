@@ -12,6 +12,7 @@ import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.ArtifactType;
 import io.stratacache.core.CapacityException;
+import io.stratacache.core.CodecException;
 import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.core.LeaseClosedException;
 import io.stratacache.spi.LayerSpec;
@@ -111,7 +112,7 @@ class SsdLayerTest {
       assertEquals(100 * KIB, l.size());
       assertBytes(1, 100 * KIB, l.segment());
       assertTrue(l.segment().isReadOnly());
-      assertEquals(0, l.segment().address() % 4096, "payload is aligned inside the mapped record");
+      assertEquals(0, l.segment().address() % SsdConfig.DEFAULT_ALIGNMENT, "payload is aligned inside the mapped record");
     }
     assertNull(layer.get(id("kv/m/2")));
     LayerStats s = layer.stats();
@@ -159,7 +160,7 @@ class SsdLayerTest {
   }
 
   @Test
-  void put_sameId_replacesAndOpenLeaseKeepsOldBytes() {
+  void put_sameId_replacesAndOpenLeaseKeepsOldBytes() throws IOException {
     SsdLayer layer = open();
     layer.put(id("x"), meta("v", "1"), bytes(1, 64 * KIB));
     Lease old = layer.get(id("x"));
@@ -172,8 +173,24 @@ class SsdLayerTest {
     assertBytes(1, 64 * KIB, old.segment());
     old.close();
     assertEquals(1, layer.stats().artifacts());
-    long record = 4096 + 32 * KIB;
+    long record = Files.size(new SsdPaths(dir).recordFile(id("x")));
+    assertTrue(record > 32 * KIB && record < 32 * KIB + 256, "a small header, padded to a cache line: " + record);
     assertEquals(record, layer.stats().usedBytes());
+  }
+
+  @Test
+  void space_smallRecordsPayNoPagePad_andLargeOnesStayWithin5Percent() throws IOException {
+    SsdLayer layer = open("capacity", "64MiB");
+    SsdPaths paths = new SsdPaths(dir);
+    for (int size : new int[] {4 * KIB, 64 * KIB, 1024 * KIB}) {
+      ArtifactId a = id("kv/llama-3-8b/layer-0/chunk-" + size);
+      layer.put(a, meta("tensor_dtype", "bf16"), bytes(size, size));
+      long file = Files.size(paths.recordFile(a));
+      assertTrue(file - size < 256, size + "-byte payload in a " + file + "-byte record: no 4 KiB pad");
+      if (size >= 64 * KIB) {
+        assertTrue(file <= size * 1.05, size + "-byte payload in a " + file + "-byte record (expected: at most 1.05x)");
+      }
+    }
   }
 
   @Test
@@ -227,7 +244,7 @@ class SsdLayerTest {
 
   @Test
   void put_largerThanTier_isRefusedAndNothingIsLost() {
-    SsdLayer layer = open("capacity", "256KiB");
+    SsdLayer layer = open("capacity", "256KiB", "alignment", 4096);
     layer.put(id("keep"), ArtifactMeta.custom(), bytes(1, 100 * KIB));
     CapacityException e = assertThrows(CapacityException.class,
         () -> layer.put(id("big"), ArtifactMeta.custom(), bytes(2, 256 * KIB)));
@@ -241,7 +258,7 @@ class SsdLayerTest {
   @Test
   void eviction_followsLruAndHandsListenerTheVerifiedPayload() {
     // Each record is 4 KiB of prefix + 60 KiB = 64 KiB; 4 fit in 256 KiB.
-    SsdLayer layer = open("capacity", "256KiB");
+    SsdLayer layer = open("capacity", "256KiB", "alignment", 4096);
     List<String> evicted = new ArrayList<>();
     layer.setEvictionListener((tier, vid, meta, payload) -> {
       assertEquals("disk", tier);
@@ -265,7 +282,7 @@ class SsdLayerTest {
 
   @Test
   void eviction_listenerRefusal_keepsVictimAndTakesTheNext() throws IOException {
-    SsdLayer layer = open("capacity", "256KiB");
+    SsdLayer layer = open("capacity", "256KiB", "alignment", 4096);
     List<String> asked = new ArrayList<>();
     layer.setEvictionListener((tier, vid, meta, payload) -> {
       asked.add(vid.value());
@@ -282,7 +299,7 @@ class SsdLayerTest {
 
   @Test
   void eviction_throwingListener_keepsVictimAndPropagates() {
-    SsdLayer layer = open("capacity", "128KiB");
+    SsdLayer layer = open("capacity", "128KiB", "alignment", 4096);
     IllegalStateException boom = new IllegalStateException("downstream tier unavailable");
     layer.setEvictionListener((tier, vid, meta, payload) -> {
       throw boom;
@@ -301,7 +318,7 @@ class SsdLayerTest {
 
   @Test
   void eviction_skipsLeasedAndPinned_andRefusesWhenEverythingIsHeld() {
-    SsdLayer layer = open("capacity", "192KiB");
+    SsdLayer layer = open("capacity", "192KiB", "alignment", 4096);
     for (int i = 0; i < 3; i++) {
       layer.put(id(String.valueOf(i)), ArtifactMeta.custom(), bytes(i, 60 * KIB));
     }
@@ -320,7 +337,7 @@ class SsdLayerTest {
 
   @Test
   void put_thatEvictingEverythingEvictableCannotFit_isRefusedBeforeEvictingAnything() {
-    SsdLayer layer = open("capacity", "192KiB");
+    SsdLayer layer = open("capacity", "192KiB", "alignment", 4096);
     for (int i = 0; i < 3; i++) {
       layer.put(id(String.valueOf(i)), ArtifactMeta.custom(), bytes(i, 60 * KIB));
     }
@@ -342,7 +359,7 @@ class SsdLayerTest {
 
   @Test
   void pin_nestsAndFollowsTheIdAcrossReplacement() {
-    SsdLayer layer = open("capacity", "128KiB");
+    SsdLayer layer = open("capacity", "128KiB", "alignment", 4096);
     assertFalse(layer.pin(id("absent")));
     assertFalse(layer.unpin(id("absent")));
     layer.put(id("p"), ArtifactMeta.custom(), bytes(1, 60 * KIB));
@@ -363,7 +380,7 @@ class SsdLayerTest {
 
   @Test
   void eviction_listenerRunsWithoutLocks_victimStaysLoadable() throws Exception {
-    SsdLayer layer = open("capacity", "128KiB");
+    SsdLayer layer = open("capacity", "128KiB", "alignment", 4096);
     layer.put(id("victim"), meta("n", "v"), bytes(1, 60 * KIB));
     layer.put(id("other"), ArtifactMeta.custom(), bytes(2, 60 * KIB));
     CountDownLatch inListener = new CountDownLatch(1);
@@ -407,9 +424,10 @@ class SsdLayerTest {
     layer.put(id("good"), ArtifactMeta.custom(), bytes(2, 10 * KIB));
     Path file = new SsdPaths(dir).recordFile(id("bad"));
     try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
-      raf.seek(4096 + 5000);
+      long payload = raf.length() - 10 * KIB;
+      raf.seek(payload + 5000);
       int b = raf.read();
-      raf.seek(4096 + 5000);
+      raf.seek(payload + 5000);
       raf.write(b ^ 0x10);
     }
     assertNull(layer.get(id("bad")));
@@ -429,7 +447,7 @@ class SsdLayerTest {
     layer.put(id("torn"), ArtifactMeta.custom(), bytes(1, 10 * KIB));
     Path file = new SsdPaths(dir).recordFile(id("torn"));
     try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
-      raf.setLength(4096 + 100);
+      raf.setLength(raf.length() - 10 * KIB + 100);
     }
     assertNull(layer.get(id("torn")));
     assertEquals(1, layer.stats().corrupt());
@@ -442,7 +460,7 @@ class SsdLayerTest {
     layer.put(id("a"), ArtifactMeta.custom(), bytes(1, 60 * KIB));
     layer.put(id("b"), ArtifactMeta.custom(), bytes(2, 60 * KIB));
     try (RandomAccessFile raf = new RandomAccessFile(new SsdPaths(dir).recordFile(id("a")).toFile(), "rw")) {
-      raf.seek(4096);
+      raf.seek(raf.length() - 60 * KIB);
       raf.write(0xff);
       raf.write(0xff);
     }
@@ -607,15 +625,19 @@ class SsdLayerTest {
   }
 
   @Test
-  void expiry_backgroundSweepRemovesExpiredFiles() throws Exception {
-    SsdLayer layer = open("kv_expire_time", 0.05, "cleanup_interval", 0.02);
+  void expiry_backgroundSweepRemovesExpiredFiles_drivenByTheClock() throws Exception {
+    AtomicLong now = new AtomicLong(5_000_000_000L);
+    SsdLayer layer = open(now::get, "kv_expire_time", 10, "cleanup_interval", 0.01);
     layer.put(id("gone"), ArtifactMeta.custom(), bytes(1, 100));
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (layer.expiredArtifacts() == 0 && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertEquals(1, layer.expiredArtifacts());
-    assertEquals(0, recordFiles());
+    now.addAndGet(TimeUnit.SECONDS.toNanos(6));
+    layer.put(id("kept"), ArtifactMeta.custom(), bytes(2, 100));
+    assertTrue(layer.awaitBackgroundSweep(20_000), "the sweep runs every cleanup_interval");
+    assertEquals(0, layer.expiredArtifacts(), "nothing is 10 s old on the layer's clock");
+    now.addAndGet(TimeUnit.SECONDS.toNanos(6));
+    assertTrue(layer.awaitBackgroundSweep(20_000));
+    assertEquals(1, layer.expiredArtifacts(), "12 s without access on the layer's clock expires");
+    assertEquals(1, recordFiles());
+    assertEquals(List.of(id("kept")), layer.ids());
   }
 
   @Test
@@ -704,34 +726,83 @@ class SsdLayerTest {
   }
 
   @Test
-  void verifyAlways_catchesDamageAfterAnEarlierLoad_verifyOnceTrustsTheFirstCheck() throws IOException {
-    SsdLayer always = open();
+  void verifyAlways_catchesDamageAfterAnEarlierLoad_onTheLeasesFirstRead() throws IOException {
+    SsdLayer always = open("verify", "always");
     always.put(id("v"), ArtifactMeta.custom(), bytes(1, 10 * KIB));
     always.get(id("v")).close();
     Path file = new SsdPaths(dir).recordFile(id("v"));
     flipPayloadByte(file);
-    assertNull(always.get(id("v")), "a damaged record is caught even though it is mapped and was checked before");
+    try (Lease l = always.get(id("v"))) {
+      assertNotNull(l, "the lease itself reads no payload");
+      CodecException e = assertThrows(CodecException.class, l::segment,
+          "a damaged record is caught even though it is mapped and was checked before");
+      assertTrue(e.getMessage().contains("payload checksum"), e.getMessage());
+    }
     assertEquals(1, always.stats().corrupt());
-    always.close();
+    assertNull(always.get(id("v")), "quarantined");
+    assertEquals(1, quarantined().size());
+  }
 
-    SsdLayer once = open("verify", "once");
+  @Test
+  void verifyAlways_copyTo_checksWhileCopying_andAMismatchMidCopyNeverPassesAsValid() throws IOException {
+    SsdLayer always = open("verify", "always", "capacity", "64MiB");
+    int size = 3 * SsdLease.BLOCK + 12345;
+    always.put(id("good"), ArtifactMeta.custom(), bytes(1, size));
+    always.put(id("bad"), ArtifactMeta.custom(), bytes(2, size));
+    MemorySegment dst = MemorySegment.ofArray(new byte[size]);
+    try (Lease l = always.get(id("good"))) {
+      l.copyTo(dst);
+    }
+    assertBytes(1, size, dst);
+    try (Lease l = always.get(id("good"))) {
+      l.copyTo(dst);
+      assertBytes(1, size, l.segment());
+    }
+    Path file = new SsdPaths(dir).recordFile(id("bad"));
+    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+      long at = raf.length() - size + SsdLease.BLOCK + 7; // in the second block
+      raf.seek(at);
+      int b = raf.read();
+      raf.seek(at);
+      raf.write(b ^ 0x01);
+    }
+    try (Lease l = always.get(id("bad"))) {
+      CodecException e = assertThrows(CodecException.class, () -> l.copyTo(dst));
+      assertTrue(e.getMessage().contains("record bad: payload checksum"), e.getMessage());
+    }
+    assertEquals(1, always.stats().corrupt());
+    assertFalse(always.contains(id("bad")));
+    assertNull(always.get(id("bad")));
+    assertTrue(always.contains(id("good")));
+  }
+
+  @Test
+  void verifyOnce_theDefault_checksTheFirstLoadOfEachVersion_thenLeasesReadNoPayload() throws IOException {
+    SsdLayer once = open();
+    assertFalse(once.config().verifyEveryLoad(), "verify: once is the default");
     once.put(id("w"), ArtifactMeta.custom(), bytes(2, 10 * KIB));
     Path other = new SsdPaths(dir).recordFile(id("w"));
     flipPayloadByte(other);
     assertNull(once.get(id("w")), "the first load of a record checks it");
+    assertEquals(1, once.stats().corrupt());
     once.put(id("w"), ArtifactMeta.custom(), bytes(2, 10 * KIB));
     once.get(id("w")).close();
     flipPayloadByte(other);
     try (Lease trusted = once.get(id("w"))) {
       assertNotNull(trusted, "verify: once trusts a record it has checked");
+      trusted.segment();
     }
+    once.put(id("w"), ArtifactMeta.custom(), bytes(3, 10 * KIB));
+    flipPayloadByte(other);
+    assertNull(once.get(id("w")), "a record stored again is checked again");
+    assertEquals(2, once.stats().corrupt());
   }
 
   private static void flipPayloadByte(Path file) throws IOException {
     try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
-      raf.seek(4096 + 333);
+      raf.seek(raf.length() - 1000);
       int b = raf.read();
-      raf.seek(4096 + 333);
+      raf.seek(raf.length() - 1000);
       raf.write(b ^ 0x08);
     }
   }

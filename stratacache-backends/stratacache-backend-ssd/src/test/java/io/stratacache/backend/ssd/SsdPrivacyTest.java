@@ -102,7 +102,8 @@ class SsdPrivacyTest {
         files++;
       }
     }
-    assertEquals(21, files, "20 records and the lock file: " + all);
+    assertEquals(22, files, "20 records, the lock file and the index journal: " + all);
+    assertTrue(all.contains(root.resolve(SsdIndexJournal.FILE)));
     assertTrue(all.contains(root.resolve(SsdPaths.QUARANTINE_DIR)));
   }
 
