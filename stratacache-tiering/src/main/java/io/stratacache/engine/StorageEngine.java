@@ -371,7 +371,7 @@ public final class StorageEngine implements AutoCloseable {
         throw new IllegalArgumentException(
             "destination of " + dst.byteSize() + " bytes for " + id + " (expected: at least " + size + " bytes)");
       }
-      MemorySegment.copy(l.segment(), 0, dst, 0, size);
+      l.copyTo(dst.asSlice(0, size)); // the tier's own copy: one pass, verifying as it copies where it verifies
       return size;
     }
   }
