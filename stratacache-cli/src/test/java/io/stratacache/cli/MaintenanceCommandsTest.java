@@ -152,7 +152,7 @@ class MaintenanceCommandsTest {
       assertEquals(Main.FAILED, run("-c", config.toString(), "fsck"));
       String e = err();
       assertTrue(e.startsWith("stratacache fsck failed: " + config + ":3: tiers[1] (tier disk, provider ssd) cannot open: ")
-          && e.contains("directory " + ssd + " is already open in another layer or process"), e);
+          && e.contains("directory " + ssd + " is already open, held by another layer in this process"), e);
       assertEquals(Main.FAILED, run("-c", config.toString(), "repair"));
       assertEquals(Main.FAILED, run("-c", config.toString(), "evict", "--prefix", "kv/"));
     }
