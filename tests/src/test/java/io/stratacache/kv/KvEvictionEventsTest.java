@@ -17,9 +17,10 @@ class KvEvictionEventsTest extends KvEngineFixture {
 
   @Test
   void chunksEvictedFromATier_arePublishedAsRemovedFromThatTier() {
-    // a 1 MiB head over an 8 MiB tier: each 16-token chunk of 4 layers is 64 KiB, so 64 chunks overflow the head
+    // a 1 MiB head over an 8 MiB tier: each 16-token chunk of 4 layers is 64 KiB, so 64 chunks overflow the head;
+    // maintenance off (high_watermark 1.0), so every eviction is a store's own and done when the store returns
     useEngine(io.stratacache.engine.StorageEngine.builder()
-        .tier("hot", "cpu", Map.of("capacity", "1MiB"))
+        .tier("hot", "cpu", Map.of("capacity", "1MiB", "high_watermark", 1.0))
         .tier("warm", "cpu", Map.of("capacity", "8MiB"))
         .build());
     KvPrefixCache cache = cache("evict", LAYOUT, 4, kv(16, true, false), b -> {});
