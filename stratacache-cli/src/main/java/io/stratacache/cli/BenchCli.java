@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
     description = {
         "The benchmark report: tiers against their limits, hit rates, TTFT, offload.",
         "Store and loadInto throughput per tier against its limit (plain copy, raw file I/O, raw",
-        "Lettuce when redis-server is on the PATH), Ehcache 3 and Caffeine; hit rate
+        "Lettuce when redis-server is on the PATH), Ehcache 3 and Caffeine; hit rate",
         "per eviction policy; TTFT cold and warm; offloaded forward throughput. Writes report.md,",
         "bench.csv and PNG plots into --out. Quick: a few minutes; --full: the README's figures.",
         "ttft or offload instead runs that inference benchmark alone (all: both), printing its figures."})
