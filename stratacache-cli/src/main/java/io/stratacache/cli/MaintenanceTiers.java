@@ -24,13 +24,6 @@ final class MaintenanceTiers {
   /** Providers whose layers live only inside the process that opens them. */
   static final Set<String> IN_PROCESS = Set.of("cpu", "cuda");
 
-  /**
-   * Providers that repair a shared region as they open it unless told to open it exclusively; a
-   * check opens them so ({@code exclusive: true}), so that it reports the region as it was and
-   * no other process changes it meanwhile. (An SSD tier's directory lock is always exclusive.)
-   */
-  static final Set<String> EXCLUSIVE_FOR_CHECK = Set.of("cxl");
-
   /** What to do with each opened tier. */
   interface Visitor {
     void tier(int index, TierConfig tier, MemoryLayer layer);
@@ -90,8 +83,10 @@ final class MaintenanceTiers {
   }
 
   /**
-   * As {@link #visit(int, Visitor)}; with {@code forCheck}, a tier whose provider repairs as it
-   * opens ({@link #EXCLUSIVE_FOR_CHECK}) is opened exclusively, untouched until the check runs.
+   * As {@link #visit(int, Visitor)}; with {@code forCheck}, a tier whose provider declares an
+   * {@code exclusive} setting (a shared region, which an ordinary open repairs and other processes
+   * change) is opened with {@code exclusive: true}, so the check sees it as it was and nobody
+   * changes it meanwhile. (An SSD tier's directory lock is always exclusive.)
    */
   void visit(int index, boolean forCheck, Visitor visitor) {
     TierConfig t = config.tiers().get(index);
@@ -102,11 +97,12 @@ final class MaintenanceTiers {
       throw new ConfigException(config.where("tiers[" + index + "].provider") + " = \"" + t.provider() + "\" ("
           + found.missing(t.provider()) + ")");
     }
-    ConfigSections.in(plugins).checkTier(config.spec(index));
+    ConfigSections sections = ConfigSections.in(plugins);
+    sections.checkTier(config.spec(index));
     MemoryLayer layer;
     try {
       io.stratacache.spi.LayerSpec spec = config.spec(index);
-      layer = provider.open(forCheck && EXCLUSIVE_FOR_CHECK.contains(t.provider()) ? spec.with("exclusive", true) : spec);
+      layer = provider.open(forCheck && sections.declares(t.provider(), "exclusive") ? spec.with("exclusive", true) : spec);
     } catch (LayerUnavailableException e) {
       throw new LayerUnavailableException(config.where("tiers[" + index + "]") + " (tier " + t.name() + ", provider "
           + t.provider() + ") cannot open: " + e.getMessage(), e);

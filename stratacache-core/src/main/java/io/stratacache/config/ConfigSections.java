@@ -82,6 +82,12 @@ public final class ConfigSections {
     return tiers.containsKey(provider);
   }
 
+  /** Whether the section of {@code provider} declares the tier setting {@code key}. */
+  public boolean declares(String provider, String key) {
+    ConfigSection section = tiers.get(provider);
+    return section != null && section.settings().stream().anyMatch(s -> s.key().equals(key));
+  }
+
   /**
    * Checks the settings of a tier: the common keys always; with a section for its provider, also
    * that every key is declared, each declared key's type and range, and the section's own {@link
