@@ -200,6 +200,10 @@ public final class WritebackWorker implements Agent, AutoCloseable {
     long pause = config.retryBackoffMin().toNanos();
     int atStart = pendingIds(maxStamp).size();
     long[] tally = new long[2];
+    // One look decides both whether to go on and what is reported: a store that took its stamp
+    // before this call may mark its version after the look that ended the loop, and a second look
+    // would then report as unflushed a version that was not yet dirty when the drain finished.
+    List<ArtifactId> unflushed = List.of();
     while (pending(maxStamp)) {
       int done = pass(true, maxStamp, tally);
       if (!pending(maxStamp)) {
@@ -207,6 +211,7 @@ public final class WritebackWorker implements Agent, AutoCloseable {
       }
       long left = deadline - System.nanoTime();
       if (left <= 0) {
+        unflushed = pendingIds(maxStamp);
         break;
       }
       if (done == 0) {
@@ -214,8 +219,7 @@ public final class WritebackWorker implements Agent, AutoCloseable {
         pause = Math.min(pause * 2, config.retryBackoffMax().toNanos());
       }
     }
-    List<ArtifactId> left = pendingIds(maxStamp);
-    return new WritebackReport(Math.max(atStart, left.size()), tally[0], tally[1], left);
+    return new WritebackReport(Math.max(atStart, unflushed.size()), tally[0], tally[1], unflushed);
   }
 
   /**
