@@ -70,8 +70,8 @@ final class SsdCheck {
   }
 
   private void records() {
-    Map<Long, SsdLayer.Entry> byKey = new HashMap<>();
-    for (SsdLayer.Entry e : layer.entries()) {
+    Map<Long, SsdEntry> byKey = new HashMap<>();
+    for (SsdEntry e : layer.entries()) {
       byKey.put(e.nameKey, e);
     }
     for (int leaf = 0; leaf < 256; leaf++) {
@@ -93,7 +93,7 @@ final class SsdCheck {
         }
       }
     }
-    for (SsdLayer.Entry e : byKey.values()) {
+    for (SsdEntry e : byKey.values()) {
       mismatches++;
       findings.add(e.id + ": indexed, but its file " + paths.recordFile(e.id) + " is missing" + (repair ? "; dropped" : ""));
       if (repair) {
@@ -103,7 +103,7 @@ final class SsdCheck {
   }
 
   /** Checks one record file; {@code e} is the entry whose name it has, or null. */
-  private void record(Path file, SsdLayer.Entry e) {
+  private void record(Path file, SsdEntry e) {
     checked++;
     SsdRecovery.Found found;
     try (Arena arena = Arena.ofConfined(); FileChannel ch = SsdRecordFiles.openRecord(file)) {
@@ -168,7 +168,7 @@ final class SsdCheck {
       findings.add(untrusted + (repair ? "; rewritten" : ""));
     } else {
       long differ = 0;
-      for (SsdLayer.Entry e : layer.entries()) {
+      for (SsdEntry e : layer.entries()) {
         SsdIndexJournal.Live p = persisted.remove(e.id);
         if (p == null || p.recordSize() != e.size || p.payloadCrc() != e.payloadCrc) {
           differ++;

@@ -40,7 +40,7 @@ final class SsdIndexOpen {
    * compaction). Runs in the constructor, before any other thread sees the layer.
    */
   static Opened loadLocked(
-      SsdPaths paths, SsdConfig config, String where, long now, Map<ArtifactId, SsdLayer.Entry> index,
+      SsdPaths paths, SsdConfig config, String where, long now, Map<ArtifactId, SsdEntry> index,
       EvictionPolicy policy, SsdSpace space, SsdRecordFiles files, List<String> foundAtOpen) {
     SsdIndexJournal journal = null;
     long wallNow = System.currentTimeMillis();
@@ -54,7 +54,7 @@ final class SsdIndexOpen {
         replayed = SsdIndexJournal.replay(paths.journalFile(), new SsdIndexJournal.Sink() {
           @Override
           public void put(ArtifactId id, long nameKey, long size, int payloadOffset, int payloadCrc, long millis) {
-            SsdLayer.Entry e = new SsdLayer.Entry(id, nameKey, size, payloadOffset, payloadCrc, now - ageNanos(wallNow, millis));
+            SsdEntry e = new SsdEntry(id, nameKey, size, payloadOffset, payloadCrc, now - ageNanos(wallNow, millis));
             index.put(id, e);
             policy.onInsert(id, size);
             intents.remove(id);
@@ -90,7 +90,7 @@ final class SsdIndexOpen {
       }
       long[] keys = new long[index.size()];
       int n = 0;
-      for (SsdLayer.Entry e : index.values()) {
+      for (SsdEntry e : index.values()) {
         keys[n++] = e.nameKey;
       }
       java.util.Arrays.sort(keys);
@@ -133,12 +133,12 @@ final class SsdIndexOpen {
       List<SsdRecovery.Found> unknown = new ArrayList<>(found.records());
       unknown.sort(Comparator.comparingLong(SsdRecovery.Found::mtimeMillis));
       for (SsdRecovery.Found f : unknown) {
-        SsdLayer.Entry e = new SsdLayer.Entry(f.id(), f.nameKey(), f.size(), f.payloadOffset(), f.payloadCrc(),
+        SsdEntry e = new SsdEntry(f.id(), f.nameKey(), f.size(), f.payloadOffset(), f.payloadCrc(),
             now - ageNanos(wallNow, f.mtimeMillis()));
         index.put(e.id, e);
         policy.onInsert(e.id, e.size);
       }
-      for (SsdLayer.Entry e : index.values()) {
+      for (SsdEntry e : index.values()) {
         space.addedLocked(e.size, 0);
       }
       if (fallback != null && (journalExisted || !unknown.isEmpty())) {
@@ -175,10 +175,10 @@ final class SsdIndexOpen {
    * many. Under the state lock, at open.
    */
   private static int dropLocked(
-      Map<ArtifactId, SsdLayer.Entry> index, EvictionPolicy policy, long[] keys, boolean[] seen, boolean[] unchanged) {
+      Map<ArtifactId, SsdEntry> index, EvictionPolicy policy, long[] keys, boolean[] seen, boolean[] unchanged) {
     int dropped = 0;
-    for (java.util.Iterator<SsdLayer.Entry> it = index.values().iterator(); it.hasNext(); ) {
-      SsdLayer.Entry e = it.next();
+    for (java.util.Iterator<SsdEntry> it = index.values().iterator(); it.hasNext(); ) {
+      SsdEntry e = it.next();
       int i = java.util.Arrays.binarySearch(keys, e.nameKey);
       if (i < 0 || (seen != null && !seen[i] && !unchanged[(int) (e.nameKey >>> 56)])) {
         it.remove();
@@ -195,11 +195,11 @@ final class SsdIndexOpen {
 
   /** The live entries in eviction order, as the journal writes them; under the state lock. */
   static List<SsdIndexJournal.Live> snapshotLocked(
-      Map<ArtifactId, SsdLayer.Entry> index, EvictionPolicy policy, long now) {
+      Map<ArtifactId, SsdEntry> index, EvictionPolicy policy, long now) {
     long wallNow = System.currentTimeMillis();
     List<SsdIndexJournal.Live> out = new ArrayList<>(index.size());
     for (java.util.Iterator<ArtifactId> it = policy.victims(); it.hasNext(); ) {
-      SsdLayer.Entry e = index.get(it.next());
+      SsdEntry e = index.get(it.next());
       if (e != null) {
         out.add(live(e, now, wallNow));
       }
@@ -207,7 +207,7 @@ final class SsdIndexOpen {
     return out;
   }
 
-  static SsdIndexJournal.Live live(SsdLayer.Entry e, long now, long wallNow) {
+  static SsdIndexJournal.Live live(SsdEntry e, long now, long wallNow) {
     return new SsdIndexJournal.Live(
         e.id, e.nameKey, e.size, e.payloadOffset, e.payloadCrc, wallNow - TimeUnit.NANOSECONDS.toMillis(now - e.lastAccess));
   }

@@ -64,7 +64,7 @@ import java.util.function.Predicate;
  * and state locks, their lock order and the journal's append order; at about 1,150 lines it is over
  * the usual size for that reason (half of it javadoc and error messages).
  *
- * <p><b>Index.</b> Memory holds id &rarr; {@link Entry} (record size, payload offset and
+ * <p><b>Index.</b> Memory holds id &rarr; {@link SsdEntry} (record size, payload offset and
  * checksum, last access, lease count; the file name is the id's hash, computed when needed). It is
  * persisted as it changes in {@link SsdIndexJournal} and replayed at open, then checked against a
  * listing of the directory by {@link SsdRecovery}: entries whose file is gone are dropped, files
@@ -136,10 +136,10 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
   private final FileLock dirLock;
 
   private final ReentrantLock state = new ReentrantLock();
-  private final Map<ArtifactId, Entry> index = new HashMap<>();
+  private final Map<ArtifactId, SsdEntry> index = new HashMap<>();
   private final EvictionPolicy policy;
   private final SsdSpace space;
-  private final RoomMaker<Entry> room;
+  private final RoomMaker<SsdEntry> room;
 
   private final ReentrantReadWriteLock[] stripes = new ReentrantReadWriteLock[STRIPES];
   private final SsdMappings mappings = new SsdMappings(state, e -> index.get(e.id) == e && !this.closed);
@@ -163,54 +163,6 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
   private final List<String> foundAtOpen = new ArrayList<>();
   private SsdIndexJournal journal;
   private volatile boolean journalOn;
-
-  /**
-   * One stored record; mutable fields are guarded by the state lock. Neither the meta (read from
-   * the record's header when it is loaded) nor the path (the hash of the id) is held.
-   *
-   * <pre>
-   *  Entry (64 bytes with compressed oops)         per artifact, besides the Entry:
-   *   12  object header                             HashMap node        32  (index)
-   *    4  id            -&gt; ArtifactId (16 + String 24 + the id's text twice, as String and UTF-8)
-   *    8  nameKey       first 16 hex digits of the file name
-   *    8  size          record bytes on disk        LinkedHashMap entry 40  (eviction order)
-   *    4  payloadOffset                             two table slots     ~10  (at 0.75 load)
-   *    4  payloadCrc    CRC32C the record stores
-   *    8  lastAccess    clock nanos
-   *    4  leases
-   *    4  mapping       -&gt; shared mapping, or null (at most {@value SsdMappings#IDLE} idle ones)
-   *    1  verified      (+3 padding)
-   * </pre>
-   *
-   * <p>So about 64 + 40 (id and its String, without their bytes) + 32 + 40 + 10 = 186 bytes of
-   * heap per artifact, besides the id's text.
-   */
-  static final class Entry {
-    final ArtifactId id;
-    final long nameKey;
-    final long size;
-    final int payloadOffset;
-    final int payloadCrc;
-    long lastAccess;
-    int leases;
-    /** The shared mapping of the file, or null; see {@link SsdMappings}. */
-    SsdMappings.Mapping mapping;
-    /** Whether a load has checked the payload checksum (for {@code verify: once}). */
-    volatile boolean verified;
-
-    Entry(ArtifactId id, long nameKey, long size, int payloadOffset, int payloadCrc, long lastAccess) {
-      this.id = id;
-      this.nameKey = nameKey;
-      this.size = size;
-      this.payloadOffset = payloadOffset;
-      this.payloadCrc = payloadCrc;
-      this.lastAccess = lastAccess;
-    }
-
-    long payloadLength() {
-      return size - payloadOffset;
-    }
-  }
 
   /**
    * Opens the tier described by {@code spec} (see {@link SsdConfig} for its settings).
@@ -325,7 +277,7 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
     return SsdIndexOpen.snapshotLocked(index, policy, clock.getAsLong());
   }
 
-  private static SsdIndexJournal.Live live(Entry e, long now, long wallNow) {
+  private static SsdIndexJournal.Live live(SsdEntry e, long now, long wallNow) {
     return SsdIndexOpen.live(e, now, wallNow);
   }
 
@@ -384,7 +336,7 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
   }
 
   /** The file of {@code e}'s record. */
-  private Path fileOf(Entry e) {
+  private Path fileOf(SsdEntry e) {
     return paths.recordFile(e.id);
   }
 
@@ -512,7 +464,7 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
     try {
       files.ensureLeafDir(SsdPaths.leafIndex(hash));
       int crc = files.writeRecord(tmp, header, payload);
-      Entry fresh = new Entry(id, SsdPaths.nameKey(hash), recordSize, (int) prefixLength, crc, clock.getAsLong());
+      SsdEntry fresh = new SsdEntry(id, SsdPaths.nameKey(hash), recordSize, (int) prefixLength, crc, clock.getAsLong());
       publish(fresh, file, tmp, reservation);
       published = true;
       mappings.drainUnmaps();
@@ -541,7 +493,7 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
    * Renames the record into place and indexes it, under the id's stripe lock: the journal gets the
    * intent before the rename and the entry after it (see {@link SsdIndexJournal}).
    */
-  private void publish(Entry fresh, Path file, Path tmp, long reservation) throws IOException {
+  private void publish(SsdEntry fresh, Path file, Path tmp, long reservation) throws IOException {
     ReentrantReadWriteLock.WriteLock w = stripe(fresh.id).writeLock();
     w.lock();
     try {
@@ -567,7 +519,7 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
       }
       state.lock();
       try {
-        Entry old = index.put(fresh.id, fresh);
+        SsdEntry old = index.put(fresh.id, fresh);
         space.addedLocked(fresh.size, reservation);
         if (old != null) {
           space.removedLocked(old.size);
@@ -586,7 +538,7 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
   }
 
   /** Removes an eviction victim and deletes its file if it is still removable; no lock held. */
-  private boolean removeVictim(Entry victim) {
+  private boolean removeVictim(SsdEntry victim) {
     return removeIfCurrent(victim.id, victim, room::removableLocked, SsdRecordFiles::deleteQuietly) != null;
   }
 
@@ -595,7 +547,7 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
    * or holds a newer version than the victim, lets the eviction go ahead (its removal then finds
    * the victim no longer current); one that fails its checks is quarantined.
    */
-  private boolean offerVictim(Entry victim, EvictionListener listener) {
+  private boolean offerVictim(SsdEntry victim, EvictionListener listener) {
     String corruptReason = null;
     Path file = fileOf(victim);
     try (Arena arena = Arena.ofConfined()) {
@@ -646,7 +598,7 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
   public Lease get(ArtifactId id) {
     Objects.requireNonNull(id, "id");
     ensureOpen();
-    Entry e;
+    SsdEntry e;
     SsdMappings.Mapping m = null;
     FileChannel ch = null;
     boolean stale = false;
@@ -745,19 +697,19 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
    * A lease found {@code e}'s payload failing its checksum on its first read: quarantines the record
    * and returns the error for the lease to throw.
    */
-  CodecException failedCheck(Entry e, CodecException failure) {
+  CodecException failedCheck(SsdEntry e, CodecException failure) {
     quarantine(e, failure.getMessage());
     return failure;
   }
 
   /** A lease on {@code e} over {@code m} was closed. */
-  void release(Entry e, SsdMappings.Mapping m) {
+  void release(SsdEntry e, SsdMappings.Mapping m) {
     openLeases.decrementAndGet();
     releaseLease(e, m);
   }
 
   /** Gives back a lease count on {@code e} and, if not null, a reference to {@code m}. */
-  private void releaseLease(Entry e, SsdMappings.Mapping m) {
+  private void releaseLease(SsdEntry e, SsdMappings.Mapping m) {
     state.lock();
     try {
       e.leases--;
@@ -778,7 +730,7 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
     Path file;
     state.lock();
     try {
-      Entry e = index.get(id);
+      SsdEntry e = index.get(id);
       if (e == null) {
         return null;
       }
@@ -797,7 +749,7 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
   public boolean contains(ArtifactId id) {
     Objects.requireNonNull(id, "id");
     ensureOpen();
-    Entry e;
+    SsdEntry e;
     state.lock();
     try {
       e = index.get(id);
@@ -845,7 +797,7 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
     try {
       long now = clock.getAsLong();
       List<ArtifactId> out = new ArrayList<>(index.size());
-      for (Entry e : index.values()) {
+      for (SsdEntry e : index.values()) {
         if (!isExpired(e, now)) {
           out.add(e.id);
         }
@@ -968,7 +920,7 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
   }
 
   /** A snapshot of the index's entries. */
-  List<Entry> entries() {
+  List<SsdEntry> entries() {
     state.lock();
     try {
       return new ArrayList<>(index.values());
@@ -978,12 +930,12 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
   }
 
   /** Drops {@code e}, whose file is gone, if it is still current (repair). */
-  void dropMissing(Entry e) {
+  void dropMissing(SsdEntry e) {
     removeIfCurrent(e.id, e, x -> true, file -> { });
   }
 
   /** Quarantines {@code file}, dropping {@code e} (the entry with its name, or null) if current (repair). */
-  void quarantineFile(Entry e, Path file, String reason) {
+  void quarantineFile(SsdEntry e, Path file, String reason) {
     if (e == null || !fileOf(e).equals(file)
         || removeIfCurrent(e.id, e, x -> true, f -> files.quarantineFile(f, reason)) == null) {
       files.quarantineFile(file, reason);
@@ -992,13 +944,13 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
 
   /** Indexes a valid record found on disk, replacing any entry of its id (repair). */
   void adopt(SsdRecovery.Found f) {
-    Entry fresh = new Entry(f.id(), f.nameKey(), f.size(), f.payloadOffset(), f.payloadCrc(), clock.getAsLong());
+    SsdEntry fresh = new SsdEntry(f.id(), f.nameKey(), f.size(), f.payloadOffset(), f.payloadCrc(), clock.getAsLong());
     ReentrantReadWriteLock.WriteLock w = stripe(f.id()).writeLock();
     w.lock();
     try {
       state.lock();
       try {
-        Entry old = index.put(fresh.id, fresh);
+        SsdEntry old = index.put(fresh.id, fresh);
         if (old != null) {
           space.removedLocked(old.size);
           mappings.dropIdleLocked(old);
@@ -1034,7 +986,7 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
   // ------------------------------------------------------------------------------------------
   // Expiry, quarantine, sync
 
-  private boolean isExpired(Entry e, long now) {
+  private boolean isExpired(SsdEntry e, long now) {
     return expireNanos > 0 && e.leases == 0 && !room.isPinnedLocked(e.id) && !room.isEvictingLocked(e)
         && now - e.lastAccess >= expireNanos;
   }
@@ -1073,11 +1025,11 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
   }
 
   private void sweepExpiredOnce() {
-    List<Entry> stale = new ArrayList<>();
+    List<SsdEntry> stale = new ArrayList<>();
     state.lock();
     try {
       long now = clock.getAsLong();
-      for (Entry e : index.values()) {
+      for (SsdEntry e : index.values()) {
         if (isExpired(e, now)) {
           stale.add(e);
         }
@@ -1085,26 +1037,26 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
     } finally {
       state.unlock();
     }
-    for (Entry e : stale) {
+    for (SsdEntry e : stale) {
       expire(e);
     }
   }
 
-  private void expire(Entry e) {
+  private void expire(SsdEntry e) {
     if (removeIfCurrent(e.id, e, x -> isExpired(x, clock.getAsLong()), SsdRecordFiles::deleteQuietly) != null) {
       expired.increment();
     }
   }
 
   /** Drops {@code e} from the index if it is still current (its file is gone). */
-  private void forget(Entry e, String why) {
+  private void forget(SsdEntry e, String why) {
     if (removeIfCurrent(e.id, e, x -> true, file -> { }) != null) {
       LOG.log(System.Logger.Level.WARNING, where() + ": dropped " + e.id + ": " + why);
     }
   }
 
   /** Removes {@code e} from the index and moves its file to the quarantine, if it is current. */
-  private void quarantine(Entry e, String reason) {
+  private void quarantine(SsdEntry e, String reason) {
     if (removeIfCurrent(e.id, e, x -> true, file -> files.quarantineFile(file, reason)) == null) {
       files.countCorrupt();
     }
@@ -1118,11 +1070,11 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
    *
    * @return the entry removed, or {@code null}
    */
-  private Entry removeIfCurrent(ArtifactId id, Entry expected, Predicate<Entry> condition, Consumer<Path> fileAction) {
+  private SsdEntry removeIfCurrent(ArtifactId id, SsdEntry expected, Predicate<SsdEntry> condition, Consumer<Path> fileAction) {
     ReentrantReadWriteLock.WriteLock w = stripe(id).writeLock();
     w.lock();
     try {
-      Entry e;
+      SsdEntry e;
       state.lock();
       try {
         e = index.get(id);
@@ -1142,7 +1094,7 @@ public final class SsdLayer implements MemoryLayer, Checkable, io.stratacache.sp
     }
   }
 
-  private void removeLocked(Entry e) {
+  private void removeLocked(SsdEntry e) {
     index.remove(e.id);
     mappings.dropIdleLocked(e);
     space.removedLocked(e.size);

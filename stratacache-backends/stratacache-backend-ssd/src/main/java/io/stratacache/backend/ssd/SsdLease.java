@@ -32,7 +32,7 @@ final class SsdLease implements Lease {
   static final int BLOCK = 256 * 1024;
 
   private final SsdLayer layer;
-  private final SsdLayer.Entry entry;
+  private final SsdEntry entry;
   private final SsdMappings.Mapping mapping;
   private final MemorySegment payload;
   private final AtomicBoolean open = new AtomicBoolean(true);
@@ -41,7 +41,7 @@ final class SsdLease implements Lease {
   /**
    * @param checked whether the payload was already verified (else the first read verifies it)
    */
-  SsdLease(SsdLayer layer, SsdLayer.Entry entry, SsdMappings.Mapping mapping, boolean checked) {
+  SsdLease(SsdLayer layer, SsdEntry entry, SsdMappings.Mapping mapping, boolean checked) {
     this.layer = layer;
     this.entry = entry;
     this.mapping = mapping;

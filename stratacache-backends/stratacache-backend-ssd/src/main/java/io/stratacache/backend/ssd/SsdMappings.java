@@ -23,7 +23,7 @@ import java.util.function.Predicate;
  * it is queued under the layer's state lock and done by {@link #drainUnmaps()} with no lock held.
  *
  * <p>Methods ending in {@code Locked} run under the layer's state lock, which guards the idle list,
- * each mapping's reference count and {@link SsdLayer.Entry#mapping}.
+ * each mapping's reference count and {@link SsdEntry#mapping}.
  */
 final class SsdMappings {
   /** Mappings kept for later loads after their last lease closed. */
@@ -48,22 +48,22 @@ final class SsdMappings {
   }
 
   private final ReentrantLock state;
-  private final Predicate<SsdLayer.Entry> current;
+  private final Predicate<SsdEntry> current;
   /** Entries whose mapping no lease uses, least recently released first. */
-  private final LinkedHashMap<SsdLayer.Entry, Boolean> idle = new LinkedHashMap<>();
+  private final LinkedHashMap<SsdEntry, Boolean> idle = new LinkedHashMap<>();
   private final Queue<Arena> unmapQueue = new ConcurrentLinkedQueue<>();
 
   /**
    * @param state the layer's state lock
    * @param current whether an entry is its id's current version in an open layer (state lock held)
    */
-  SsdMappings(ReentrantLock state, Predicate<SsdLayer.Entry> current) {
+  SsdMappings(ReentrantLock state, Predicate<SsdEntry> current) {
     this.state = state;
     this.current = current;
   }
 
   /** {@code e}'s mapping with one more reference, or null if it has none. */
-  Mapping takeLocked(SsdLayer.Entry e) {
+  Mapping takeLocked(SsdEntry e) {
     Mapping m = e.mapping;
     if (m != null) {
       m.refs++;
@@ -80,7 +80,7 @@ final class SsdMappings {
    *
    * @throws CodecException if the header or the size is wrong
    */
-  Mapping map(SsdLayer.Entry e, FileChannel ch) throws IOException {
+  Mapping map(SsdEntry e, FileChannel ch) throws IOException {
     Arena arena = Arena.ofShared();
     boolean success = false;
     try (ch) {
@@ -119,14 +119,14 @@ final class SsdMappings {
    * idle while {@code e} is current (the least recently used beyond {@value #IDLE} is unmapped), and
    * unmapped otherwise.
    */
-  void releaseLocked(SsdLayer.Entry e, Mapping m) {
+  void releaseLocked(SsdEntry e, Mapping m) {
     if (--m.refs > 0) {
       return;
     }
     if (e.mapping == m && current.test(e)) {
       idle.put(e, Boolean.TRUE);
       if (idle.size() > IDLE) {
-        SsdLayer.Entry oldest = idle.keySet().iterator().next();
+        SsdEntry oldest = idle.keySet().iterator().next();
         idle.remove(oldest);
         unmapQueue.add(oldest.mapping.arena);
         oldest.mapping = null;
@@ -140,7 +140,7 @@ final class SsdMappings {
   }
 
   /** Queues {@code e}'s mapping for unmapping if no lease uses it. */
-  void dropIdleLocked(SsdLayer.Entry e) {
+  void dropIdleLocked(SsdEntry e) {
     Mapping m = e.mapping;
     if (m != null && m.refs == 0) {
       idle.remove(e);
@@ -151,7 +151,7 @@ final class SsdMappings {
 
   /** Queues every idle mapping for unmapping (the layer closes). */
   void dropAllIdleLocked() {
-    for (SsdLayer.Entry e : List.copyOf(idle.keySet())) {
+    for (SsdEntry e : List.copyOf(idle.keySet())) {
       dropIdleLocked(e);
     }
   }

@@ -22,16 +22,16 @@ import java.util.function.Predicate;
  * class reads. Showing a victim to the listener and removing it are the layer's: they open and
  * unlink files under the layer's stripe locks.
  */
-final class SsdSpace implements RoomMaker.Index<SsdLayer.Entry> {
+final class SsdSpace implements RoomMaker.Index<SsdEntry> {
   private final ReentrantLock state;
-  private final Map<ArtifactId, SsdLayer.Entry> index;
+  private final Map<ArtifactId, SsdEntry> index;
   private final EvictionPolicy policy;
   private final long capacity;
   private final String where;
-  private final BiPredicate<SsdLayer.Entry, EvictionListener> offer;
-  private final Predicate<SsdLayer.Entry> remove;
+  private final BiPredicate<SsdEntry, EvictionListener> offer;
+  private final Predicate<SsdEntry> remove;
   private final Runnable ensureOpen;
-  final RoomMaker<SsdLayer.Entry> room;
+  final RoomMaker<SsdEntry> room;
   private long usedBytes;
   private long reservedBytes;
 
@@ -41,8 +41,8 @@ final class SsdSpace implements RoomMaker.Index<SsdLayer.Entry> {
    * @param ensureOpen throws if the layer is closed
    */
   SsdSpace(
-      ReentrantLock state, Map<ArtifactId, SsdLayer.Entry> index, EvictionPolicy policy, long capacity, String where,
-      BiPredicate<SsdLayer.Entry, EvictionListener> offer, Predicate<SsdLayer.Entry> remove, Runnable ensureOpen) {
+      ReentrantLock state, Map<ArtifactId, SsdEntry> index, EvictionPolicy policy, long capacity, String where,
+      BiPredicate<SsdEntry, EvictionListener> offer, Predicate<SsdEntry> remove, Runnable ensureOpen) {
     this.state = state;
     this.index = index;
     this.policy = policy;
@@ -97,32 +97,32 @@ final class SsdSpace implements RoomMaker.Index<SsdLayer.Entry> {
   // the index as the make-room protocol sees it
 
   @Override
-  public ArtifactId id(SsdLayer.Entry e) {
+  public ArtifactId id(SsdEntry e) {
     return e.id;
   }
 
   @Override
-  public SsdLayer.Entry current(ArtifactId id) {
+  public SsdEntry current(ArtifactId id) {
     return index.get(id);
   }
 
   @Override
-  public Iterator<SsdLayer.Entry> candidates() {
+  public Iterator<SsdEntry> candidates() {
     return RoomMaker.inPolicyOrder(policy, index::get);
   }
 
   @Override
-  public boolean leased(SsdLayer.Entry e) {
+  public boolean leased(SsdEntry e) {
     return e.leases > 0;
   }
 
   @Override
-  public boolean offer(SsdLayer.Entry victim, EvictionListener listener) {
+  public boolean offer(SsdEntry victim, EvictionListener listener) {
     return offer.test(victim, listener);
   }
 
   @Override
-  public boolean remove(SsdLayer.Entry victim) {
+  public boolean remove(SsdEntry victim) {
     return remove.test(victim);
   }
 
@@ -132,7 +132,7 @@ final class SsdSpace implements RoomMaker.Index<SsdLayer.Entry> {
   }
 
   /** The bytes one store needs, less those of the version it replaces. Under the state lock. */
-  private final class Room implements RoomMaker.Space<SsdLayer.Entry> {
+  private final class Room implements RoomMaker.Space<SsdEntry> {
     private final ArtifactId id;
     private final long bytes;
     long reserved;
@@ -143,7 +143,7 @@ final class SsdSpace implements RoomMaker.Index<SsdLayer.Entry> {
     }
 
     private long need() {
-      SsdLayer.Entry current = index.get(id);
+      SsdEntry current = index.get(id);
       return Math.max(0, bytes - (current == null ? 0 : current.size));
     }
 
@@ -160,13 +160,13 @@ final class SsdSpace implements RoomMaker.Index<SsdLayer.Entry> {
     }
 
     @Override
-    public boolean fitsAfterEvicting(Predicate<SsdLayer.Entry> reclaimable) {
+    public boolean fitsAfterEvicting(Predicate<SsdEntry> reclaimable) {
       return stays(reclaimable) + reservedBytes + need() <= capacity;
     }
 
-    private long stays(Predicate<SsdLayer.Entry> reclaimable) {
+    private long stays(Predicate<SsdEntry> reclaimable) {
       long stays = 0;
-      for (SsdLayer.Entry e : index.values()) {
+      for (SsdEntry e : index.values()) {
         if (!reclaimable.test(e)) {
           stays += e.size;
         }
