@@ -32,7 +32,8 @@ import java.util.Map;
  * file, and rewrites the journal from the index; a second repair then finds nothing.
  */
 final class SsdCheck {
-  private final SsdLayer layer;
+  private final SsdIndex index;
+  private final String tier;
   private final SsdPaths paths;
   private final boolean repair;
   private final List<String> findings = new ArrayList<>();
@@ -42,18 +43,20 @@ final class SsdCheck {
   private long orphans;
   private long mismatches;
 
-  private SsdCheck(SsdLayer layer, SsdPaths paths, boolean repair) {
-    this.layer = layer;
+  private SsdCheck(SsdIndex index, String tier, SsdPaths paths, boolean repair) {
+    this.index = index;
+    this.tier = tier;
     this.paths = paths;
     this.repair = repair;
   }
 
   /**
+   * @param tier the tier's name, as the report and error messages name it
    * @param foundAtOpen what the open corrected, each line prefixed {@code corrupt: }, {@code
    *     orphan: } or {@code index: }
    */
-  static CheckReport run(SsdLayer layer, SsdPaths paths, List<String> foundAtOpen, boolean repair) {
-    SsdCheck c = new SsdCheck(layer, paths, repair);
+  static CheckReport run(SsdIndex index, String tier, SsdPaths paths, List<String> foundAtOpen, boolean repair) {
+    SsdCheck c = new SsdCheck(index, tier, paths, repair);
     for (String f : foundAtOpen) {
       if (f.startsWith("corrupt: ")) {
         c.corrupt++;
@@ -66,12 +69,12 @@ final class SsdCheck {
     }
     c.records();
     c.journal();
-    return new CheckReport(layer.name(), c.checked, c.valid, c.corrupt, c.orphans, c.mismatches, repair, c.findings);
+    return new CheckReport(tier, c.checked, c.valid, c.corrupt, c.orphans, c.mismatches, repair, c.findings);
   }
 
   private void records() {
     Map<Long, SsdEntry> byKey = new HashMap<>();
-    for (SsdEntry e : layer.entries()) {
+    for (SsdEntry e : index.entries()) {
       byKey.put(e.nameKey, e);
     }
     for (int leaf = 0; leaf < 256; leaf++) {
@@ -97,7 +100,7 @@ final class SsdCheck {
       mismatches++;
       findings.add(e.id + ": indexed, but its file " + paths.recordFile(e.id) + " is missing" + (repair ? "; dropped" : ""));
       if (repair) {
-        layer.dropMissing(e);
+        index.dropMissing(e);
       }
     }
   }
@@ -128,18 +131,18 @@ final class SsdCheck {
       corrupt++;
       findings.add(file + ": " + x.getMessage() + (repair ? "; quarantined" : ""));
       if (repair) {
-        layer.quarantineFile(e, file, x.getMessage());
+        index.quarantineFile(e, file, x.getMessage());
       }
       return;
     } catch (IOException x) {
-      throw new LayerUnavailableException("ssd tier '" + layer.name() + "': cannot check " + file + ": " + x, x);
+      throw new LayerUnavailableException("ssd tier '" + tier + "': cannot check " + file + ": " + x, x);
     }
     valid++;
     if (e == null || !e.id.equals(found.id())) {
       orphans++;
       findings.add(file + ": valid record of " + found.id() + " that the index does not hold" + (repair ? "; indexed" : ""));
       if (repair) {
-        layer.adopt(found);
+        index.adopt(found);
       }
     } else if (e.size != found.size() || e.payloadCrc != found.payloadCrc() || e.payloadOffset != found.payloadOffset()) {
       mismatches++;
@@ -147,7 +150,7 @@ final class SsdCheck {
           + ", its file " + found.size() + " bytes with " + String.format("0x%08x", found.payloadCrc())
           + (repair ? "; re-indexed from the file" : ""));
       if (repair) {
-        layer.adopt(found);
+        index.adopt(found);
       }
     }
   }
@@ -168,7 +171,7 @@ final class SsdCheck {
       findings.add(untrusted + (repair ? "; rewritten" : ""));
     } else {
       long differ = 0;
-      for (SsdEntry e : layer.entries()) {
+      for (SsdEntry e : index.entries()) {
         SsdIndexJournal.Live p = persisted.remove(e.id);
         if (p == null || p.recordSize() != e.size || p.payloadCrc() != e.payloadCrc) {
           differ++;
@@ -182,7 +185,7 @@ final class SsdCheck {
       }
     }
     if (repair) {
-      layer.rewriteJournal();
+      index.rewriteJournal();
     }
   }
 }

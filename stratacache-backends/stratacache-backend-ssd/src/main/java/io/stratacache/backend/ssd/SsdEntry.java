@@ -3,7 +3,7 @@ package io.stratacache.backend.ssd;
 import io.stratacache.core.ArtifactId;
 
 /**
- * One stored record as the {@link SsdLayer} index holds it; mutable fields are guarded by the
+ * One stored record as the {@linkplain SsdIndex index} holds it; mutable fields are guarded by the
  * state lock. Neither the meta (read from the record's header when it is loaded) nor the path (the
  * hash of the id) is held.
  *

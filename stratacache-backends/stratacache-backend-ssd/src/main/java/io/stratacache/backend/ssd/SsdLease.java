@@ -31,7 +31,7 @@ final class SsdLease implements Lease {
   /** Bytes copied and then checksummed at a time: well inside the L2 cache. */
   static final int BLOCK = 256 * 1024;
 
-  private final SsdLayer layer;
+  private final SsdLoads loads;
   private final SsdEntry entry;
   private final SsdMappings.Mapping mapping;
   private final MemorySegment payload;
@@ -41,8 +41,8 @@ final class SsdLease implements Lease {
   /**
    * @param checked whether the payload was already verified (else the first read verifies it)
    */
-  SsdLease(SsdLayer layer, SsdEntry entry, SsdMappings.Mapping mapping, boolean checked) {
-    this.layer = layer;
+  SsdLease(SsdLoads loads, SsdEntry entry, SsdMappings.Mapping mapping, boolean checked) {
+    this.loads = loads;
     this.entry = entry;
     this.mapping = mapping;
     this.payload = mapping.payload;
@@ -62,7 +62,7 @@ final class SsdLease implements Lease {
 
   @Override
   public String tier() {
-    return layer.name();
+    return loads.tier();
   }
 
   /**
@@ -78,7 +78,7 @@ final class SsdLease implements Lease {
       try {
         RecordCodec.verifyPayload(mapping.header, payload);
       } catch (CodecException e) {
-        throw layer.failedCheck(entry, e);
+        throw loads.failedCheck(entry, e);
       }
       passed();
     }
@@ -123,7 +123,7 @@ final class SsdLease implements Lease {
     }
     int actual = (int) crc.getValue();
     if (actual != mapping.header.payloadCrc()) {
-      throw layer.failedCheck(entry, new CodecException(String.format(
+      throw loads.failedCheck(entry, new CodecException(String.format(
           "record %s: payload checksum 0x%08x (expected: 0x%08x as stored)", entry.id, actual, mapping.header.payloadCrc())));
     }
     passed();
@@ -137,19 +137,19 @@ final class SsdLease implements Lease {
   @Override
   public void close() {
     if (open.compareAndSet(true, false)) {
-      layer.release(entry, mapping);
+      loads.release(entry, mapping);
     }
   }
 
   private void checkOpen() {
     if (!open.get()) {
-      throw new LeaseClosedException("lease on " + entry.id + " from tier '" + layer.name() + "' is closed", null);
+      throw new LeaseClosedException("lease on " + entry.id + " from tier '" + loads.tier() + "' is closed", null);
     }
   }
 
   @Override
   public String toString() {
-    return "SsdLease[" + entry.id + " in " + layer.name() + ", " + payload.byteSize() + " bytes" + (isOpen() ? "" : ", closed")
+    return "SsdLease[" + entry.id + " in " + loads.tier() + ", " + payload.byteSize() + " bytes" + (isOpen() ? "" : ", closed")
         + "]";
   }
 }

@@ -18,9 +18,9 @@ import java.util.function.Predicate;
  * which frees the old bytes as it lands), so the replaced version is never evicted to make room
  * for its replacement ({@link #replacementReusesSpace()}).
  *
- * <p>Byte counts are guarded by the layer's state lock, as are the index and the policy this
- * class reads. Showing a victim to the listener and removing it are the layer's: they open and
- * unlink files under the layer's stripe locks.
+ * <p>Byte counts are guarded by the {@linkplain SsdIndex index}'s state lock, as are the index and
+ * the policy this class reads. Showing a victim to the listener and removing it are {@link
+ * SsdEviction}'s: they open and unlink files, the latter under the index's stripe locks.
  */
 final class SsdSpace implements RoomMaker.Index<SsdEntry> {
   private final ReentrantLock state;
