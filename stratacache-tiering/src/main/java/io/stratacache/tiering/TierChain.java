@@ -42,12 +42,13 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *       removes every other copy, so no stale copy can surface later.
  *   <li><b>Load.</b> Top-down; a hit below the head is copied into the tiers above it (promotion,
  *       configurable, skipped for metas with {@code promote=false}).
- *   <li><b>Eviction.</b> Each layer's {@link io.stratacache.spi.EvictionListener} is wired here.
- *       Before a layer reuses an artifact's space, the chain writes the artifact into the next
- *       tier if it is dirty, or if no lower tier holds it (demotion; configurable). If that write
- *       fails the eviction is refused and the layer picks another victim: a dirty artifact is
- *       thus pinned until its bytes are safe below. The listener never waits for an artifact's
- *       lock (it refuses the eviction instead), so evictions cannot deadlock with stores.
+ *   <li><b>Eviction.</b> Each layer's {@link io.stratacache.spi.EvictionListener} is wired here,
+ *       to {@link WriteDown#beforeEvict}. Before a layer reuses an artifact's space, the chain
+ *       writes the artifact into the next tier if it is dirty, or if no lower tier holds it
+ *       (demotion; configurable). If that write fails the eviction is refused and the layer picks
+ *       another victim: a dirty artifact is thus pinned until its bytes are safe below. The
+ *       listener never waits for an artifact's lock (it refuses the eviction instead), so
+ *       evictions cannot deadlock with stores.
  *   <li><b>Unavailable tiers.</b> A {@link Capability#SELF_EVICTING} tier (a remote cache, which
  *       may drop any artifact at any moment anyway) that throws {@link LayerUnavailableException}
  *       because its server is down is passed over and counted: a load falls through to the next
@@ -80,11 +81,12 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *       closes the layers.
  * </ul>
  *
- * <p>Size: over 600 lines because every path here (store, load and promotion, the eviction
- * listener's demotion, flush) takes the same per-artifact lock and works on the same dirty sets
- * and counters, and the rules above are kept by their interplay; back-pressure already lives in
- * {@link Backpressure}. The eviction listener with demotion is the next part to move out if the
- * class grows.
+ * <p>Parts: the write-down of an artifact into the tiers below (propagation down the links after
+ * a store, the worker's flush, the eviction listener's demotion, the lease held while a store
+ * replaces a version that must be written down first, admission on load) lives in {@link
+ * WriteDown}; back-pressure in {@link Backpressure}; the admission count in {@link
+ * AdmissionGate}; ahead-of-demand eviction in {@link TierMaintenance}; the locks in {@link
+ * KeyLocks}. This class keeps the public calls, the loads and promotions, and the wiring.
  */
 public final class TierChain implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(TierChain.class.getName());
@@ -105,21 +107,17 @@ public final class TierChain implements AutoCloseable {
   private final LinkMode[] links;
   private final DirtySet[] dirty;
   private final ChainConfig chainConfig;
-  private final WritebackConfig writebackConfig;
   private final AgentRunner runner;
   private final WritebackWorker worker;
   private final TierMaintenance maintenance;
   private final AdmissionGate gate;
   private final KeyLocks locks = new KeyLocks();
   private final Backpressure backpressure;
+  private final WriteDown writeDown;
   private final AtomicLongArray hits;
   private final AtomicLong misses = new AtomicLong();
   private final AtomicLong promotions = new AtomicLong();
   private final AtomicLong failedPromotions = new AtomicLong();
-  private final AtomicLong demotions = new AtomicLong();
-  private final AtomicLong evictionWrites = new AtomicLong();
-  private final AtomicLong refusedEvictions = new AtomicLong();
-  private final AtomicLong skippedUnavailable = new AtomicLong();
   private final List<EvictionObserver> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closed;
 
@@ -151,16 +149,16 @@ public final class TierChain implements AutoCloseable {
     this.tiers = tiers.toArray(Tier[]::new);
     this.links = links.toArray(LinkMode[]::new);
     this.chainConfig = chainConfig;
-    this.writebackConfig = writebackConfig;
     this.hits = new AtomicLongArray(this.tiers.length);
     this.dirty = new DirtySet[this.tiers.length];
     long idle = WritebackWorker.idleNanos(writebackConfig);
     this.runner = new AgentRunner("stratacache-maintenance-" + this.tiers[0].name(), idle);
-    this.worker = new WritebackWorker(this.tiers[0].name(), writebackConfig, this::onFlushError, runner);
+    this.worker = new WritebackWorker(this.tiers[0].name(), writebackConfig, WriteDown::onFlushError, runner);
+    this.writeDown = new WriteDown(this.tiers, this.links, dirty, chainConfig, writebackConfig, worker, gate, locks);
     for (int i = 0; i < this.tiers.length; i++) {
       final int index = i;
       this.tiers[i].layer().setEvictionListener((tier, id, meta, payload) -> {
-        boolean evict = beforeEvict(index, id);
+        boolean evict = writeDown.beforeEvict(index, id);
         if (evict) {
           notifyEvicted(tier, id, meta);
         }
@@ -168,7 +166,7 @@ public final class TierChain implements AutoCloseable {
       });
       if (i < this.links.length) {
         dirty[i] = new DirtySet(this.tiers[i].name() + "->" + this.tiers[i + 1].name());
-        worker.register(dirty[i], id -> flushLink(index, id));
+        worker.register(dirty[i], id -> writeDown.flushLink(index, id));
       }
     }
     this.backpressure = new Backpressure(this.links, dirty, writebackConfig, worker, locks);
@@ -217,12 +215,12 @@ public final class TierChain implements AutoCloseable {
     gate.use(id);
     backpressure.withRoom(index, id, payload.byteSize(), () -> {
       long stamp = DirtySet.nextStamp(); // under the lock: a flush called before this put does not wait for it
-      replacing(index, id, () -> {
+      writeDown.replacing(index, id, () -> {
         tiers[index].layer().put(id, meta, payload);
         return null;
       });
       invalidate(id, 0, index);
-      throwIfFailed(index, id, propagate(index, id, meta, payload, stamp));
+      throwIfFailed(index, id, writeDown.propagate(index, id, meta, payload, stamp));
     });
     if (event.shouldCommit()) {
       event.tier = tiers[index].name();
@@ -231,41 +229,6 @@ public final class TierChain implements AutoCloseable {
       event.commit();
     }
     maintenance.afterStore(index);
-  }
-
-  /**
-   * Runs {@code action}, a put or reserve into tier {@code index} that replaces {@code id}, without
-   * risking a version there that must be written down before it goes (dirty, or held by no lower
-   * tier while eviction demotes). A layer may drop the version being replaced to make room for its
-   * replacement, without asking the listener; a store refused after that would lose it. So such a
-   * version is leased (a leased version is never dropped so) while {@code action} runs; if the
-   * layer is full, it is written down first and {@code action} runs again without the lease.
-   * Caller holds the artifact's lock.
-   */
-  private <T> T replacing(int index, ArtifactId id, java.util.function.Supplier<T> action) {
-    boolean isDirty = dirty[index] != null && dirty[index].contains(id);
-    boolean onlyCopy = !isDirty && index < tiers.length - 1 && chainConfig.demoteOnEvict()
-        && tiers[index].layer().contains(id) && !heldBelow(index, id) && gate.admits(index, id);
-    Lease guard = isDirty || onlyCopy ? tiers[index].layer().get(id) : null;
-    if (guard == null) {
-      return action.get();
-    }
-    try {
-      return action.get();
-    } catch (CapacityException full) {
-      try {
-        writeBelow(index, id, guard, isDirty ? dirty[index].stampOf(id) : DirtySet.nextStamp());
-      } catch (RuntimeException e) {
-        full.addSuppressed(e);
-        throw full;
-      }
-      if (isDirty) {
-        dirty[index].clear(id);
-      }
-    } finally {
-      guard.close();
-    }
-    return action.get();
   }
 
   private void throwIfFailed(int index, ArtifactId id, RuntimeException failure) {
@@ -279,13 +242,13 @@ public final class TierChain implements AutoCloseable {
   public void storeExact(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload) {
     ensureOpen();
     try (KeyLocks.Held _ = locks.lock(id)) {
-      replacing(index, id, () -> {
+      writeDown.replacing(index, id, () -> {
         tiers[index].layer().put(id, meta, payload);
         return null;
       });
       invalidate(id, 0, index);
       invalidate(id, index + 1, tiers.length);
-      clearDirty(index, id);
+      writeDown.clearDirty(index, id);
     }
     maintenance.afterStore(index);
   }
@@ -298,7 +261,7 @@ public final class TierChain implements AutoCloseable {
     ensureOpen();
     Reservation r;
     try (KeyLocks.Held _ = locks.lock(id)) {
-      r = replacing(index, id, () -> tiers[index].layer().reserve(id, meta, size));
+      r = writeDown.replacing(index, id, () -> tiers[index].layer().reserve(id, meta, size));
     }
     return new ChainReservation(r, index, meta, size);
   }
@@ -337,7 +300,7 @@ public final class TierChain implements AutoCloseable {
         if (index < links.length) {
           try (Lease written = tiers[index].layer().get(id)) {
             if (written != null) {
-              throwIfFailed(index, id, propagate(index, id, meta, written.segment(), stamp));
+              throwIfFailed(index, id, writeDown.propagate(index, id, meta, written.segment(), stamp));
             }
           }
         }
@@ -351,101 +314,23 @@ public final class TierChain implements AutoCloseable {
     }
   }
 
-  /**
-   * Writes below tier {@code index} as its links say, never waiting. Caller holds the artifact's
-   * lock. A write-through that fails leaves the version dirty on that link (stamped {@code
-   * stamp}) for the worker to retry, and is returned; otherwise returns {@code null}.
-   */
-  private RuntimeException propagate(int index, ArtifactId id, ArtifactMeta meta, MemorySegment payload, long stamp) {
-    long size = payload.byteSize();
-    for (int j = index; j < links.length; j++) {
-      if (!admitted(j, id)) {
-        gate.countDeferred(); // written down at its n-th use, or dropped when evicted before
-        return null;
-      }
-      if (links[j] == LinkMode.WRITE_BACK) {
-        long delay = writebackConfig.flushInterval().toNanos();
-        if (dirty[j].markIfRoom(id, size, delay, stamp, writebackConfig.maxDirtyBytes())) {
-          return null;
-        }
-        // back-pressure: over the limit with no room left to wait for, the store writes through
-        try {
-          tiers[j + 1].layer().put(id, meta, payload);
-        } catch (RuntimeException e) {
-          // keep the artifact dirty, so the worker retries it, rather than fail a store whose
-          // bytes the upper tier already holds
-          dirty[j].mark(id, size, 0, stamp);
-          worker.wake();
-          return null;
-        }
-        dirty[j].clear(id);
-        continue;
-      }
-      try {
-        tiers[j + 1].layer().put(id, meta, payload);
-      } catch (RuntimeException e) {
-        if (e instanceof LayerUnavailableException down && selfEvicting(j + 1)) {
-          // a remote cache that is down does not fail a store the tiers above already hold
-          skipUnavailable(j + 1, id, "store", down);
-          continue;
-        }
-        dirty[j].mark(id, size, 0, stamp);
-        worker.wake();
-        return e;
-      }
-      dirty[j].clear(id);
-    }
-    return null;
-  }
-
   /** Tier {@code index}'s lease on {@code id}; {@code null} if it has none or is unavailable. */
   private Lease getOrSkip(int index, ArtifactId id) {
     try {
       return tiers[index].layer().get(id);
     } catch (LayerUnavailableException e) {
-      if (!selfEvicting(index)) {
+      if (!writeDown.selfEvicting(index)) {
         throw e;
       }
-      skipUnavailable(index, id, "load", e);
+      writeDown.skipUnavailable(index, id, "load", e);
       return null;
-    }
-  }
-
-  /** Whether tier {@code index} may lose artifacts by itself, so that passing over it loses no promise. */
-  private boolean selfEvicting(int index) {
-    return tiers[index].layer().capabilities().contains(Capability.SELF_EVICTING);
-  }
-
-  private void skipUnavailable(int index, ArtifactId id, String what, LayerUnavailableException e) {
-    skippedUnavailable.incrementAndGet();
-    LOG.log(System.Logger.Level.DEBUG, () -> what + " of " + id + " skipped tier " + tiers[index].name() + ": " + e.getMessage());
-  }
-
-  /**
-   * Writes the bytes of tier {@code index} into the tier below, then follows the links from there
-   * (a failed write-through further down stays dirty there). Caller holds the artifact's lock.
-   *
-   * @throws RuntimeException if the tier below refused the bytes
-   */
-  private void writeBelow(int index, ArtifactId id, Lease current, long stamp) {
-    tiers[index + 1].layer().put(id, current.meta(), current.segment());
-    RuntimeException failed = propagate(index + 1, id, current.meta(), current.segment(), stamp);
-    if (failed != null) {
-      LOG.log(System.Logger.Level.DEBUG, () -> "write-through of " + id + " below " + tiers[index + 1].name()
-          + " failed, kept dirty: " + failed);
     }
   }
 
   private void invalidate(ArtifactId id, int from, int to) {
     for (int i = from; i < to; i++) {
       tiers[i].layer().delete(id);
-      clearDirty(i, id);
-    }
-  }
-
-  private void clearDirty(int index, ArtifactId id) {
-    if (dirty[index] != null) {
-      dirty[index].clear(id);
+      writeDown.clearDirty(i, id);
     }
   }
 
@@ -471,7 +356,7 @@ public final class TierChain implements AutoCloseable {
     Lease lease = getOrSkip(0, id);
     if (lease != null) {
       hits.incrementAndGet(0);
-      used(0, id, lease);
+      writeDown.used(0, id, lease);
       return lease;
     }
     if (tiers.length > 1) {
@@ -498,57 +383,12 @@ public final class TierChain implements AutoCloseable {
         }
       }
       if (lease != null) {
-        used(hitAt, id, lease);
+        writeDown.used(hitAt, id, lease);
         return lease;
       }
     }
     misses.incrementAndGet();
     return null;
-  }
-
-  /**
-   * Counts a load hit of {@code id} at tier {@code hitAt} for admission; on the use that admits
-   * it to a gated link whose upper tier holds it and whose lower tiers do not, marks it dirty
-   * there for the worker to write down. Never waits for the artifact's lock (a store in progress
-   * applies the gate itself).
-   */
-  private void used(int hitAt, ArtifactId id, Lease lease) {
-    if (!gate.active()) {
-      return;
-    }
-    int estimate = gate.use(id);
-    for (int j = 0; j < links.length; j++) {
-      if (!gate.admittedBy(j, estimate)) {
-        continue;
-      }
-      KeyLocks.Held h = locks.tryLock(id);
-      if (h == null) {
-        return;
-      }
-      try (h) {
-        if (!dirty[j].contains(id) && tiers[j].layer().contains(id) && !heldBelow(j, id)) {
-          dirty[j].mark(id, lease.segment().byteSize(), 0, DirtySet.nextStamp());
-          worker.wake();
-        }
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.DEBUG, () -> "admission of " + id + " below " + tiers[hitAt].name() + " deferred: " + e);
-      }
-    }
-  }
-
-  /**
-   * Whether link {@code link} writes {@code id} down now: its gate admits it, or a tier below
-   * already holds a version of it (which must then be replaced, never left stale).
-   */
-  private boolean admitted(int link, ArtifactId id) {
-    if (gate.admits(link, id)) {
-      return true;
-    }
-    try {
-      return heldBelow(link, id);
-    } catch (LayerUnavailableException e) {
-      return true; // cannot tell: write it down as an ungated link would
-    }
   }
 
   private void promote(int from, ArtifactId id, Lease lease) {
@@ -591,10 +431,10 @@ public final class TierChain implements AutoCloseable {
           return i;
         }
       } catch (LayerUnavailableException e) {
-        if (!selfEvicting(i)) {
+        if (!writeDown.selfEvicting(i)) {
           throw e;
         }
-        skipUnavailable(i, id, "lookup", e);
+        writeDown.skipUnavailable(i, id, "lookup", e);
       }
     }
     return -1;
@@ -609,7 +449,7 @@ public final class TierChain implements AutoCloseable {
       boolean any = false;
       for (int i = 0; i < tiers.length; i++) {
         any |= tiers[i].layer().delete(id);
-        clearDirty(i, id);
+        writeDown.clearDirty(i, id);
       }
       return any;
     }
@@ -619,80 +459,12 @@ public final class TierChain implements AutoCloseable {
   public boolean deleteExact(int index, ArtifactId id) {
     ensureOpen();
     try (KeyLocks.Held _ = locks.lock(id)) {
-      clearDirty(index, id);
+      writeDown.clearDirty(index, id);
       return tiers[index].layer().delete(id);
     }
   }
 
   // ---------------------------------------------------------------- eviction and flush
-
-  private boolean beforeEvict(int index, ArtifactId id) {
-    ChainEvents.Evict event = new ChainEvents.Evict();
-    event.begin();
-    boolean evicted = writeDownBeforeEvict(index, id);
-    if (evicted && event.shouldCommit()) {
-      event.tier = tiers[index].name();
-      event.id = id.value();
-      event.commit();
-    }
-    return evicted;
-  }
-
-  private boolean writeDownBeforeEvict(int index, ArtifactId id) {
-    KeyLocks.Held h = locks.tryLock(id);
-    if (h == null) {
-      refusedEvictions.incrementAndGet();
-      return false; // a store, delete or flush of this artifact is under way: pick another victim
-    }
-    try (h) {
-      boolean isDirty = dirty[index] != null && dirty[index].contains(id);
-      boolean last = index == tiers.length - 1;
-      try {
-        if (!isDirty && (last || !chainConfig.demoteOnEvict() || heldBelow(index, id))) {
-          return true;
-        }
-        if (!isDirty && !gate.admits(index, id)) {
-          gate.countDropped(); // not yet admitted below: dropped, as the link's admit_after says
-          return true;
-        }
-        ChainEvents.Demote demote = new ChainEvents.Demote();
-        demote.begin();
-        try (Lease current = tiers[index].layer().get(id)) {
-          if (current == null) {
-            return true;
-          }
-          // the current bytes, not the listener's argument: a replacement may have raced the eviction
-          writeBelow(index, id, current, isDirty ? dirty[index].stampOf(id) : DirtySet.nextStamp());
-          if (demote.shouldCommit()) {
-            demote.from = tiers[index].name();
-            demote.to = tiers[index + 1].name();
-            demote.id = id.value();
-            demote.dirty = isDirty;
-            demote.bytes = current.size();
-            demote.commit();
-          }
-        }
-      } catch (LayerUnavailableException e) {
-        if (isDirty || !selfEvicting(index + 1)) {
-          throw e; // a dirty artifact's, or a durable tier's, only copy stays until it can be written down
-        }
-        skipUnavailable(index + 1, id, "demotion", e); // a clean copy may go: the tier below is down
-        return true;
-      }
-      clearDirty(index, id);
-      if (isDirty) {
-        evictionWrites.incrementAndGet();
-      } else {
-        demotions.incrementAndGet();
-      }
-      return true;
-    } catch (RuntimeException e) {
-      refusedEvictions.incrementAndGet();
-      LOG.log(System.Logger.Level.DEBUG, () -> "eviction of " + id + " from " + tiers[index].name()
-          + " refused: writing it to " + tiers[index + 1].name() + " failed: " + e);
-      return false;
-    }
-  }
 
   /** Adds {@code observer}; running the returned action removes it. */
   public Runnable addObserver(EvictionObserver observer) {
@@ -708,35 +480,6 @@ public final class TierChain implements AutoCloseable {
         LOG.log(System.Logger.Level.WARNING, () -> "eviction observer failed on " + id + " from " + tier + ": " + e);
       }
     }
-  }
-
-  private boolean heldBelow(int index, ArtifactId id) {
-    for (int i = index + 1; i < tiers.length; i++) {
-      if (tiers[i].layer().contains(id)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** Writes dirty {@code id} of link {@code index} into the tier below. Idempotent. */
-  private void flushLink(int index, ArtifactId id) {
-    try (KeyLocks.Held _ = locks.lock(id)) {
-      if (!dirty[index].contains(id)) {
-        return;
-      }
-      try (Lease current = tiers[index].layer().get(id)) {
-        if (current != null) {
-          writeBelow(index, id, current, dirty[index].stampOf(id));
-        }
-      }
-      dirty[index].clear(id);
-    }
-  }
-
-  private void onFlushError(String link, ArtifactId id, int failures, Throwable error) {
-    System.Logger.Level level = failures == 1 ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG;
-    LOG.log(level, () -> "write-back " + link + ": flush of " + id + " failed (attempt " + failures + "), will retry: " + error);
   }
 
   /**
@@ -792,8 +535,9 @@ public final class TierChain implements AutoCloseable {
       h[i] = hits.get(i);
     }
     return new Counters(
-        h, misses.get(), promotions.get(), failedPromotions.get(), demotions.get(), evictionWrites.get(), refusedEvictions.get(),
-        worker.flushedCount(), worker.errorCount(), skippedUnavailable.get(), maintenance.evicted(),
+        h, misses.get(), promotions.get(), failedPromotions.get(), writeDown.demotions(), writeDown.evictionWrites(),
+        writeDown.refusedEvictions(),
+        worker.flushedCount(), worker.errorCount(), writeDown.skippedUnavailable(), maintenance.evicted(),
         gate.deferred(), gate.dropped());
   }
 

@@ -4,11 +4,7 @@ import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanIterator;
-import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
-import io.lettuce.core.protocol.CommandArgs;
-import io.lettuce.core.protocol.CommandType;
 import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.CapacityException;
@@ -36,8 +32,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -75,43 +69,29 @@ import java.util.concurrent.locks.ReentrantLock;
  * of memory or a value would exceed its {@code proto-max-bulk-len}), never as a Lettuce
  * exception. Lettuce reconnects by itself, and the breaker's probe lets traffic resume.
  *
- * <p>Size: over 600 lines because the store, load and batch paths share the part protocol (parts
- * first, head last, generation checks and retries, compare-and-delete of damaged records) and its
- * fault translation; keys ({@link RedisKeys}), connections ({@link RedisNodes}), the breaker and
- * the head layout already live in classes of their own. Splitting the record protocol into its own
- * class is the next step when it grows.
+ * <p>Parts: the record protocol (parts first, head last, generation checks and re-reads,
+ * compare-and-delete of damaged records) lives in {@link RedisRecords}; keys in {@link
+ * RedisKeys}, connections in {@link RedisNodes}, the head's envelope in {@link HeadLayout}. This
+ * class keeps the layer's calls, their argument checks, the per-artifact stripe locks, pins,
+ * stats and the translation of faults.
  */
 public final class RedisLayer implements MemoryLayer, BatchAccess {
   private static final System.Logger LOG = System.getLogger(RedisLayer.class.getName());
-  private static final int ALIGN = 8;
-  private static final byte[] NONE = new byte[0];
-  private static final long PART_TTL_MARGIN_MS = 60_000;
-  private static final int READ_ATTEMPTS = 4;
   /** A thread that owns nothing: a segment it may access is not confined to any thread. */
   private static final Thread NOT_THE_CALLER = Thread.ofPlatform().unstarted(() -> {});
-  private static final String DELETE_IF_UNCHANGED = """
-      local t = redis.call('TYPE', KEYS[1])['ok']
-      if t == 'none' then return 0 end
-      if t == 'string' and redis.call('GETRANGE', KEYS[1], 0, #ARGV[1] - 1) ~= ARGV[1] then return 0 end
-      return redis.call('DEL', KEYS[1])
-      """;
 
   private final String name;
   private final RedisConfig config;
   private final RedisKeys keys;
   private final RedisNodes nodes;
   private final CircuitBreaker breaker;
+  private final RedisRecords records;
   private final String where;
   private final long maxValueBytes;
-  private final long awaitMillis;
   private final ReentrantLock[] stripes = new ReentrantLock[64];
   private final Map<ArtifactId, AtomicInteger> pins = new ConcurrentHashMap<>();
-  private final AtomicLong openLeases = new AtomicLong();
-  private final AtomicLong hits = new AtomicLong();
-  private final AtomicLong misses = new AtomicLong();
   private final AtomicLong puts = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
-  private final AtomicLong corrupt = new AtomicLong();
   private volatile LayerStats lastStats;
   private volatile boolean closed;
 
@@ -122,7 +102,7 @@ public final class RedisLayer implements MemoryLayer, BatchAccess {
     this.nodes = nodes;
     this.where = "tier '" + name + "' (" + nodes.description() + ")";
     this.breaker = new CircuitBreaker(where, config.breakerFailures(), config.breakerOpen(), System::nanoTime);
-    this.awaitMillis = config.commandTimeout().toMillis() + 1000;
+    this.records = new RedisRecords(name, where, config, nodes);
     for (int i = 0; i < stripes.length; i++) {
       stripes[i] = new ReentrantLock();
     }
@@ -196,7 +176,7 @@ public final class RedisLayer implements MemoryLayer, BatchAccess {
       }
       return;
     }
-    byte[] prefix = RecordCodec.encodePrefix(id, meta, payload, ALIGN);
+    byte[] prefix = RecordCodec.encodePrefix(id, meta, payload, RedisRecords.ALIGN);
     long recordLength = prefix.length + payload.byteSize();
     long pieceSize = config.partSize();
     boolean parted = recordLength > pieceSize;
@@ -207,45 +187,16 @@ public final class RedisLayer implements MemoryLayer, BatchAccess {
           where + ": artifact " + id + " of " + payload.byteSize() + " bytes needs a value of " + largest
               + " bytes (expected: at most the servers' proto-max-bulk-len, " + maxValueBytes + " bytes; lower part_size)");
     }
-    long ttl = ttlMillis(meta);
+    long ttl = records.ttlMillis(meta);
     byte[] head = keys.head(id);
     breaker.admit();
     ReentrantLock lock = stripe(id);
     lock.lock();
-    List<byte[]> written = new ArrayList<>();
     try {
-      RedisClusterAsyncCommands<byte[], RedisCodec.Value> cmd = nodes.async();
-      RedisCodec.Value value;
-      long generation = 0;
-      if (parted) {
-        generation = ThreadLocalRandom.current().nextLong() | 1;
-        HeadLayout.Envelope env = new HeadLayout.Envelope(pieceSize, generation, recordLength);
-        List<RedisFuture<String>> sets = new ArrayList<>();
-        for (int i = 1; i < env.parts(); i++) {
-          byte[] key = RedisKeys.part(head, generation, i);
-          written.add(key);
-          RedisCodec.Piece piece = new RedisCodec.Piece(NONE, prefix, payload, env.offset(i), env.offset(i) + env.length(i));
-          sets.add(ttl > 0 ? cmd.set(key, piece, SetArgs.Builder.px(ttl + PART_TTL_MARGIN_MS)) : cmd.set(key, piece));
-        }
-        awaitAll(sets);
-        value = new RedisCodec.Piece(HeadLayout.encode((int) pieceSize, generation, recordLength), prefix, payload, 0, pieceSize);
-      } else {
-        value = new RedisCodec.Piece(NONE, prefix, payload, 0, recordLength);
-      }
-      RedisFuture<RedisCodec.Value> old = cmd.getrange(head, 0, HeadLayout.BYTES - 1);
-      RedisFuture<String> set = ttl > 0 ? cmd.set(head, value, SetArgs.Builder.px(ttl)) : cmd.set(head, value);
-      await(set);
-      written.clear();
-      HeadLayout.Envelope previous = envelopeOrNull(old);
-      if (previous != null && previous.generation() != generation) {
-        await(deleteParts(cmd, head, previous));
-      }
+      records.write(head, prefix, payload, recordLength, ttl);
       puts.incrementAndGet();
       breaker.success();
     } catch (Exception e) {
-      if (!written.isEmpty()) {
-        dropQuietly(written);
-      }
       RuntimeException failure = failure("store of " + id + " (" + payload.byteSize() + " bytes)", e);
       if (failure instanceof CapacityException) {
         rejected.incrementAndGet();
@@ -264,56 +215,7 @@ public final class RedisLayer implements MemoryLayer, BatchAccess {
       throw new IllegalArgumentException("size: " + size + " (expected: 0 or more bytes)");
     }
     ensureOpen();
-    return new RedisReservation(id, meta, size);
-  }
-
-  /** Space in native memory, stored with {@link #put} on commit. */
-  private final class RedisReservation implements Reservation {
-    private final ArtifactId id;
-    private final ArtifactMeta meta;
-    private final Arena arena = Arena.ofShared();
-    private final MemorySegment segment;
-    private boolean done;
-
-    RedisReservation(ArtifactId id, ArtifactMeta meta, long size) {
-      this.id = id;
-      this.meta = meta;
-      this.segment = arena.allocate(Math.max(size, 1), 64).asSlice(0, size);
-    }
-
-    @Override
-    public ArtifactId id() {
-      return id;
-    }
-
-    @Override
-    public synchronized MemorySegment segment() {
-      if (done) {
-        throw new IllegalStateException("reservation for " + id + " is already committed or closed");
-      }
-      return segment;
-    }
-
-    @Override
-    public synchronized void commit() {
-      if (done) {
-        throw new IllegalStateException("reservation for " + id + " is already committed or closed");
-      }
-      try {
-        put(id, meta, segment);
-      } finally {
-        done = true;
-        arena.close();
-      }
-    }
-
-    @Override
-    public synchronized void close() {
-      if (!done) {
-        done = true;
-        arena.close();
-      }
-    }
+    return new RedisReservation(this, id, meta, size);
   }
 
   // ---------------------------------------------------------------- load
@@ -334,23 +236,23 @@ public final class RedisLayer implements MemoryLayer, BatchAccess {
     }
     breaker.admit();
     Map<ArtifactId, Lease> out = new LinkedHashMap<>();
-    List<Read> reads = new ArrayList<>(unique.size());
+    List<RedisRecords.Read> reads = new ArrayList<>(unique.size());
     try {
       RedisClusterAsyncCommands<byte[], RedisCodec.Value> cmd = nodes.async();
       for (ArtifactId id : unique) {
-        reads.add(new Read(id, keys.head(id)).sendHead(cmd));
+        reads.add(records.read(id, keys.head(id)).sendHead(cmd));
       }
-      for (Read r : reads) {
+      for (RedisRecords.Read r : reads) {
         r.awaitHead();
       }
-      for (Read r : reads) {
+      for (RedisRecords.Read r : reads) {
         r.sendParts(cmd);
       }
-      for (Read r : reads) {
+      for (RedisRecords.Read r : reads) {
         r.awaitParts();
       }
       breaker.success();
-      for (Read r : reads) {
+      for (RedisRecords.Read r : reads) {
         Lease lease = r.finish(cmd);
         if (lease != null) {
           out.put(r.id, lease);
@@ -359,163 +261,8 @@ public final class RedisLayer implements MemoryLayer, BatchAccess {
       return out;
     } catch (Exception e) {
       out.values().forEach(Lease::close);
-      reads.forEach(Read::abandon);
+      reads.forEach(RedisRecords.Read::abandon);
       throw failure("load of " + (unique.size() == 1 ? unique.getFirst() : unique.size() + " artifacts"), e);
-    }
-  }
-
-  /** One artifact being read: its head, then its parts, then the decoded record. */
-  private final class Read {
-    final ArtifactId id;
-    final byte[] head;
-    Landing headLanding = Landing.deferred();
-    RedisFuture<Landing.Reply> headReply;
-    Landing record;
-    HeadLayout.Envelope envelope;
-    byte[] observed;
-    final List<RedisFuture<Landing.Reply>> parts = new ArrayList<>();
-    String damage;
-    int attempts;
-
-    Read(ArtifactId id, byte[] head) {
-      this.id = id;
-      this.head = head;
-    }
-
-    Read sendHead(RedisClusterAsyncCommands<byte[], RedisCodec.Value> cmd) {
-      headReply = cmd.dispatch(CommandType.GET, new Landing.Whole(headLanding), new CommandArgs<>(RedisCodec.INSTANCE).addKey(head));
-      return this;
-    }
-
-    void awaitHead() throws Exception {
-      Landing.Reply reply;
-      try {
-        reply = await(headReply);
-      } catch (ExecutionException e) {
-        if (e.getCause() instanceof RedisCommandExecutionException wrongType && String.valueOf(wrongType.getMessage()).startsWith("WRONGTYPE")) {
-          damage = "a value that is not a string";
-          observed = NONE;
-          return;
-        }
-        throw e;
-      }
-      if (reply != Landing.Reply.LANDED) {
-        return; // nil: a miss
-      }
-      MemorySegment s = headLanding.segment();
-      observed = s.asSlice(0, Math.min(s.byteSize(), HeadLayout.BYTES)).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-      if (HeadLayout.isRecord(s)) {
-        record = headLanding;
-        headLanding = null;
-        return;
-      }
-      envelope = HeadLayout.envelope(s);
-      if (envelope == null) {
-        damage = "a value that is not an SCR1 record (" + s.byteSize() + " bytes)";
-      } else if (s.byteSize() != HeadLayout.BYTES + envelope.length(0)) {
-        damage = "a head of " + s.byteSize() + " bytes (expected: " + (HeadLayout.BYTES + envelope.length(0)) + ")";
-      }
-    }
-
-    void sendParts(RedisClusterAsyncCommands<byte[], RedisCodec.Value> cmd) {
-      if (envelope == null || damage != null) {
-        return;
-      }
-      record = Landing.ofSize(envelope.recordLength());
-      MemorySegment.copy(headLanding.segment(), HeadLayout.BYTES, record.segment(), 0, envelope.length(0));
-      headLanding.abandon();
-      headLanding = null;
-      for (int i = 1; i < envelope.parts(); i++) {
-        byte[] key = RedisKeys.part(head, envelope.generation(), i);
-        parts.add(cmd.dispatch(
-            CommandType.GET, new Landing.At(record, envelope.offset(i), envelope.length(i)),
-            new CommandArgs<>(RedisCodec.INSTANCE).addKey(key)));
-      }
-    }
-
-    void awaitParts() throws Exception {
-      for (int i = 0; i < parts.size(); i++) {
-        Landing.Reply reply = await(parts.get(i));
-        if (reply != Landing.Reply.LANDED && damage == null) {
-          damage = "part " + (i + 1) + " of " + envelope.parts() + (reply == Landing.Reply.NIL ? " is missing" : " has the wrong length");
-        }
-      }
-    }
-
-    /** The lease, or {@code null} for a miss (after reporting and removing a damaged artifact). */
-    Lease finish(RedisClusterAsyncCommands<byte[], RedisCodec.Value> cmd) throws Exception {
-      if (observed == null) {
-        misses.incrementAndGet();
-        return null;
-      }
-      if (damage == null) {
-        try {
-          RecordCodec.Record rec = RecordCodec.decode(record.segment(), ALIGN);
-          if (!rec.header().id().equals(id)) {
-            damage = "a record of artifact " + rec.header().id();
-          } else {
-            hits.incrementAndGet();
-            openLeases.incrementAndGet();
-            if (config.ttlSliding()) {
-              touch(cmd, rec.header().meta());
-            }
-            Landing owned = record;
-            record = null;
-            return new RedisLease(id, name, rec.header().meta(), owned, rec.payload(), openLeases);
-          }
-        } catch (CodecException e) {
-          damage = e.getMessage();
-        }
-      }
-      abandon();
-      if (envelope != null && damage.startsWith("part ") && attempts < READ_ATTEMPTS && headChanged(cmd)) {
-        // a replace or delete raced this read: read again from the new head
-        Read again = new Read(id, head);
-        again.attempts = attempts + 1;
-        again.sendHead(cmd);
-        again.awaitHead();
-        again.sendParts(cmd);
-        again.awaitParts();
-        return again.finish(cmd);
-      }
-      reportDamaged(cmd);
-      misses.incrementAndGet();
-      return null;
-    }
-
-    private void touch(RedisClusterAsyncCommands<byte[], RedisCodec.Value> cmd, ArtifactMeta meta) {
-      long ttl = ttlMillis(meta);
-      if (ttl > 0) {
-        cmd.pexpire(head, ttl);
-        if (envelope != null) {
-          for (int i = 1; i < envelope.parts(); i++) {
-            cmd.pexpire(RedisKeys.part(head, envelope.generation(), i), ttl + PART_TTL_MARGIN_MS);
-          }
-        }
-      }
-    }
-
-    private boolean headChanged(RedisClusterAsyncCommands<byte[], RedisCodec.Value> cmd) throws Exception {
-      RedisCodec.Value now = await(cmd.getrange(head, 0, HeadLayout.BYTES - 1));
-      return !(now instanceof RedisCodec.Bytes b) || !java.util.Arrays.equals(b.bytes(), observed);
-    }
-
-    private void reportDamaged(RedisClusterAsyncCommands<byte[], RedisCodec.Value> cmd) throws Exception {
-      corrupt.incrementAndGet();
-      LOG.log(System.Logger.Level.WARNING, () -> where + ": artifact " + id + " is damaged (" + damage + "); treated as a miss and removed");
-      Long deleted = await(cmd.eval(DELETE_IF_UNCHANGED, ScriptOutputType.INTEGER, new byte[][] {head}, new RedisCodec.Bytes(observed)));
-      if (envelope != null && deleted != null && deleted > 0) {
-        await(deleteParts(cmd, head, envelope));
-      }
-    }
-
-    void abandon() {
-      if (headLanding != null) {
-        headLanding.abandon();
-      }
-      if (record != null) {
-        record.abandon();
-      }
     }
   }
 
@@ -538,7 +285,7 @@ public final class RedisLayer implements MemoryLayer, BatchAccess {
       }
       List<Boolean> out = new ArrayList<>(replies.size());
       for (RedisFuture<Long> r : replies) {
-        out.add(await(r) > 0);
+        out.add(records.await(r) > 0);
       }
       breaker.success();
       return out;
@@ -578,16 +325,16 @@ public final class RedisLayer implements MemoryLayer, BatchAccess {
       int n = 0;
       List<RedisFuture<Long>> partDels = new ArrayList<>();
       for (int i = 0; i < unique.size(); i++) {
-        if (await(dels.get(i)) > 0) {
+        if (records.await(dels.get(i)) > 0) {
           n++;
         }
         pins.remove(unique.get(i));
-        HeadLayout.Envelope env = envelopeOrNull(probes.get(i));
+        HeadLayout.Envelope env = records.envelopeOrNull(probes.get(i));
         if (env != null) {
-          partDels.add(deleteParts(cmd, keys.head(unique.get(i)), env));
+          partDels.add(RedisRecords.deleteParts(cmd, keys.head(unique.get(i)), env));
         }
       }
-      awaitAll(partDels);
+      records.awaitAll(partDels);
       breaker.success();
       return n;
     } catch (Exception e) {
@@ -692,8 +439,8 @@ public final class RedisLayer implements MemoryLayer, BatchAccess {
       pinned += c.get() > 0 ? 1 : 0;
     }
     LayerStats s = new LayerStats(
-        name, capacity, used, artifacts, openLeases.get(), pinned, hits.get(), misses.get(), puts.get(), evictions,
-        rejected.get(), corrupt.get());
+        name, capacity, used, artifacts, records.openLeases(), pinned, records.hits(), records.misses(), puts.get(), evictions,
+        rejected.get(), records.corrupt());
     lastStats = s;
     return s;
   }
@@ -746,11 +493,6 @@ public final class RedisLayer implements MemoryLayer, BatchAccess {
     }
   }
 
-  private long ttlMillis(ArtifactMeta meta) {
-    long ms = config.ttlOf(meta.type()).toMillis();
-    return ms == 0 && !config.ttlOf(meta.type()).isZero() ? 1 : ms;
-  }
-
   private ReentrantLock stripe(ArtifactId id) {
     return stripes[(id.hashCode() * 0x9E3779B9 >>> 26) & (stripes.length - 1)];
   }
@@ -767,42 +509,6 @@ public final class RedisLayer implements MemoryLayer, BatchAccess {
       }
     }
     return out;
-  }
-
-  private static RedisFuture<Long> deleteParts(
-      RedisClusterAsyncCommands<byte[], RedisCodec.Value> cmd, byte[] head, HeadLayout.Envelope env) {
-    byte[][] partKeys = new byte[env.parts() - 1][];
-    for (int i = 1; i < env.parts(); i++) {
-      partKeys[i - 1] = RedisKeys.part(head, env.generation(), i);
-    }
-    return cmd.del(partKeys);
-  }
-
-  private void dropQuietly(List<byte[]> written) {
-    try {
-      nodes.async().del(written.toArray(byte[][]::new));
-    } catch (RuntimeException ignored) {
-      // best effort: the parts of a failed store are unreachable without their head anyway
-    }
-  }
-
-  private HeadLayout.Envelope envelopeOrNull(RedisFuture<RedisCodec.Value> probe) {
-    try {
-      RedisCodec.Value v = await(probe);
-      return v instanceof RedisCodec.Bytes b ? HeadLayout.envelope(MemorySegment.ofArray(b.bytes())) : null;
-    } catch (Exception notAString) {
-      return null;
-    }
-  }
-
-  private <T> T await(RedisFuture<T> f) throws ExecutionException, InterruptedException, TimeoutException {
-    return f.get(awaitMillis, TimeUnit.MILLISECONDS);
-  }
-
-  private <T> void awaitAll(List<RedisFuture<T>> fs) throws ExecutionException, InterruptedException, TimeoutException {
-    for (RedisFuture<T> f : fs) {
-      await(f);
-    }
   }
 
   /**
