@@ -1,25 +1,17 @@
 package io.stratacache.bench;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.stratacache.core.ArtifactId;
+import io.stratacache.cli.bench.MemoryContenders;
+import io.stratacache.cli.bench.MemoryContenders.KeyedCache;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.engine.StorageEngine;
 import io.stratacache.spi.Lease;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
-import org.ehcache.CacheManager;
-import org.ehcache.config.builders.CacheConfigurationBuilder;
-import org.ehcache.config.builders.CacheManagerBuilder;
-import org.ehcache.config.builders.ResourcePoolsBuilder;
-import org.ehcache.config.units.MemoryUnit;
 import org.ehcache.impl.serialization.ByteArraySerializer;
-import org.ehcache.spi.serialization.Serializer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -42,15 +34,16 @@ import org.openjdk.jmh.annotations.Warmup;
  * that {@code put} replaces on every call (the update of a hot artifact) and one that {@code get}
  * and {@code read} fetch. Every contender gets a capacity of {@value #CAPACITY_ARTIFACTS}
  * artifacts, the same pre-touched source and destination segments, the same warm-up and the same
- * JVM flags (a fixed, pre-touched heap large enough for Caffeine's and Ehcache's heap copies).
+ * JVM flags (a fixed, pre-touched heap large enough for Caffeine's and Ehcache's heap copies). The
+ * Ehcache and Caffeine contenders are those of {@code stratacache bench} ({@link
+ * MemoryContenders}), so both measure the same caches with the same copies.
  *
  * <ul>
  *   <li>{@code put}: store the bytes of a native segment under the same key. {@code
  *       stratacache-cpu}: {@link StorageEngine#store}, one copy into the tier's slab. {@code
- *       ehcache-offheap}: {@code put} of a {@link ByteBuffer} view of the segment; Ehcache reads the
- *       old value out into a new heap buffer, copies the new one into another behind its entry
- *       header, then into its off-heap pages. {@code
- *       caffeine}: {@code toArray} (a new array and a copy; a fresh one each call, since the cache
+ *       ehcache-offheap}: {@code put} of a {@link java.nio.ByteBuffer} view of the segment;
+ *       Ehcache reads the old value out into a new heap buffer, copies the new one into another
+ *       behind its entry header, then into its off-heap pages. {@code caffeine}: {@code toArray} (a new array and a copy; a fresh one each call, since the cache
  *       keeps the array itself) and {@code put}.
  *   <li>{@code get}: fetch into a caller-owned native segment. {@code stratacache-cpu}: {@link
  *       StorageEngine#loadInto}, one copy. {@code ehcache-offheap}: {@code get}, which copies out of
@@ -65,11 +58,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * </ul>
  *
  * <p>Ehcache's value type. Ehcache stores off-heap values in serialized form, through a {@link
- * Serializer}. Its built-in {@code byte[]} serializer makes a put cost one more copy: the caller
- * first copies the segment into an array. A {@link ByteBuffer} can view the caller's segment
- * directly, so with a three-method serializer ({@link DirectViewSerializer}) the bytes reach
- * Ehcache without that copy; a get costs the same either way, since a serializer must return
- * bytes it owns. {@code ByteBuffer} is thus the fastest correct choice. {@code -p
+ * org.ehcache.spi.serialization.Serializer}. Its built-in {@code byte[]} serializer makes a put cost
+ * one more copy: the caller first copies the segment into an array. A {@link java.nio.ByteBuffer}
+ * can view the caller's segment directly, so with a three-method serializer ({@link
+ * MemoryContenders.ViewSerializer}) the bytes reach Ehcache without that copy; a get costs the
+ * same either way, since a serializer must return bytes it owns. {@code ByteBuffer} is thus the fastest correct choice. {@code -p
  * impl=ehcache-offheap-bytes} runs the {@code byte[]} variant (reusing one array for puts, which
  * is safe because the off-heap store keeps no reference to it). {@code -p impl=memcpy} runs the
  * limit: a plain {@link MemorySegment#copy} into and out of a pre-touched segment.
@@ -119,7 +112,7 @@ public class CacheComparisonBenchmark {
   private MemorySegment src;
   private MemorySegment dst;
   private long last;
-  private Contender contender;
+  private KeyedCache contender;
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -128,7 +121,7 @@ public class CacheComparisonBenchmark {
     src = Payloads.patterned(arena, size);
     dst = Payloads.pretouched(arena, size);
     last = size - 1;
-    contender = Contender.open(impl, size, CAPACITY_ARTIFACTS * size);
+    contender = open(impl, size, CAPACITY_ARTIFACTS * size);
     contender.put(UPDATED, src);
     contender.put(STORED, src);
     check(STORED);
@@ -158,7 +151,7 @@ public class CacheComparisonBenchmark {
   }
 
   @Benchmark
-  public Contender put() {
+  public KeyedCache put() {
     contender.put(UPDATED, src);
     return contender;
   }
@@ -174,53 +167,37 @@ public class CacheComparisonBenchmark {
     return contender.readByte(STORED, last);
   }
 
-  /** A cache under test, holding artifacts under small integer keys. */
-  interface Contender extends AutoCloseable {
-    /** Stores (or replaces) the bytes of {@code src} under {@code key}. */
-    void put(int key, MemorySegment src);
-
-    /** Copies the artifact under {@code key} into {@code dst} at offset 0. */
-    void getInto(int key, MemorySegment dst);
-
-    /** The byte at {@code offset} of the artifact under {@code key}, by the cheapest access. */
-    byte readByte(int key, long offset);
-
-    @Override
-    void close();
-
-    /**
-     * Opens contender {@code impl} for artifacts of {@code size} bytes with room for {@code
-     * capacity} bytes.
-     *
-     * @throws IllegalArgumentException if {@code impl} names no contender
-     */
-    static Contender open(String impl, long size, long capacity) {
-      return switch (impl) {
-        case "stratacache-cpu" -> new StrataCacheContender(capacity);
-        case "ehcache-offheap" -> new EhcacheContender<>(
-            ByteBuffer.class, new DirectViewSerializer(), capacity, MemorySegment::asByteBuffer, MemorySegment::ofBuffer);
-        case "ehcache-offheap-bytes" -> {
-          byte[] scratch = new byte[Math.toIntExact(size)];
-          yield new EhcacheContender<>(
-              byte[].class,
-              new ByteArraySerializer(),
-              capacity,
-              s -> {
-                MemorySegment.copy(s, ValueLayout.JAVA_BYTE, 0, scratch, 0, scratch.length);
-                return scratch;
-              },
-              MemorySegment::ofArray);
-        }
-        case "caffeine" -> new CaffeineContender(capacity);
-        case "memcpy" -> new MemcpyContender(size);
-        default -> throw new IllegalArgumentException(
-            "impl: " + impl + " (expected one of stratacache-cpu, ehcache-offheap, ehcache-offheap-bytes, caffeine, memcpy)");
-      };
-    }
+  /**
+   * Opens contender {@code impl} for artifacts of {@code size} bytes with room for {@code
+   * capacity} bytes.
+   *
+   * @throws IllegalArgumentException if {@code impl} names no contender
+   */
+  static KeyedCache open(String impl, long size, long capacity) {
+    return switch (impl) {
+      case "stratacache-cpu" -> new StrataCacheContender(capacity);
+      case "ehcache-offheap" -> MemoryContenders.OffHeapEhcache.viewing(capacity);
+      case "ehcache-offheap-bytes" -> {
+        byte[] scratch = new byte[Math.toIntExact(size)];
+        yield new MemoryContenders.OffHeapEhcache<>(
+            byte[].class,
+            new ByteArraySerializer(),
+            capacity,
+            s -> {
+              MemorySegment.copy(s, ValueLayout.JAVA_BYTE, 0, scratch, 0, scratch.length);
+              return scratch;
+            },
+            MemorySegment::ofArray);
+      }
+      case "caffeine" -> new MemoryContenders.CaffeineBytes(capacity);
+      case "memcpy" -> new MemcpyContender(size);
+      default -> throw new IllegalArgumentException(
+          "impl: " + impl + " (expected one of stratacache-cpu, ehcache-offheap, ehcache-offheap-bytes, caffeine, memcpy)");
+    };
   }
 
   /** The engine over one CPU tier. */
-  static final class StrataCacheContender implements Contender {
+  static final class StrataCacheContender implements KeyedCache {
     private final StorageEngine engine;
     private final ArtifactId[] ids = {ArtifactId.of("bench", "updated"), ArtifactId.of("bench", "stored")};
     private final ArtifactMeta meta = ArtifactMeta.custom();
@@ -253,113 +230,10 @@ public class CacheComparisonBenchmark {
   }
 
   /**
-   * An Ehcache 3 cache with only an off-heap resource pool, values of type {@code V} serialized
-   * by {@code serializer}.
-   */
-  static final class EhcacheContender<V> implements Contender {
-    private final CacheManager manager;
-    private final org.ehcache.Cache<Long, V> cache;
-    private final Function<MemorySegment, V> toValue;
-    private final Function<V, MemorySegment> bytesOf;
-
-    /**
-     * @param toValue what the caller passes to {@code put} for a native segment
-     * @param bytesOf the bytes of a value {@code get} returned
-     */
-    EhcacheContender(
-        Class<V> type, Serializer<V> serializer, long capacity, Function<MemorySegment, V> toValue,
-        Function<V, MemorySegment> bytesOf) {
-      this.toValue = toValue;
-      this.bytesOf = bytesOf;
-      manager = CacheManagerBuilder.newCacheManagerBuilder().build(true);
-      cache = manager.createCache(
-          "artifacts",
-          CacheConfigurationBuilder.newCacheConfigurationBuilder(
-                  Long.class, type, ResourcePoolsBuilder.newResourcePoolsBuilder().offheap(capacity, MemoryUnit.B))
-              .withValueSerializer(serializer)
-              .build());
-    }
-
-    @Override
-    public void put(int key, MemorySegment src) {
-      cache.put((long) key, toValue.apply(src));
-    }
-
-    @Override
-    public void getInto(int key, MemorySegment dst) {
-      MemorySegment bytes = bytesOf.apply(present(cache.get((long) key), key));
-      MemorySegment.copy(bytes, 0, dst, 0, bytes.byteSize());
-    }
-
-    @Override
-    public byte readByte(int key, long offset) {
-      return bytesOf.apply(present(cache.get((long) key), key)).get(ValueLayout.JAVA_BYTE, offset);
-    }
-
-    @Override
-    public void close() {
-      manager.close();
-    }
-  }
-
-  /**
-   * An Ehcache serializer for {@link ByteBuffer} values that hands the caller's buffer (for
-   * instance a view of a native segment) to Ehcache without copying it; Ehcache copies it into its
-   * own memory during the put. {@link #read} copies the stored bytes into a new heap buffer: the
-   * buffer Ehcache passes in is valid only during the call.
-   */
-  static final class DirectViewSerializer implements Serializer<ByteBuffer> {
-    @Override
-    public ByteBuffer serialize(ByteBuffer value) {
-      return value.duplicate();
-    }
-
-    @Override
-    public ByteBuffer read(ByteBuffer binary) {
-      return ByteBuffer.allocate(binary.remaining()).put(binary).flip();
-    }
-
-    @Override
-    public boolean equals(ByteBuffer value, ByteBuffer binary) {
-      return value.equals(binary);
-    }
-  }
-
-  /** A Caffeine cache of {@code byte[]} values bounded by their total length. */
-  static final class CaffeineContender implements Contender {
-    private final Cache<Long, byte[]> cache;
-
-    CaffeineContender(long capacity) {
-      cache = Caffeine.newBuilder().maximumWeight(capacity).weigher((Long k, byte[] v) -> v.length).build();
-    }
-
-    @Override
-    public void put(int key, MemorySegment src) {
-      cache.put((long) key, src.toArray(ValueLayout.JAVA_BYTE));
-    }
-
-    @Override
-    public void getInto(int key, MemorySegment dst) {
-      byte[] value = present(cache.getIfPresent((long) key), key);
-      MemorySegment.copy(value, 0, dst, ValueLayout.JAVA_BYTE, 0, value.length);
-    }
-
-    @Override
-    public byte readByte(int key, long offset) {
-      return present(cache.getIfPresent((long) key), key)[Math.toIntExact(offset)];
-    }
-
-    @Override
-    public void close() {
-      cache.invalidateAll();
-    }
-  }
-
-  /**
    * The limit: two pre-touched native segments that {@code put} and {@code get} copy into and
    * out of, with no lookup or bookkeeping.
    */
-  static final class MemcpyContender implements Contender {
+  static final class MemcpyContender implements KeyedCache {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment[] slots = new MemorySegment[2];
 
@@ -387,12 +261,5 @@ public class CacheComparisonBenchmark {
     public void close() {
       arena.close();
     }
-  }
-
-  private static <V> V present(V value, int key) {
-    if (value == null) {
-      throw new IllegalStateException("artifact " + key + " is missing (expected: stored by the set-up)");
-    }
-    return value;
   }
 }

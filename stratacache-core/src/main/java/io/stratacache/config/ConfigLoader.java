@@ -27,18 +27,14 @@ import java.util.TreeSet;
 
 /**
  * Reads configuration files: finds the file ({@link #resolve}), reads its YAML, maps the original
- * StrataCache's flat keys onto the general form, applies {@code STRATACACHE_<KEY>} environment
- * overrides and hands the result to {@link ConfigCheck}. The rules are documented on {@link
- * StrataConfig}.
+ * StrataCache's flat keys onto the general form ({@link FlatKeys}), applies {@code
+ * STRATACACHE_<KEY>} environment overrides and hands the result to {@link ConfigCheck}. The rules
+ * are documented on {@link StrataConfig}.
  *
  * <p>Design note: a value read from YAML is held with its {@link Origin} until the checks have
  * run, so any error names the line, flat key or environment variable that set the value. Each
  * setting may be set once in the file, whatever the spelling (a flat key and its general key are
  * one setting); the environment then overrides the file.
- *
- * <p>Size: about 670 lines, over the usual size, because the flat-key mapping, the drafts that
- * carry each value's origin and the environment overrides work on the same drafts in one order;
- * the flat-key mapping (the original StrataCache's keys) is the part to move out next.
  */
 final class ConfigLoader {
   /** System property naming the configuration file. */
@@ -54,8 +50,8 @@ final class ConfigLoader {
   static final String DEFAULT_SOURCE = "classpath:io/stratacache/config/default-config.yaml";
 
   private static final String DEFAULT_RESOURCE = "default-config.yaml";
-  private static final String CPU = "cpu";
-  private static final String CXL = "cxl";
+  /** Provider of the default tier and of the tier {@code cpu_capacity_mb} sizes. */
+  static final String CPU = "cpu";
   private static final String DEFAULT_TIER = "hot";
   private static final String DEFAULT_CPU_CAPACITY = "1GiB";
   /** The keys every link must have. */
@@ -174,10 +170,10 @@ final class ConfigLoader {
   }
 
   /** A setting's value as found ({@code raw}), converted ({@code value}), and where it came from. */
-  private record Value(Object raw, Object value, Origin origin, boolean fromEnv) {}
+  record Value(Object raw, Object value, Origin origin, boolean fromEnv) {}
 
   /** A tier as read, with the origin of each of its keys ({@code name}, {@code provider}, settings). */
-  private static final class TierDraft {
+  static final class TierDraft {
     final Origin origin;
     final Map<String, Object> settings = new LinkedHashMap<>();
     final Map<String, Origin> origins = new HashMap<>();
@@ -196,7 +192,7 @@ final class ConfigLoader {
   }
 
   /** A link as read; an environment override may change its mode. */
-  private static final class LinkDraft {
+  static final class LinkDraft {
     final Origin origin;
     final Map<String, Origin> origins = new HashMap<>();
     String from;
@@ -495,11 +491,7 @@ final class ConfigLoader {
         hot.settings.put("capacity", DEFAULT_CPU_CAPACITY);
         ts = new ArrayList<>(List.of(hot));
       }
-      useCxl(ts);
-      cpuCapacity(ts);
-      cxlSetting(ts, ConfigKey.CXL_DAX_DEVICE, "device");
-      cxlSetting(ts, ConfigKey.CXL_RESET_METADATA, "reset_metadata");
-      LinkMode defaultMode = writebackFlag();
+      LinkMode defaultMode = FlatKeys.apply(values, ts, links);
 
       Map<String, Origin> origins = new HashMap<>();
       values.forEach((path, v) -> origins.put(path, v.origin()));
@@ -562,117 +554,6 @@ final class ConfigLoader {
     private Object get(ConfigKey key, Object dflt) {
       Value v = values.get(key.path());
       return v == null ? dflt : v.value();
-    }
-
-    private static int indexOfProvider(List<TierDraft> ts, String provider) {
-      for (int i = 0; i < ts.size(); i++) {
-        if (ts.get(i).provider.equals(provider)) {
-          return i;
-        }
-      }
-      return -1;
-    }
-
-    /** {@code use_cxl: true} puts a {@code cxl} tier below the first cpu tier unless one exists. */
-    private void useCxl(List<TierDraft> ts) {
-      Value v = values.get(ConfigKey.USE_CXL.path());
-      if (v == null) {
-        return;
-      }
-      int cxl = indexOfProvider(ts, CXL);
-      if (!(Boolean) v.value()) {
-        if (cxl >= 0) {
-          throw v.origin().error(v.raw(),
-              "true, since " + ts.get(cxl).origin.where() + " is a tier with provider cxl; drop use_cxl or that tier");
-        }
-        return;
-      }
-      if (cxl >= 0) {
-        return;
-      }
-      int cpu = indexOfProvider(ts, CPU);
-      if (cpu < 0) {
-        throw v.origin().error(v.raw(), "a tier with provider cpu for the cxl tier to go below; the tiers have none");
-      }
-      for (TierDraft t : ts) {
-        if (t.name.equals(CXL)) {
-          throw v.origin().error(v.raw(), "tier name cxl to be free for the cxl tier; " + t.origin.where() + " uses it");
-        }
-      }
-      if (cpu + 1 < ts.size()) {
-        String above = ts.get(cpu).name;
-        String below = ts.get(cpu + 1).name;
-        for (LinkDraft l : links) {
-          if (l.from.equals(above) && l.to.equals(below)) {
-            throw v.origin().error(v.raw(), "no link across the new cxl tier, but " + l.origin.where() + " joins \""
-                + above + "\" and \"" + below + "\"; list the cxl tier under tiers: instead");
-          }
-        }
-      }
-      ts.add(cpu + 1, new TierDraft(CXL, CXL, v.origin()));
-    }
-
-    /** {@code cpu_capacity_mb} sizes the first cpu tier. */
-    private void cpuCapacity(List<TierDraft> ts) {
-      Value v = values.get(ConfigKey.CPU_CAPACITY_MB.path());
-      if (v == null) {
-        return;
-      }
-      if ((Integer) v.value() <= 0) {
-        throw v.origin().error(v.raw(), "a positive number of MiB");
-      }
-      int cpu = indexOfProvider(ts, CPU);
-      if (cpu < 0) {
-        throw v.origin().error(v.raw(), "a tier with provider cpu to size; the tiers have none");
-      }
-      tierSetting(ts.get(cpu), "capacity", v.value() + "MiB", v);
-    }
-
-    /** {@code cxl_dax_device} and {@code cxl_reset_metadata} set a key of the first cxl tier. */
-    private void cxlSetting(List<TierDraft> ts, ConfigKey key, String setting) {
-      Value v = values.get(key.path());
-      if (v == null) {
-        return;
-      }
-      int cxl = indexOfProvider(ts, CXL);
-      if (cxl < 0) {
-        throw v.origin().error(v.raw(), "use_cxl: true or a tier with provider cxl for it to configure");
-      }
-      tierSetting(ts.get(cxl), setting, v.value(), v);
-    }
-
-    private static void tierSetting(TierDraft t, String setting, Object value, Value v) {
-      Origin set = t.origins.get(setting);
-      if (set != null && !v.fromEnv()) {
-        throw v.origin().error(v.raw(), "the setting " + setting + " of tier \"" + t.name + "\" set once; " + set.where()
-            + " already sets it to " + Origin.render(t.settings.get(setting)));
-      }
-      t.settings.put(setting, value);
-      t.origins.put(setting, v.origin());
-    }
-
-    /**
-     * The flat {@code writeback} key: the mode of every link. From the file it must agree with each
-     * link given; from the environment it overrides them.
-     */
-    private LinkMode writebackFlag() {
-      Value v = values.get(ConfigKey.WRITEBACK.path());
-      if (v == null) {
-        return LinkMode.WRITE_THROUGH;
-      }
-      LinkMode mode = (Boolean) v.value() ? LinkMode.WRITE_BACK : LinkMode.WRITE_THROUGH;
-      for (LinkDraft l : links) {
-        if (l.mode != mode) {
-          if (!v.fromEnv()) {
-            Origin m = l.origins.get("mode");
-            throw v.origin().error(v.raw(), "agreement with " + m.where() + " = \"" + l.mode.configName()
-                + "\"; set the mode of each link or the flat key writeback, not both");
-          }
-          l.mode = mode;
-          l.origins.put("mode", v.origin());
-        }
-      }
-      return mode;
     }
   }
 }

@@ -135,8 +135,10 @@ final class ThroughputBench {
     f.add(new Factory(RawFile.NAME, (size, dirs) -> new RawFile(dirs.files)));
     f.add(new Factory(SSD, (size, dirs) -> new MemoryContenders.Engine(SSD, "ssd",
         Map.of("path", dirs.files.resolve("tier").toString(), "capacity", 8 * size, "fsync", "never"))));
-    f.add(new Factory(MemoryContenders.EHCACHE, (size, dirs) -> new MemoryContenders.Ehcache(4 * size + (1 << 20))));
-    f.add(new Factory(MemoryContenders.CAFFEINE, (size, dirs) -> new MemoryContenders.CaffeineCache(4 * size)));
+    f.add(new Factory(MemoryContenders.EHCACHE, (size, dirs) -> MemoryContenders.asContender(MemoryContenders.EHCACHE,
+        MemoryContenders.OffHeapEhcache.viewing(4 * size + (1 << 20)))));
+    f.add(new Factory(MemoryContenders.CAFFEINE, (size, dirs) -> MemoryContenders.asContender(MemoryContenders.CAFFEINE,
+        new MemoryContenders.CaffeineBytes(4 * size))));
     if (redis != null) {
       f.add(new Factory(RedisServer.Lettuce.NAME, (size, dirs) -> redis.new Lettuce()));
       f.add(new Factory(REDIS, (size, dirs) -> new MemoryContenders.Engine(REDIS, "redis",
