@@ -23,7 +23,11 @@ public final class EngineAdmin {
   /** Removes an {@link EvictionObserver} added with {@link #onEviction}. */
   @FunctionalInterface
   public interface Registration extends AutoCloseable {
-    /** Stops the observer's notifications. Idempotent. */
+    /**
+     * Stops the observer's notifications: once it returns, the observer hears no more evictions.
+     * It waits for a notification another thread is delivering to finish; called from the
+     * observer's own callback it does not wait. Idempotent.
+     */
     @Override
     void close();
   }

@@ -119,6 +119,8 @@ public final class TierChain implements AutoCloseable {
   private final AtomicLong promotions = new AtomicLong();
   private final AtomicLong failedPromotions = new AtomicLong();
   private final List<EvictionObserver> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** Held for reading while observers are told of an eviction; for writing while one is removed. */
+  private final java.util.concurrent.locks.ReentrantReadWriteLock notifying = new java.util.concurrent.locks.ReentrantReadWriteLock();
   private volatile boolean closed;
 
   /**
@@ -466,19 +468,43 @@ public final class TierChain implements AutoCloseable {
 
   // ---------------------------------------------------------------- eviction and flush
 
-  /** Adds {@code observer}; running the returned action removes it. */
+  /**
+   * Adds {@code observer}; running the returned action removes it. Removal waits for the
+   * notifications other threads are delivering (an eviction by the maintenance agent, say), so
+   * that once it returns the observer hears nothing more; an observer that removes itself from
+   * its own callback does not wait for itself.
+   */
   public Runnable addObserver(EvictionObserver observer) {
     observers.add(observer);
-    return () -> observers.remove(observer);
+    return () -> {
+      if (notifying.getReadHoldCount() > 0) {
+        observers.remove(observer); // inside a notification on this thread: waiting would wait for ourselves
+        return;
+      }
+      notifying.writeLock().lock();
+      try {
+        observers.remove(observer);
+      } finally {
+        notifying.writeLock().unlock();
+      }
+    };
   }
 
   private void notifyEvicted(String tier, ArtifactId id, ArtifactMeta meta) {
-    for (EvictionObserver o : observers) {
-      try {
-        o.evicted(tier, id, meta);
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, () -> "eviction observer failed on " + id + " from " + tier + ": " + e);
+    if (observers.isEmpty()) {
+      return;
+    }
+    notifying.readLock().lock();
+    try {
+      for (EvictionObserver o : observers) {
+        try {
+          o.evicted(tier, id, meta);
+        } catch (RuntimeException e) {
+          LOG.log(System.Logger.Level.WARNING, () -> "eviction observer failed on " + id + " from " + tier + ": " + e);
+        }
       }
+    } finally {
+      notifying.readLock().unlock();
     }
   }
 

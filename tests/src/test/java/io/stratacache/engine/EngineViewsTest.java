@@ -153,6 +153,26 @@ class EngineViewsTest {
   }
 
   @Test
+  void evictionObserver_mayCloseItsOwnRegistrationFromItsCallback() {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicReference<EngineAdmin.Registration> self = new java.util.concurrent.atomic.AtomicReference<>();
+    self.set(engine.admin().onEviction((tier, id, meta) -> {
+      seen.add(id.value());
+      self.get().close(); // must neither deadlock nor throw
+    }));
+    for (int i = 0; i < 12; i++) {
+      engine.store(id(i), META, payload(i));
+    }
+    assertFalse(seen.isEmpty(), "the head had to evict: " + engine.stats());
+    self.get().close(); // from outside: waits for a notification another thread may still be delivering
+    int heard = seen.size();
+    for (int i = 12; i < 24; i++) {
+      engine.store(id(i), META, payload(i));
+    }
+    assertEquals(heard, seen.size(), "heard after closing itself: " + seen);
+  }
+
+  @Test
   void tierPin_keepsTheArtifactInThatTierUntilUnpinned() {
     engine.store(id(0), META, payload(0));
     Tier hot = engine.tier("hot");
