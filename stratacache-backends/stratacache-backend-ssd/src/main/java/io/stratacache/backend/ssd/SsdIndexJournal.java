@@ -292,7 +292,7 @@ final class SsdIndexJournal {
 
   /**
    * Opens a journal that {@link #replay} read whole up to {@code end} for appends: cuts a torn last
-   * record off and marks it not clean, with this boot's id, until {@link #close()}.
+   * record off and marks it not clean, with this boot's id, until {@link #close(long[])}.
    *
    * @param live the entries the replay left in the index
    * @param records the records the replay read
@@ -325,7 +325,7 @@ final class SsdIndexJournal {
 
   /**
    * Writes a fresh journal holding {@code live} (in eviction order) and opens it for appends, not
-   * clean until {@link #close()}.
+   * clean until {@link #close(long[])}.
    *
    * @param force whether to force the journal when it is rewritten and closed
    */
