@@ -86,7 +86,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * replaces a version that must be written down first, admission on load) lives in {@link
  * WriteDown}; back-pressure in {@link Backpressure}; the admission count in {@link
  * AdmissionGate}; ahead-of-demand eviction in {@link TierMaintenance}; the locks in {@link
- * KeyLocks}. This class keeps the public calls, the loads and promotions, and the wiring.
+ * KeyLocks}; the eviction observers in {@link EvictionObservers}. This class keeps the public calls, the loads and promotions, and the wiring.
  */
 public final class TierChain implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(TierChain.class.getName());
@@ -118,9 +118,7 @@ public final class TierChain implements AutoCloseable {
   private final AtomicLong misses = new AtomicLong();
   private final AtomicLong promotions = new AtomicLong();
   private final AtomicLong failedPromotions = new AtomicLong();
-  private final List<EvictionObserver> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
-  /** Held for reading while observers are told of an eviction; for writing while one is removed. */
-  private final java.util.concurrent.locks.ReentrantReadWriteLock notifying = new java.util.concurrent.locks.ReentrantReadWriteLock();
+  private final EvictionObservers observers = new EvictionObservers();
   private volatile boolean closed;
 
   /**
@@ -162,7 +160,7 @@ public final class TierChain implements AutoCloseable {
       this.tiers[i].layer().setEvictionListener((tier, id, meta, payload) -> {
         boolean evict = writeDown.beforeEvict(index, id);
         if (evict) {
-          notifyEvicted(tier, id, meta);
+          observers.evicted(tier, id, meta);
         }
         return evict;
       });
@@ -469,43 +467,11 @@ public final class TierChain implements AutoCloseable {
   // ---------------------------------------------------------------- eviction and flush
 
   /**
-   * Adds {@code observer}; running the returned action removes it. Removal waits for the
-   * notifications other threads are delivering (an eviction by the maintenance agent, say), so
-   * that once it returns the observer hears nothing more; an observer that removes itself from
-   * its own callback does not wait for itself.
+   * Adds {@code observer}; running the returned action removes it, and once it returns the
+   * observer hears nothing more ({@link EvictionObservers}).
    */
   public Runnable addObserver(EvictionObserver observer) {
-    observers.add(observer);
-    return () -> {
-      if (notifying.getReadHoldCount() > 0) {
-        observers.remove(observer); // inside a notification on this thread: waiting would wait for ourselves
-        return;
-      }
-      notifying.writeLock().lock();
-      try {
-        observers.remove(observer);
-      } finally {
-        notifying.writeLock().unlock();
-      }
-    };
-  }
-
-  private void notifyEvicted(String tier, ArtifactId id, ArtifactMeta meta) {
-    if (observers.isEmpty()) {
-      return;
-    }
-    notifying.readLock().lock();
-    try {
-      for (EvictionObserver o : observers) {
-        try {
-          o.evicted(tier, id, meta);
-        } catch (RuntimeException e) {
-          LOG.log(System.Logger.Level.WARNING, () -> "eviction observer failed on " + id + " from " + tier + ": " + e);
-        }
-      }
-    } finally {
-      notifying.readLock().unlock();
-    }
+    return observers.add(observer);
   }
 
   /**
