@@ -66,7 +66,7 @@ import java.util.function.LongSupplier;
  * region lock is broken, the region is repaired from its slots, leaving live processes' slots and
  * holds alone ({@link CxlFormat}).
  *
- * <p><b>Size.</b> At about 650 lines the class is over the usual size: it is where the parts are
+ * <p><b>Size.</b> At about 690 lines the class is over the usual size: it is where the parts are
  * wired together and opened in order, and it holds the write path, the life cycle and the thin
  * {@link MemoryLayer} and {@link Checkable} verbs; the read path ({@link CxlLoads}), pins ({@link
  * CxlPins}), expiry ({@link CxlExpiry}), checking ({@link CxlCheck}) and everything stored in the

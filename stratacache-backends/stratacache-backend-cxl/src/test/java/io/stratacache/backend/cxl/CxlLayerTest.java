@@ -61,13 +61,7 @@ class CxlLayerTest {
   }
 
   private CxlLayer open(Object... kv) {
-    Map<String, Object> m = new HashMap<>();
-    m.put("path", regionFile().toString());
-    m.put("capacity", "256KiB");
-    for (int i = 0; i < kv.length; i += 2) {
-      m.put((String) kv[i], kv[i + 1]);
-    }
-    CxlLayer layer = CxlLayer.open(LayerSpec.of("shared", "cxl", m));
+    CxlLayer layer = CxlLayer.open(CxlTestRegions.spec(regionFile(), "256KiB", kv));
     opened.add(layer);
     return layer;
   }

@@ -1,6 +1,7 @@
 package io.stratacache.backend.cxl;
 
 import java.io.IOException;
+import io.stratacache.spi.LayerSpec;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -8,14 +9,33 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.BiConsumer;
 
-/** Damaging a region file through a mapping of the test's own, as bit rot or a stray write would. */
+/**
+ * Regions for the tests: the spec of a tier on a region file, and damaging a region file through a
+ * mapping of the test's own, as bit rot or a stray write would.
+ */
 final class CxlTestRegions {
   static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
   static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
 
   private CxlTestRegions() {}
+
+  /**
+   * The spec of a tier called {@code shared} on the region file {@code region} of {@code
+   * capacity}, with the settings {@code kv} (name, value, name, value...) added or overriding.
+   */
+  static LayerSpec spec(Path region, String capacity, Object... kv) {
+    Map<String, Object> m = new HashMap<>();
+    m.put("path", region.toString());
+    m.put("capacity", capacity);
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put((String) kv[i], kv[i + 1]);
+    }
+    return LayerSpec.of("shared", "cxl", m);
+  }
 
   /** Runs {@code body} on a writable mapping of {@code region} and the geometry its header describes. */
   static void poke(Path region, BiConsumer<MemorySegment, CxlLayout.Geometry> body) throws IOException {

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
-import io.stratacache.spi.LayerSpec;
 import io.stratacache.spi.Lease;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -17,9 +16,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,13 +38,7 @@ class CxlVerifyTest {
   }
 
   private CxlLayer open(Object... kv) {
-    Map<String, Object> m = new HashMap<>();
-    m.put("path", region().toString());
-    m.put("capacity", "8MiB");
-    for (int i = 0; i < kv.length; i += 2) {
-      m.put((String) kv[i], kv[i + 1]);
-    }
-    CxlLayer layer = CxlLayer.open(LayerSpec.of("shared", "cxl", m));
+    CxlLayer layer = CxlLayer.open(CxlTestRegions.spec(region(), "8MiB", kv));
     opened.add(layer);
     return layer;
   }
