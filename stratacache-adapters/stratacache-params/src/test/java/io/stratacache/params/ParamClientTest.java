@@ -17,6 +17,8 @@ import io.stratacache.spi.Lease;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
@@ -54,6 +56,25 @@ class ParamClientTest {
       s.set(ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
     }
     return s;
+  }
+
+  /**
+   * Puts {@code layers} layers of tensors of {@code tensorBytes} each (random bytes, chunks of
+   * 16 KiB), adding each layer's tensors to {@code order} and their bytes to {@code originals}.
+   */
+  static void putLayers(ParamClient client, Arena arena, int layers, long[] tensorBytes,
+      List<List<ParamTensor>> order, List<List<MemorySegment>> originals) {
+    for (int l = 0; l < layers; l++) {
+      List<ParamTensor> group = new ArrayList<>();
+      List<MemorySegment> bytes = new ArrayList<>();
+      for (int t = 0; t < tensorBytes.length; t++) {
+        MemorySegment b = random(arena, tensorBytes[t], l * 10L + t);
+        group.add(client.putTensor(new ParamKey("m", "r", l, "u" + t, "F32", 0), new long[] {tensorBytes[t] / 4}, b, 16384));
+        bytes.add(b);
+      }
+      order.add(group);
+      originals.add(bytes);
+    }
   }
 
   private static final ParamKey KEY = new ParamKey("m", "r1", 0, "mlp.up_proj.weight", "F32", 0);

@@ -34,17 +34,7 @@ class PrefetcherTest {
   void store() {
     engine = StorageEngine.builder().tier("cpu", "cpu", Map.of("capacity", "8MiB")).build();
     client = new ParamClient(engine);
-    for (int l = 0; l < LAYERS; l++) {
-      List<ParamTensor> group = new ArrayList<>();
-      List<MemorySegment> bytes = new ArrayList<>();
-      for (int t = 0; t < TENSOR_BYTES.length; t++) {
-        MemorySegment b = ParamClientTest.random(arena, TENSOR_BYTES[t], l * 10L + t);
-        group.add(client.putTensor(new ParamKey("m", "r", l, "u" + t, "F32", 0), new long[] {TENSOR_BYTES[t] / 4}, b, 16384));
-        bytes.add(b);
-      }
-      order.add(group);
-      originals.add(bytes);
-    }
+    ParamClientTest.putLayers(client, arena, LAYERS, TENSOR_BYTES, order, originals);
   }
 
   @AfterEach
