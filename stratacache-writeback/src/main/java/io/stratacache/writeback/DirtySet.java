@@ -4,6 +4,8 @@ import io.stratacache.core.ArtifactId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -29,13 +31,17 @@ public final class DirtySet {
   private final AtomicLong bytes = new AtomicLong();
   private final ReentrantLock drainLock = new ReentrantLock();
   private final Condition drained = drainLock.newCondition();
-  private final java.util.concurrent.atomic.AtomicInteger waiters = new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger waiters = new AtomicInteger();
   private static final AtomicLong STAMPS = new AtomicLong();
 
-  /** Retry state of one dirty artifact. */
+  /**
+   * Retry state of one dirty version. One thread at a time attempts to flush it ({@link #claim}),
+   * so its failures are numbered 1, 2, 3 ... in the order they happened.
+   */
   static final class Entry {
     final long size;
     final long stamp;
+    final AtomicBoolean claimed = new AtomicBoolean();
     volatile int failures;
     volatile long notBeforeNanos;
 
@@ -207,13 +213,28 @@ public final class DirtySet {
     return out;
   }
 
-  /** Records a failed flush of {@code id}: it is not due again for {@code backoffNanos}. */
-  int recordFailure(ArtifactId id, long nowNanos, long minBackoffNanos, long maxBackoffNanos) {
+  /**
+   * Claims {@code id}'s dirty version for one flush attempt: returns its entry, or null if
+   * {@code id} is not dirty or another thread is attempting it now. The claimer ends the attempt
+   * with {@link #release}, after {@link #recordFailure} if it failed.
+   */
+  Entry claim(ArtifactId id) {
     Entry e = entries.get(id);
-    if (e == null) {
-      return 0;
-    }
-    int failures = ++e.failures;
+    return e != null && e.claimed.compareAndSet(false, true) ? e : null;
+  }
+
+  /** Ends the attempt that {@link #claim} began on {@code e}. */
+  static void release(Entry e) {
+    e.claimed.set(false);
+  }
+
+  /**
+   * Records a failed attempt on the claimed version {@code e}: it is not due again until its
+   * back-off has passed. Returns its failures so far, this one included (a newer version stored
+   * meanwhile starts afresh).
+   */
+  static int recordFailure(Entry e, long nowNanos, long minBackoffNanos, long maxBackoffNanos) {
+    int failures = ++e.failures; // the claim makes this thread the only writer
     long backoff = minBackoffNanos << Math.min(failures - 1, 30);
     e.notBeforeNanos = nowNanos + Math.min(backoff <= 0 ? maxBackoffNanos : backoff, maxBackoffNanos);
     return failures;

@@ -21,8 +21,9 @@ import java.util.concurrent.locks.LockSupport;
  * the {@link FlushErrorHandler}, and retried after an exponential back-off (doubling from {@code
  * retry_backoff_min} to {@code retry_backoff_max}); nothing a flusher throws stops the thread.
  * {@link #drain} lets a caller flush everything now, in its own thread, ignoring back-off, until
- * nothing is dirty or a deadline passes; flushers are idempotent, so the caller and the worker may
- * race on an artifact harmlessly.
+ * nothing is dirty or a deadline passes. The caller and the worker never attempt the same dirty
+ * version at once: each attempt claims it first, and an attempt that finds it claimed leaves it to
+ * the thread that holds it.
  */
 public final class WritebackWorker implements Agent, AutoCloseable {
   private static final int BATCH = 256;
@@ -108,10 +109,18 @@ public final class WritebackWorker implements Agent, AutoCloseable {
       // writers wait for dirty bytes to drop: do not hold artifacts back for coalescing
       boolean pressing = link.dirty().hasWaiters();
       for (ArtifactId id : link.dirty().due(now, ignoreBackoff, pressing, BATCH, maxStamp)) {
-        if (flushOne(link, id)) {
-          done++;
-        } else if (tally != null) {
-          tally[1]++;
+        DirtySet.Entry entry = link.dirty().claim(id);
+        if (entry == null) {
+          continue; // flushed meanwhile, or another thread is attempting it
+        }
+        try {
+          if (flushOne(link, id, entry)) {
+            done++;
+          } else if (tally != null) {
+            tally[1]++;
+          }
+        } finally {
+          DirtySet.release(entry);
         }
       }
     }
@@ -121,7 +130,7 @@ public final class WritebackWorker implements Agent, AutoCloseable {
     return done;
   }
 
-  private boolean flushOne(Link link, ArtifactId id) {
+  private boolean flushOne(Link link, ArtifactId id, DirtySet.Entry entry) {
     FlushEvent event = new FlushEvent();
     event.begin();
     try {
@@ -139,8 +148,8 @@ public final class WritebackWorker implements Agent, AutoCloseable {
         throw vme;
       }
       errors.incrementAndGet();
-      int failures = link.dirty().recordFailure(
-          id, System.nanoTime(), config.retryBackoffMin().toNanos(), config.retryBackoffMax().toNanos());
+      int failures = DirtySet.recordFailure(
+          entry, System.nanoTime(), config.retryBackoffMin().toNanos(), config.retryBackoffMax().toNanos());
       if (event.shouldCommit()) {
         event.link = link.dirty().name();
         event.id = id.value();

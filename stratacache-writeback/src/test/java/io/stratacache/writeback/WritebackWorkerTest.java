@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 class WritebackWorkerTest {
@@ -81,6 +82,48 @@ class WritebackWorkerTest {
         Thread.onSpinWait();
       }
       assertTrue(lower.written.contains(id(100)), "the worker stopped after failures");
+    } finally {
+      assertTrue(worker.closeAndReport().complete());
+    }
+  }
+
+  @Test
+  void theWorkerAndADrainNeverAttemptOneVersionAtOnce_soFailuresAreNumberedInOrder() {
+    DirtySet dirty = new DirtySet("a->b");
+    Set<ArtifactId> inFlight = ConcurrentHashMap.newKeySet();
+    List<ArtifactId> overlaps = new CopyOnWriteArrayList<>();
+    Map<ArtifactId, AtomicInteger> attempts = new ConcurrentHashMap<>();
+    List<Integer> numbers = new CopyOnWriteArrayList<>();
+    Flusher slowFlaky = id -> {
+      if (!inFlight.add(id)) {
+        overlaps.add(id);
+      }
+      try {
+        LockSupport.parkNanos(200_000); // long enough for the other thread to pick the same artifact
+        if (attempts.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet() <= 3) {
+          throw new IOException("injected failure writing " + id);
+        }
+        dirty.clear(id);
+      } finally {
+        inFlight.remove(id);
+      }
+    };
+    WritebackConfig eager = FAST.toBuilder().retryBackoffMin(Duration.ofNanos(1)).retryBackoffMax(Duration.ofNanos(1)).build();
+    WritebackWorker worker = new WritebackWorker("t", eager, (link, id, n, e) -> numbers.add(n));
+    worker.register(dirty, slowFlaky);
+    worker.start();
+    try {
+      for (int i = 0; i < 20; i++) {
+        dirty.mark(id(i), 100);
+      }
+      worker.wake();
+      worker.flush();
+      assertEquals(List.of(), overlaps, "versions attempted by two threads at once");
+      assertEquals(60, numbers.size());
+      for (int n = 1; n <= 3; n++) {
+        int number = n;
+        assertEquals(20, numbers.stream().filter(k -> k == number).count(), "failure number " + n + " in " + numbers);
+      }
     } finally {
       assertTrue(worker.closeAndReport().complete());
     }
