@@ -1,5 +1,6 @@
 package io.stratacache.backend.ssd;
 
+import static io.stratacache.backend.ssd.SsdTestTiers.bytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -10,21 +11,16 @@ import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.spi.CheckReport;
-import io.stratacache.spi.LayerSpec;
 import io.stratacache.spi.Lease;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.RandomAccessFile;
-import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -44,19 +40,9 @@ class SsdCheckTest {
   }
 
   private SsdLayer open(Path path) {
-    Map<String, Object> m = new HashMap<>();
-    m.put("path", path.toString());
-    m.put("capacity", "64MiB");
-    m.put("fsync", "never");
-    SsdLayer layer = SsdLayer.open("disk", SsdConfig.from(LayerSpec.of("disk", "ssd", m)));
+    SsdLayer layer = SsdLayer.open("disk", SsdTestTiers.config(path, "64MiB"));
     opened.add(layer);
     return layer;
-  }
-
-  private static MemorySegment bytes(long seed, int size) {
-    byte[] b = new byte[size];
-    new SplittableRandom(seed).nextBytes(b);
-    return MemorySegment.ofArray(b);
   }
 
   private static ArtifactId id(int i) {

@@ -1,5 +1,6 @@
 package io.stratacache.backend.ssd;
 
+import static io.stratacache.backend.ssd.SsdTestTiers.bytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -8,20 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stratacache.core.ArtifactId;
 import io.stratacache.core.ArtifactMeta;
-import io.stratacache.spi.LayerSpec;
 import io.stratacache.spi.Lease;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,24 +34,14 @@ class SsdIndexJournalTest {
   }
 
   private SsdLayer open(Path path) {
-    Map<String, Object> m = new HashMap<>();
-    m.put("path", path.toString());
-    m.put("capacity", "64MiB");
-    m.put("fsync", "never");
-    SsdLayer layer = SsdLayer.open("disk", SsdConfig.from(LayerSpec.of("disk", "ssd", m)));
+    SsdLayer layer = SsdLayer.open("disk", SsdTestTiers.config(path, "64MiB"));
     opened.add(layer);
     return layer;
   }
 
-  private static MemorySegment bytes(long seed, int size) {
-    byte[] b = new byte[size];
-    new SplittableRandom(seed).nextBytes(b);
-    return MemorySegment.ofArray(b);
-  }
-
   private static void assertBytes(long seed, int size, Lease l) {
     assertNotNull(l);
-    assertEquals(-1, bytes(seed, size).mismatch(l.segment()), "bytes of seed " + seed);
+    SsdTestTiers.assertBytes(seed, size, l.segment());
   }
 
   private static ArtifactId id(String s) {

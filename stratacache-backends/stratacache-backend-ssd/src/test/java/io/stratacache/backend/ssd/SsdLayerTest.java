@@ -1,5 +1,7 @@
 package io.stratacache.backend.ssd;
 
+import static io.stratacache.backend.ssd.SsdTestTiers.assertBytes;
+import static io.stratacache.backend.ssd.SsdTestTiers.bytes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -15,7 +17,6 @@ import io.stratacache.core.CapacityException;
 import io.stratacache.core.CodecException;
 import io.stratacache.core.LayerUnavailableException;
 import io.stratacache.core.LeaseClosedException;
-import io.stratacache.spi.LayerSpec;
 import io.stratacache.spi.LayerStats;
 import io.stratacache.spi.Lease;
 import java.io.IOException;
@@ -25,9 +26,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -56,27 +55,9 @@ class SsdLayerTest {
   }
 
   private SsdLayer open(java.util.function.LongSupplier clock, Object... kv) {
-    Map<String, Object> m = new HashMap<>();
-    m.put("path", dir.toString());
-    m.put("capacity", "4MiB");
-    m.put("fsync", "never");
-    for (int i = 0; i < kv.length; i += 2) {
-      m.put((String) kv[i], kv[i + 1]);
-    }
-    SsdLayer layer = SsdLayer.open("disk", SsdConfig.from(LayerSpec.of("disk", "ssd", m)), clock);
+    SsdLayer layer = SsdLayer.open("disk", SsdTestTiers.config(dir, "4MiB", kv), clock);
     opened.add(layer);
     return layer;
-  }
-
-  static MemorySegment bytes(long seed, int size) {
-    byte[] b = new byte[size];
-    new SplittableRandom(seed).nextBytes(b);
-    return MemorySegment.ofArray(b);
-  }
-
-  static void assertBytes(long seed, int size, MemorySegment actual) {
-    assertEquals(size, actual.byteSize(), "payload size");
-    assertEquals(-1, bytes(seed, size).mismatch(actual), "payload differs from seed " + seed);
   }
 
   private static ArtifactId id(String s) {

@@ -11,7 +11,7 @@ import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.ArtifactType;
 import io.stratacache.core.ConfigException;
 import io.stratacache.core.LayerUnavailableException;
-import io.stratacache.spi.LayerSpec;
+import io.stratacache.testkit.LogCapture;
 import io.stratacache.testkit.Umask;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -19,14 +19,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,42 +29,20 @@ import org.junit.jupiter.api.io.TempDir;
 /** What the SSD tier writes is its owner's only, and nothing planted in its directory is followed. */
 class SsdPrivacyTest {
   @TempDir Path dir;
-  private final Logger log = Logger.getLogger(SsdLayer.class.getName());
-  private final List<String> logged = new CopyOnWriteArrayList<>();
-  private final Handler capture = new Handler() {
-    @Override
-    public void publish(LogRecord r) {
-      logged.add(r.getLevel() + " " + r.getMessage());
-    }
-
-    @Override
-    public void flush() {}
-
-    @Override
-    public void close() {}
-  };
+  private LogCapture log;
 
   @BeforeEach
   void captureLog() {
-    log.addHandler(capture);
-    log.setUseParentHandlers(false);
+    log = LogCapture.of(SsdLayer.class);
   }
 
   @AfterEach
   void releaseLog() {
-    log.removeHandler(capture);
-    log.setUseParentHandlers(true);
+    log.close();
   }
 
   private SsdLayer open(Path path, Object... kv) {
-    Map<String, Object> m = new HashMap<>();
-    m.put("path", path.toString());
-    m.put("capacity", "4MiB");
-    m.put("fsync", "never");
-    for (int i = 0; i < kv.length; i += 2) {
-      m.put((String) kv[i], kv[i + 1]);
-    }
-    return SsdLayer.open("disk", SsdConfig.from(LayerSpec.of("disk", "ssd", m)));
+    return SsdLayer.open("disk", SsdTestTiers.config(path, "4MiB", kv));
   }
 
   private static int mode(Path p) throws IOException {
@@ -162,6 +134,7 @@ class SsdPrivacyTest {
       assertFalse(layer.contains(other));
     }
     assertEquals(-1, java.util.Arrays.mismatch(outsideBytes, Files.readAllBytes(outside)), "the link's target is untouched");
+    List<String> logged = log.lines();
     assertEquals(2, logged.size(), logged.toString());
     for (String line : logged) {
       assertTrue(line.startsWith("WARNING ") && line.contains("is a symbolic link (never followed"), line);
