@@ -10,16 +10,13 @@ import io.stratacache.core.ArtifactMeta;
 import io.stratacache.core.ArtifactType;
 import io.stratacache.core.ConfigException;
 import io.stratacache.core.LayerUnavailableException;
+import io.stratacache.testkit.LogCapture;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,33 +43,16 @@ class OptionalTierTest {
   @Test
   void anOptionalTierThatCannotOpenIsLeftOutAndItsNeighboursAreLinked() throws Exception {
     Path ssd = unsafeDirectory();
-    Logger log = Logger.getLogger(StorageEngine.class.getName());
-    List<String> lines = new ArrayList<>();
-    Handler capture = new Handler() {
-      @Override
-      public void publish(LogRecord r) {
-        lines.add(r.getLevel() + " " + r.getMessage());
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
-    log.addHandler(capture);
-    log.setUseParentHandlers(false);
-    try (StorageEngine engine = threeTiers(ssd, true).build()) {
+    LogCapture log = LogCapture.of(StorageEngine.class);
+    try (log; StorageEngine engine = threeTiers(ssd, true).build()) {
       assertEquals(List.of("hot", "warm"), engine.tiers());
       assertEquals(LinkMode.WRITE_BACK, engine.admin().contents().get(0).linkBelow(), "the upper tier's link");
       ArtifactId id = ArtifactId.of("kv", "m", "x");
       engine.store(id, ArtifactMeta.of(ArtifactType.KV_BLOCKS), MemorySegment.ofArray(new byte[] {7}));
       engine.flush();
       assertTrue(engine.tier("warm").contains(id), "written down past the tier left out");
-    } finally {
-      log.removeHandler(capture);
-      log.setUseParentHandlers(true);
     }
+    List<String> lines = log.lines(); // the engine's close included
     assertEquals(1, lines.size(), lines.toString());
     assertTrue(lines.get(0).startsWith("INFO optional tier 'disk' (provider ssd, "), lines.get(0));
     assertTrue(lines.get(0).contains(") left out: cannot open: ") && lines.get(0).contains("refusing " + ssd), lines.get(0));

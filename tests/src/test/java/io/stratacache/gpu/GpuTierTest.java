@@ -16,14 +16,11 @@ import io.stratacache.spi.DeviceLease;
 import io.stratacache.spi.LayerProviders;
 import io.stratacache.spi.Lease;
 import io.stratacache.spi.ProbeResult;
+import io.stratacache.testkit.LogCapture;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -46,31 +43,14 @@ class GpuTierTest {
   void anOptionalGpuTierThatCannotStartIsLeftOutWithOneLine() {
     ProbeResult probe = probe();
     assumeFalse(probe.available(), "a GPU is present here; this test is for machines without one");
-    Logger log = Logger.getLogger(StorageEngine.class.getName());
-    List<String> lines = new ArrayList<>();
-    Handler capture = new Handler() {
-      @Override
-      public void publish(LogRecord r) {
-        lines.add(r.getLevel() + " " + r.getMessage());
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
-    log.addHandler(capture);
-    log.setUseParentHandlers(false);
-    try (StorageEngine engine = gpuOverCpu(true, "64MiB").build()) {
+    LogCapture log = LogCapture.of(StorageEngine.class);
+    try (log; StorageEngine engine = gpuOverCpu(true, "64MiB").build()) {
       assertEquals(List.of("cpu"), engine.tiers());
       ArtifactId id = ArtifactId.of("kv", "m", "x");
       engine.store(id, ArtifactMeta.of(ArtifactType.KV_BLOCKS), MemorySegment.ofArray(new byte[] {1, 2, 3}));
       assertTrue(engine.contains(id));
-    } finally {
-      log.removeHandler(capture);
-      log.setUseParentHandlers(true);
     }
+    List<String> lines = log.lines(); // the engine's close included
     assertEquals(1, lines.size(), lines.toString());
     assertTrue(lines.get(0).startsWith("INFO optional tier 'gpu' (provider cuda, "), lines.get(0));
     assertTrue(lines.get(0).endsWith(") left out: is unavailable: " + probe.reason()), lines.get(0));

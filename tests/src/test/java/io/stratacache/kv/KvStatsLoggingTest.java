@@ -6,45 +6,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.stratacache.config.StrataConfig;
 import io.stratacache.core.tensor.DType;
 import io.stratacache.engine.StorageEngine;
-import java.util.ArrayList;
+import io.stratacache.testkit.LogCapture;
 import java.util.List;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The {@code logging} section drives the cache's statistics lines. */
 class KvStatsLoggingTest {
-  private final Logger logger = Logger.getLogger(KvPrefixCache.class.getName());
-  private final List<String> lines = new ArrayList<>();
-  private final Handler handler = new Handler() {
-    @Override
-    public void publish(LogRecord r) {
-      if (r.getLevel() == Level.INFO) {
-        synchronized (lines) {
-          lines.add(r.getMessage());
-        }
-      }
-    }
-
-    @Override
-    public void flush() {}
-
-    @Override
-    public void close() {}
-  };
+  private LogCapture log;
 
   @BeforeEach
   void capture() {
-    logger.addHandler(handler);
+    log = LogCapture.of(KvPrefixCache.class);
   }
 
   @AfterEach
   void release() {
-    logger.removeHandler(handler);
+    log.close();
   }
 
   private List<String> lookups(String logging, int n) {
@@ -56,9 +36,7 @@ class KvStatsLoggingTest {
         cache.lookup(new int[32]);
       }
     }
-    synchronized (lines) {
-      return List.copyOf(lines);
-    }
+    return log.messages(Level.INFO);
   }
 
   @Test

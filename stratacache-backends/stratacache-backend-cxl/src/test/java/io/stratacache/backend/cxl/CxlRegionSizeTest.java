@@ -4,17 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stratacache.spi.LayerSpec;
+import io.stratacache.testkit.LogCapture;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,34 +23,16 @@ class CxlRegionSizeTest {
   private static final long MIB = 1024 * KIB;
 
   @TempDir Path dir;
-  /** Held so that the logging framework does not drop the configured logger. */
-  private final Logger logger = Logger.getLogger("io.stratacache.backend.cxl");
-  private final List<String> warnings = new ArrayList<>();
-  private final Handler handler = new Handler() {
-    @Override
-    public void publish(LogRecord r) {
-      if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
-        synchronized (warnings) {
-          warnings.add(r.getLevel() + " " + r.getMessage());
-        }
-      }
-    }
-
-    @Override
-    public void flush() {}
-
-    @Override
-    public void close() {}
-  };
+  private LogCapture log;
 
   @BeforeEach
   void listen() {
-    logger.addHandler(handler);
+    log = LogCapture.of("io.stratacache.backend.cxl");
   }
 
   @AfterEach
   void stopListening() {
-    logger.removeHandler(handler);
+    log.close();
   }
 
   /** Creates a region for {@code capacity}, checks its data area at the first open and a reopen. */
@@ -71,9 +50,7 @@ class CxlRegionSizeTest {
         assertEquals(expectedData, layer.capacityBytes(), what + ", " + open + ": data area");
         assertEquals(expectedData, layer.stats().capacityBytes(), what + ", " + open + ": stats capacity");
       }
-      synchronized (warnings) {
-        assertEquals(List.of(), warnings, what + ", " + open + ": warnings");
-      }
+      assertEquals(List.of(), log.lines(Level.WARNING), what + ", " + open + ": warnings");
     }
     Files.delete(path);
   }
