@@ -1,5 +1,6 @@
 package io.stratacache.cli;
 
+import io.stratacache.cli.bench.Figure;
 import io.stratacache.config.StrataConfig;
 import io.stratacache.djl.Checkpoint;
 import io.stratacache.djl.CheckpointGenerator;
@@ -281,7 +282,7 @@ final class DemoCommand {
       out.println(line);
     }
     out.println();
-    return new Offload(DemoTable.median(tps.get(0)), DemoTable.median(tps.get(1)), DemoTable.median(tps.get(2)), depth);
+    return new Offload(Figure.median(tps.get(0)), Figure.median(tps.get(1)), Figure.median(tps.get(2)), depth);
   }
 
   /** Part two, continued: a plane whose CPU tier is a third of the model streams it from SSD. */

@@ -1,5 +1,6 @@
 package io.stratacache.cli;
 
+import io.stratacache.cli.bench.Figure;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -169,9 +170,9 @@ final class DemoTable {
     l.add(String.format(Locale.ROOT, "  (median of %d passes per variant, the variants taking turns); the weights", passes));
     l.add(String.format(Locale.ROOT, "  come from the plane (%s of layers) through a %s staging pool", planeBytes, budget));
     l.add(String.format(Locale.ROOT, "  that holds %d of the %d layers at a time.", depth + 1, layers));
-    double r = median(resident);
-    double p = median(prefetched);
-    double u = median(unprefetched);
+    double r = Figure.median(resident);
+    double p = Figure.median(prefetched);
+    double u = Figure.median(unprefetched);
     l.add(String.format(Locale.ROOT, "  %-26s %8.0f tokens/s", "fully resident:", r));
     l.add(String.format(Locale.ROOT, "  %-26s %8.0f tokens/s  %.2fx resident", "offloaded, prefetch " + depth + ":", p, p / r));
     l.add(String.format(Locale.ROOT, "  %-26s %8.0f tokens/s  %.2fx resident", "offloaded, no prefetch:", u, u / r));
@@ -181,10 +182,5 @@ final class DemoTable {
       l.add(String.format(Locale.ROOT, "  Prefetch %d was %.2fx the throughput of no prefetch in this run.", depth, p / u));
     }
     return l;
-  }
-
-  static double median(List<Double> values) {
-    double[] s = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 }
