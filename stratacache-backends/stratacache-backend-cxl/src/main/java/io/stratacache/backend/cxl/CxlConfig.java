@@ -1,5 +1,6 @@
 package io.stratacache.backend.cxl;
 
+import io.stratacache.config.ExpirySettings;
 import io.stratacache.config.FileAccessSettings;
 import io.stratacache.core.io.PrivateFiles;
 import io.stratacache.spi.EvictionPolicy;
@@ -184,24 +185,13 @@ public record CxlConfig(
       throw spec.error("lock_lease_ms", spec.settings().get("lock_lease_ms"), "10 to 1000000000 milliseconds");
     }
     EvictionPolicy policy = spec.evictionPolicy();
-    double expire = spec.number("kv_expire_time", 0);
-    if (!(expire >= 0) || Double.isInfinite(expire)) {
-      throw spec.error("kv_expire_time", spec.settings().get("kv_expire_time"), "seconds >= 0 (0 = never expire)");
-    }
-    double cleanup = spec.number("cleanup_interval", 60);
-    if (!(cleanup > 0) || Double.isInfinite(cleanup)) {
-      throw spec.error("cleanup_interval", spec.settings().get("cleanup_interval"), "seconds > 0");
-    }
+    ExpirySettings expiry = ExpirySettings.read(spec);
     String verify = spec.string("verify", "once");
     if (!verify.equals("always") && !verify.equals("once")) {
       throw spec.error("verify", verify, "always or once");
     }
     return new CxlConfig(path, capacity, size, spec.bool("reset_metadata", false), policy.name(), (int) alignment,
         (int) block, (int) slots, expected, (int) processes, Duration.ofMillis(leaseMs), verify.equals("always"),
-        spec.bool("exclusive", false), seconds(expire), seconds(cleanup), FileAccessSettings.read(spec));
-  }
-
-  private static Duration seconds(double s) {
-    return Duration.ofNanos(Math.round(s * 1e9));
+        spec.bool("exclusive", false), expiry.expireAfter(), expiry.cleanupInterval(), FileAccessSettings.read(spec));
   }
 }

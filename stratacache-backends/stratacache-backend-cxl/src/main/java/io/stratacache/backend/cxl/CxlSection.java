@@ -1,6 +1,7 @@
 package io.stratacache.backend.cxl;
 
 import io.stratacache.config.ConfigSection;
+import io.stratacache.config.ExpirySettings;
 import io.stratacache.config.FileAccessSettings;
 import io.stratacache.config.Setting;
 import io.stratacache.spi.LayerSpec;
@@ -36,9 +37,8 @@ public final class CxlSection implements ConfigSection {
         Setting.integer("max_processes", 32),
         Setting.integer("lock_lease_ms", 10_000),
         Setting.choice("verify", "once", "always", "once"),
-        Setting.bool("exclusive", false),
-        Setting.number("kv_expire_time", 0.0),
-        Setting.number("cleanup_interval", 60.0)));
+        Setting.bool("exclusive", false)));
+    settings.addAll(ExpirySettings.settings());
     settings.addAll(FileAccessSettings.settings());
     return List.copyOf(settings);
   }

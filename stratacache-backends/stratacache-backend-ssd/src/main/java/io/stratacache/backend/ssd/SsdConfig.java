@@ -1,5 +1,6 @@
 package io.stratacache.backend.ssd;
 
+import io.stratacache.config.ExpirySettings;
 import io.stratacache.config.FileAccessSettings;
 import io.stratacache.core.io.PrivateFiles;
 import io.stratacache.spi.EvictionPolicy;
@@ -111,14 +112,7 @@ public record SsdConfig(
       throw spec.error("fsync_interval_ms", spec.settings().get("fsync_interval_ms"), "milliseconds > 0");
     }
     EvictionPolicy policy = spec.evictionPolicy();
-    double expire = spec.number("kv_expire_time", 0);
-    if (!(expire >= 0) || Double.isInfinite(expire)) {
-      throw spec.error("kv_expire_time", spec.settings().get("kv_expire_time"), "seconds >= 0 (0 = never expire)");
-    }
-    double cleanup = spec.number("cleanup_interval", 60);
-    if (!(cleanup > 0) || Double.isInfinite(cleanup)) {
-      throw spec.error("cleanup_interval", spec.settings().get("cleanup_interval"), "seconds > 0");
-    }
+    ExpirySettings expiry = ExpirySettings.read(spec);
     long alignment = spec.integer("alignment", DEFAULT_ALIGNMENT);
     if (alignment <= 0 || alignment > MAX_ALIGNMENT || Long.bitCount(alignment) != 1) {
       throw spec.error("alignment", spec.settings().get("alignment"), "a power of two from 1 to " + MAX_ALIGNMENT);
@@ -133,8 +127,8 @@ public record SsdConfig(
         fsync,
         Duration.ofMillis(intervalMs),
         policy.name(),
-        seconds(expire),
-        seconds(cleanup),
+        expiry.expireAfter(),
+        expiry.cleanupInterval(),
         (int) alignment,
         verify.equals("always"),
         FileAccessSettings.read(spec));
@@ -182,9 +176,5 @@ public record SsdConfig(
   private static Object pathValue(LayerSpec spec, Path path) {
     Object raw = spec.settings().get("path");
     return raw != null ? raw : path.toString();
-  }
-
-  private static Duration seconds(double s) {
-    return Duration.ofNanos(Math.round(s * 1e9));
   }
 }

@@ -1,6 +1,7 @@
 package io.stratacache.backend.ssd;
 
 import io.stratacache.config.ConfigSection;
+import io.stratacache.config.ExpirySettings;
 import io.stratacache.config.FileAccessSettings;
 import io.stratacache.config.Setting;
 import io.stratacache.spi.LayerSpec;
@@ -27,11 +28,10 @@ public final class SsdSection implements ConfigSection {
     List<Setting<?>> settings = new ArrayList<>(List.of(
         Setting.path("path", null),
         Setting.choice("fsync", "batch", "always", "never", "batch"),
-        Setting.integer("fsync_interval_ms", 1000),
-        Setting.number("kv_expire_time", 0.0),
-        Setting.number("cleanup_interval", 60.0),
-        Setting.integer("alignment", SsdConfig.DEFAULT_ALIGNMENT),
-        Setting.choice("verify", "once", "always", "once")));
+        Setting.integer("fsync_interval_ms", 1000)));
+    settings.addAll(ExpirySettings.settings());
+    settings.add(Setting.integer("alignment", SsdConfig.DEFAULT_ALIGNMENT));
+    settings.add(Setting.choice("verify", "once", "always", "once"));
     settings.addAll(FileAccessSettings.settings());
     return List.copyOf(settings);
   }
